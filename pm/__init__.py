@@ -1,0 +1,3 @@
+from pm.celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,19 @@
+"""The Celery app: Redis broker when REDIS_URL is set, eager in-process execution otherwise."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
+
+app = Celery("lodestar")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Intent-named entries; the apps that own the work add theirs here as they land.
+app.conf.beat_schedule = {
+    "purge-expired-invitations-nightly": {
+        "task": "pm.tasks.purge_expired_invitations",
+        "schedule": 24 * 60 * 60,
+    },
+}

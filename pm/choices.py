@@ -1,0 +1,30 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    PM = "pm", "Product manager"
+    ENGINEER = "engineer", "Engineer"
+    STAKEHOLDER = "stakeholder", "Stakeholder"
+
+
+# What each role may do, as a rank: a need is met by its own role and every stronger one.
+ROLE_RANK: dict[str, int] = {
+    Role.STAKEHOLDER: 0,
+    Role.ENGINEER: 1,
+    Role.PM: 2,
+    Role.ADMIN: 3,
+}
+
+
+class ObjectiveStatus(models.TextChoices):
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+    DONE = "done", "Done"
+
+
+class ActivityAction(models.TextChoices):
+    CREATED = "created", "created"
+    UPDATED = "updated", "updated"
+    DELETED = "deleted", "deleted"

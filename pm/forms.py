@@ -1,0 +1,178 @@
+"""Forms for the core app. Versioned forms carry the version the editor loaded."""
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+
+from pm.choices import Role
+from pm.models import (
+    Competitor,
+    KeyResult,
+    Objective,
+    Persona,
+    Product,
+    StrategicTheme,
+    Workspace,
+)
+
+
+class VersionedForm(forms.ModelForm):
+    """A model form that submits the version it was rendered with, for conflict detection."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "version" not in self.initial:
+            self.initial["version"] = self.instance.version
+        if not self.instance.pk:
+            self.fields["version"].required = False
+
+    def model_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+
+
+class WorkspaceForm(forms.ModelForm):
+    class Meta:
+        model = Workspace
+        fields = ["name", "time_zone"]
+
+
+class ProductCreateForm(VersionedForm):
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "key",
+            "vision",
+            "mission",
+            "target_customers",
+            "value_proposition",
+            "business_model",
+        ]
+        widgets = {
+            "vision": forms.Textarea(attrs={"rows": 3}),
+            "mission": forms.Textarea(attrs={"rows": 2}),
+            "target_customers": forms.Textarea(attrs={"rows": 2}),
+            "value_proposition": forms.Textarea(attrs={"rows": 2}),
+            "business_model": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip().upper()
+        if Product.objects.filter(key=key).exists():
+            raise forms.ValidationError("A product with this key already exists.")
+        return key
+
+
+class ProductForm(VersionedForm):
+    class Meta(ProductCreateForm.Meta):
+        fields = [f for f in ProductCreateForm.Meta.fields if f != "key"]
+
+
+class ThemeForm(VersionedForm):
+    class Meta:
+        model = StrategicTheme
+        fields = ["name", "description", "colour"]
+        widgets = {
+            "colour": forms.TextInput(attrs={"type": "color"}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = StrategicTheme.objects.filter(product=self.product, name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("A theme with this name already exists in this product.")
+        return name
+
+
+class ObjectiveForm(VersionedForm):
+    class Meta:
+        model = Objective
+        fields = ["title", "period", "theme", "status", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
+
+
+class KeyResultForm(VersionedForm):
+    class Meta:
+        model = KeyResult
+        fields = ["description", "start_value", "target_value", "current_value", "unit"]
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, target = cleaned.get("start_value"), cleaned.get("target_value")
+        if start is not None and target is not None and start == target:
+            self.add_error("target_value", "The target must differ from the start value.")
+        return cleaned
+
+
+class PersonaForm(VersionedForm):
+    class Meta:
+        model = Persona
+        fields = ["name", "segment", "goals", "pains", "quote"]
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 2}),
+            "pains": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+
+
+class CompetitorForm(VersionedForm):
+    class Meta:
+        model = Competitor
+        fields = [
+            "name",
+            "url",
+            "positioning",
+            "strengths",
+            "weaknesses",
+            "pricing_notes",
+            "last_reviewed",
+        ]
+        widgets = {
+            "positioning": forms.Textarea(attrs={"rows": 2}),
+            "strengths": forms.Textarea(attrs={"rows": 2}),
+            "weaknesses": forms.Textarea(attrs={"rows": 2}),
+            "pricing_notes": forms.Textarea(attrs={"rows": 2}),
+            "last_reviewed": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.PM)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class SignUpForm(UserCreationForm):
+    """Account creation for someone holding an invitation."""
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "first_name", "last_name"]

@@ -1,0 +1,334 @@
+"""Core models: workspaces, membership and roles, products, vision and strategy, activity log."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from pm.choices import ROLE_RANK, ActivityAction, ObjectiveStatus, Role
+
+product_key_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9]{1,9}$",
+    "Use 2–10 capital letters or digits, starting with a letter (e.g. LOD).",
+)
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #4f46e5.")
+
+
+class Versioned(models.Model):
+    """A row that is edited concurrently: services refuse a save whose version is stale."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Workspace(models.Model):
+    """A team's space: its members, roles and products."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one workspace; a user may belong to several."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAKEHOLDER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+        ordering = ["workspace__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} as {self.role}"
+
+    def allows(self, need: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[need]
+
+
+def _invitation_expiry():
+    return timezone.now() + timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """An e-mailed, expiring invitation to join a workspace with a role.
+
+    Only a hash of the token is stored; the token itself travels in the e-mail link.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.workspace}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_pending(self) -> bool:
+        return (
+            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        )
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
+class Product(Versioned):
+    """A product and its why: vision, mission, customers, value proposition, business model."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(max_length=120)
+    key = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[product_key_validator],
+        help_text="Short key used in story keys such as LOD-42. Unique across the installation.",
+    )
+    vision = models.TextField("vision statement", blank=True)
+    mission = models.TextField(blank=True)
+    target_customers = models.TextField(blank=True)
+    value_proposition = models.TextField(blank=True)
+    business_model = models.TextField("business model notes", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(key__regex=r"^[A-Z][A-Z0-9]{1,9}$"), name="product_key_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+class StrategicTheme(Versioned):
+    """A strategic theme: a broad area of investment that initiatives and features roll up to."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="themes")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    colour = models.CharField(max_length=7, default="#4f46e5", validators=[colour_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "product",
+                Lower("name"),
+                name="theme_name_unique_per_product",
+                violation_error_message="A theme with this name already exists in this product.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Objective(Versioned):
+    """An outcome to reach in a period, measured by key results."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="objectives")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    period = models.CharField(max_length=40, help_text="For example 2027 Q1 or H1 2027.")
+    theme = models.ForeignKey(
+        StrategicTheme,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="objectives",
+    )
+    status = models.CharField(
+        max_length=20, choices=ObjectiveStatus.choices, default=ObjectiveStatus.ON_TRACK
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def progress(self) -> float | None:
+        """Mean progress of the key results, 0–1, or None without key results."""
+        values = [kr.progress for kr in self.key_results.all()]
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else None
+
+    @property
+    def progress_percent(self) -> int | None:
+        progress = self.progress
+        return None if progress is None else round(progress * 100)
+
+
+class KeyResult(Versioned):
+    """A measurable result of an objective: from a start value towards a target."""
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    description = models.CharField(max_length=200)
+    start_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    target_value = models.DecimalField(max_digits=14, decimal_places=2)
+    current_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    unit = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(start_value=models.F("target_value")),
+                name="key_result_target_differs_from_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def product(self) -> Product:
+        return self.objective.product
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the way from start to target, clamped to 0–1 (works for decreasing targets)."""
+        span = self.target_value - self.start_value
+        if span == 0:
+            return None
+        share = float((self.current_value - self.start_value) / span)
+        return max(0.0, min(1.0, share))
+
+    @property
+    def progress_percent(self) -> int | None:
+        progress = self.progress
+        return None if progress is None else round(progress * 100)
+
+
+class Persona(Versioned):
+    """A user archetype the product is built for."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="personas")
+    name = models.CharField(max_length=100)
+    segment = models.CharField(max_length=100, blank=True)
+    goals = models.TextField(blank=True)
+    pains = models.TextField(blank=True)
+    quote = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Competitor(Versioned):
+    """A competing product and how we compare."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="competitors")
+    name = models.CharField(max_length=100)
+    url = models.URLField("URL", blank=True)
+    positioning = models.TextField(blank=True)
+    strengths = models.TextField(blank=True)
+    weaknesses = models.TextField(blank=True)
+    pricing_notes = models.TextField(blank=True)
+    last_reviewed = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActivityLog(models.Model):
+    """Who changed what and when, with before/after values, for history pages and digests."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activity")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="activity"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=ActivityAction.choices)
+    object_type = models.CharField(max_length=60, help_text="app_label.model of the record")
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=200)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [before, after]}")
+    object_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The record's version after this change."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "-created_at"], name="activity_product_recent"),
+            models.Index(fields=["object_type", "object_id"], name="activity_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.object_type} {self.object_repr}"
+
+    @property
+    def object_label(self) -> str:
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type.split(".")[-1]

@@ -1,0 +1,49 @@
+"""Registries that the domain apps fill from their AppConfig.ready(), so that pm, which never
+imports them, can show their navigation entries and overview panels."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry in a product's navigation."""
+
+    label: str
+    url_name: str  # reversed with the product key
+    order: int
+    need: str = "stakeholder"
+
+
+@dataclass(frozen=True)
+class OverviewPanel:
+    """A panel on the product Overview. `context` returns the template context, or None to hide
+    the panel. It must run a constant number of queries."""
+
+    template: str
+    order: int
+    context: Callable[[HttpRequest, object], dict | None]
+    need: str = "stakeholder"
+
+
+@dataclass
+class Registry:
+    nav: list[NavItem] = field(default_factory=list)
+    overview_panels: list[OverviewPanel] = field(default_factory=list)
+    # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
+    demo_loaders: list[Callable[..., None]] = field(default_factory=list)
+
+    def add_nav(self, item: NavItem) -> None:
+        if item not in self.nav:
+            self.nav.append(item)
+            self.nav.sort(key=lambda i: i.order)
+
+    def add_overview_panel(self, panel: OverviewPanel) -> None:
+        if panel not in self.overview_panels:
+            self.overview_panels.append(panel)
+            self.overview_panels.sort(key=lambda p: p.order)
+
+
+registry = Registry()

@@ -1,0 +1,56 @@
+"""Core background tasks: thin wrappers that load by id and call one piece of work."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from pm.models import Invitation
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def ping(payload: str = "pong") -> dict[str, str]:
+    """A no-op that proves a worker consumes from the broker and reports back."""
+    return {"echo": payload, "worker_time": timezone.now().isoformat()}
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_invitation_email(self, invitation_id: int, token: str) -> bool:
+    """E-mail the invitation link; retried with backoff when the SMTP server does not answer."""
+    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
+    if not invitation.is_pending:
+        log.info("invitation %s is no longer pending; not sending", invitation_id)
+        return False
+    context = {
+        "invitation": invitation,
+        "url": settings.SITE_URL + reverse("invitation_accept", args=[token]),
+    }
+    send_mail(
+        subject=f"You're invited to {invitation.workspace.name} on Lodestar",
+        message=render_to_string("pm/email/invitation.txt", context),
+        html_message=render_to_string("pm/email/invitation.html", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.email],
+    )
+    return True
+
+
+@shared_task
+def purge_expired_invitations() -> int:
+    """Drop invitations that expired more than 30 days ago (their history stays in the log)."""
+    cutoff = timezone.now() - timedelta(days=30)
+    deleted, _ = Invitation.objects.filter(accepted_at=None, expires_at__lt=cutoff).delete()
+    return deleted

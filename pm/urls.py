@@ -1,0 +1,74 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from pm import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", views.home, name="home"),
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("w/<slug:slug>/", views.workspace_detail, name="workspace_detail"),
+    path("w/<slug:slug>/switch/", views.workspace_switch, name="workspace_switch"),
+    path("w/<slug:slug>/members/", views.members, name="members"),
+    path("w/<slug:slug>/members/<int:pk>/role/", views.membership_role, name="membership_role"),
+    path(
+        "w/<slug:slug>/members/<int:pk>/remove/",
+        views.membership_remove,
+        name="membership_remove",
+    ),
+    path("w/<slug:slug>/invitations/", views.invitation_create, name="invitation_create"),
+    path(
+        "w/<slug:slug>/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("w/<slug:slug>/products/new/", views.product_create, name="product_create"),
+    path("p/<str:key>/", views.product_overview, name="product_overview"),
+    path("p/<str:key>/history/", views.product_history, name="product_history"),
+    path("p/<str:key>/strategy/", views.strategy, name="strategy"),
+    path("p/<str:key>/strategy/vision/", views.vision_show, name="vision_show"),
+    path("p/<str:key>/strategy/vision/edit/", views.vision_edit, name="vision_edit"),
+    path(
+        "p/<str:key>/strategy/objectives/<int:objective_pk>/key-results/new/",
+        views.key_result_new,
+        name="key_result_new",
+    ),
+    path(
+        "p/<str:key>/strategy/key-results/<int:pk>/edit/",
+        views.key_result_edit,
+        name="key_result_edit",
+    ),
+    path(
+        "p/<str:key>/strategy/key-results/<int:pk>/delete/",
+        views.key_result_delete,
+        name="key_result_delete",
+    ),
+    path("p/<str:key>/strategy/<slug:section>/", views.strategy_section, name="strategy_section"),
+    path(
+        "p/<str:key>/strategy/<slug:section>/new/",
+        views.strategy_item_new,
+        name="strategy_item_new",
+    ),
+    path(
+        "p/<str:key>/strategy/<slug:section>/<int:pk>/edit/",
+        views.strategy_item_edit,
+        name="strategy_item_edit",
+    ),
+    path(
+        "p/<str:key>/strategy/<slug:section>/<int:pk>/delete/",
+        views.strategy_item_delete,
+        name="strategy_item_delete",
+    ),
+]
+
+# Each domain app mounts its own pages under the product.
+urlpatterns += [
+    path("", include("backlog.urls")),
+    path("", include("roadmap.urls")),
+    path("", include("feedback.urls")),
+    path("", include("metrics.urls")),
+]

@@ -1,0 +1,616 @@
+"""Core pages: home and workspaces, members and invitations, product overview, strategy, history."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pm import selectors, services
+from pm.choices import Role
+from pm.forms import (
+    CompetitorForm,
+    InvitationForm,
+    KeyResultForm,
+    ObjectiveForm,
+    PersonaForm,
+    ProductCreateForm,
+    ProductForm,
+    RoleForm,
+    SignUpForm,
+    ThemeForm,
+    VersionedForm,
+    WorkspaceForm,
+)
+from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.models import (
+    Competitor,
+    KeyResult,
+    Membership,
+    Objective,
+    Persona,
+    StrategicTheme,
+)
+from pm.permissions import get_product_for_user, get_workspace_for_user
+from pm.registry import registry
+
+# --- health and sign-in -------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any database failure means "not healthy", reported, not raised
+        return JsonResponse({"status": "error", "detail": type(exc).__name__}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def _client_ip(request: HttpRequest) -> str:
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+class RateLimitedLoginView(LoginView):
+    """Sign-in that locks out after repeated failures, per username+IP and per IP."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def _keys(self) -> list[tuple[str, int]]:
+        username = (self.request.POST.get("username") or "").strip().lower()
+        ip = _client_ip(self.request)
+        limit = settings.LOGIN_FAILURE_LIMIT
+        return [
+            (f"login-fail:user-ip:{username}:{ip}", limit),
+            (f"login-fail:ip:{ip}", limit * 5),
+        ]
+
+    def _locked(self) -> bool:
+        counts = cache.get_many([key for key, _ in self._keys()])
+        return any(counts.get(key, 0) >= limit for key, limit in self._keys())
+
+    def post(self, request, *args, **kwargs):
+        if self._locked():
+            form = self.get_form()
+            form.is_valid = lambda: False
+            minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
+            context = self.get_context_data(form=form, locked_minutes=minutes)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        for key, _limit in self._keys():
+            cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        cache.delete(self._keys()[0][0])
+        return super().form_valid(form)
+
+
+# --- home and workspaces ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = list(selectors.workspaces_for_user(request.user))
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        workspace = services.workspace_create(
+            name=form.cleaned_data["name"],
+            time_zone=form.cleaned_data["time_zone"],
+            actor=request.user,
+        )
+        request.session["workspace_id"] = workspace.pk
+        messages.success(request, f"Workspace “{workspace.name}” created. Add its first product.")
+        return redirect("product_create", slug=workspace.slug)
+    return render_page(request, "pm/home.html", {"memberships": memberships, "form": form})
+
+
+@login_required
+@require_GET
+def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug)
+    request.session["workspace_id"] = workspace.pk
+    request.lodestar_workspace = workspace
+    products = selectors.products_for_workspace(workspace)
+    return render_page(
+        request, "pm/workspace.html", {"workspace": workspace, "products": products}
+    )
+
+
+@login_required
+@require_POST
+def workspace_switch(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug)
+    request.session["workspace_id"] = workspace.pk
+    return redirect("workspace_detail", slug=workspace.slug)
+
+
+def _members_context(workspace, invite_form=None) -> dict:
+    return {
+        "workspace": workspace,
+        "members": selectors.members_for_workspace(workspace),
+        "invitations": selectors.pending_invitations(workspace),
+        "invite_form": invite_form or InvitationForm(),
+        "roles": Role.choices,
+    }
+
+
+@login_required
+@require_GET
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    return render_page(request, "pm/members.html", _members_context(workspace))
+
+
+@login_required
+@require_POST
+def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _token = services.invitation_create(
+                workspace=workspace,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            response = render_page(
+                request, "pm/members.html", _members_context(workspace), partial="members-panel"
+            )
+            return toast(response, f"Invitation sent to {invitation.email}.")
+    return render_page(
+        request, "pm/members.html", _members_context(workspace, form), partial="members-panel"
+    )
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    invitation = get_object_or_404(workspace.invitations, pk=pk)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    response = render_page(
+        request, "pm/members.html", _members_context(workspace), partial="members-panel"
+    )
+    return toast(response, f"Invitation for {invitation.email} revoked.")
+
+
+@login_required
+@require_POST
+def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    membership = get_object_or_404(Membership.objects.select_related("user"), workspace=workspace, pk=pk)
+    form = RoleForm(request.POST)
+    message, level = "", "success"
+    if form.is_valid():
+        try:
+            services.membership_set_role(
+                membership=membership, role=form.cleaned_data["role"], actor=request.user
+            )
+            message = f"{membership.user.username} is now {form.cleaned_data['role']}."
+        except ValidationError as exc:
+            message, level = " ".join(exc.messages), "error"
+    else:
+        message, level = "Choose a valid role.", "error"
+    response = render_page(
+        request, "pm/members.html", _members_context(workspace), partial="members-panel"
+    )
+    return toast(response, message, level)
+
+
+@login_required
+@require_POST
+def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    membership = get_object_or_404(Membership.objects.select_related("user"), workspace=workspace, pk=pk)
+    try:
+        services.membership_remove(membership=membership, actor=request.user)
+        message, level = f"{membership.user.username} was removed from the workspace.", "success"
+    except ValidationError as exc:
+        message, level = " ".join(exc.messages), "error"
+    response = render_page(
+        request, "pm/members.html", _members_context(workspace), partial="members-panel"
+    )
+    return toast(response, message, level)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Open to anonymous visitors: the token is the credential. Signed-in users join directly;
+    others create an account."""
+    invitation = services.invitation_by_token(token)
+    if invitation is None:
+        raise Http404("No such invitation.")
+    context = {"invitation": invitation}
+    if not invitation.is_pending:
+        return render_page(request, "pm/invitation.html", context, status=410)
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                services.invitation_accept(invitation=invitation, user=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("home")
+            messages.success(request, f"Welcome to {invitation.workspace.name}.")
+            return redirect("workspace_detail", slug=invitation.workspace.slug)
+        return render_page(request, "pm/invitation.html", context)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save(commit=False)
+        user.email = invitation.email
+        user.save()
+        try:
+            services.invitation_accept(invitation=invitation, user=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome to {invitation.workspace.name}.")
+        return redirect("workspace_detail", slug=invitation.workspace.slug)
+    context["form"] = form
+    return render_page(request, "pm/invitation.html", context)
+
+
+# --- products -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_create(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.PM)
+    request.lodestar_workspace = workspace
+    form = ProductCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.product_create(
+                workspace=workspace, data=form.model_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{product.name} created. Now set out its strategy.")
+            return redirect("strategy", key=product.key)
+    return render_page(request, "pm/product_form.html", {"workspace": workspace, "form": form})
+
+
+def _product_context(request: HttpRequest, product) -> dict:
+    request.lodestar_workspace = product.workspace
+    request.session["workspace_id"] = product.workspace_id
+    return {
+        "product": product,
+        "workspace": product.workspace,
+        "membership": product.membership,
+        "can_edit": product.membership.allows(Role.PM),
+    }
+
+
+@login_required
+@require_GET
+def product_overview(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _product_context(request, product)
+    panels = []
+    for panel in registry.overview_panels:
+        if product.membership.allows(panel.need):
+            panel_context = panel.context(request, product)
+            if panel_context is not None:
+                panels.append((panel.template, panel_context))
+    context.update(
+        themes=selectors.themes_for_product(product),
+        objectives=selectors.objectives_for_product(product),
+        activity=selectors.activity_for_product(product)[:8],
+        panels=panels,
+    )
+    return render_page(request, "pm/overview.html", context)
+
+
+@login_required
+@require_GET
+def product_history(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _product_context(request, product)
+    object_type = request.GET.get("type") or None
+    page = Paginator(selectors.activity_for_product(product, object_type), 50).get_page(
+        request.GET.get("page")
+    )
+    context.update(
+        page=page,
+        object_type=object_type,
+        type_choices=[
+            ("pm.product", "Product"),
+            ("pm.strategictheme", "Themes"),
+            ("pm.objective", "Objectives"),
+            ("pm.keyresult", "Key results"),
+            ("pm.persona", "Personas"),
+            ("pm.competitor", "Competitors"),
+        ],
+    )
+    return render_page(request, "pm/history.html", context, partial="history-list")
+
+
+# --- strategy -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """One inline-editable list on the Strategy page."""
+
+    slug: str
+    model: type
+    form: type[VersionedForm]
+    noun: str
+    title: str
+
+
+SECTIONS = {
+    s.slug: s
+    for s in [
+        Section("themes", StrategicTheme, ThemeForm, "theme", "Strategic themes"),
+        Section("objectives", Objective, ObjectiveForm, "objective", "Objectives and key results"),
+        Section("personas", Persona, PersonaForm, "persona", "Personas"),
+        Section("competitors", Competitor, CompetitorForm, "competitor", "Competitors"),
+    ]
+}
+
+_SECTION_ITEMS = {
+    "themes": selectors.themes_for_product,
+    "objectives": selectors.objectives_for_product,
+    "personas": selectors.personas_for_product,
+    "competitors": selectors.competitors_for_product,
+}
+
+
+def _section_or_404(section: str) -> Section:
+    try:
+        return SECTIONS[section]
+    except KeyError:
+        raise Http404("No such section.") from None
+
+
+def _render_section(request, product, section: Section, **extra) -> HttpResponse:
+    if not is_partial(request):
+        return redirect(reverse("strategy", args=[product.key]) + f"#section-{section.slug}")
+    context = _product_context(request, product)
+    context.update(
+        section=section, items=_SECTION_ITEMS[section.slug](product), **extra
+    )
+    response = render_fragment(request, "pm/strategy.html", "section", context)
+    return retarget(response, f"#section-{section.slug}")
+
+
+def _render_form(request, product, section: Section, form, item=None) -> HttpResponse:
+    if not is_partial(request):
+        return redirect(reverse("strategy", args=[product.key]) + f"#section-{section.slug}")
+    context = _product_context(request, product)
+    context.update(section=section, form=form, item=item)
+    return render_fragment(request, "pm/strategy.html", "item-form", context)
+
+
+@login_required
+@require_GET
+def strategy(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _product_context(request, product)
+    context["sections"] = [
+        (section, _SECTION_ITEMS[slug](product)) for slug, section in SECTIONS.items()
+    ]
+    context["themes"] = selectors.themes_for_product(product)
+    return render_page(request, "pm/strategy.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vision_edit(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _product_context(request, product)
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.product_update(
+                product=product,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except services.EditConflict as conflict:
+            form = _conflicted(ProductForm, request.POST, product, conflict)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if not is_partial(request):
+                messages.success(request, "Vision saved.")
+                return redirect("strategy", key=product.key)
+            product.membership = context["membership"]
+            context["product"] = product
+            response = render_fragment(request, "pm/strategy.html", "vision", context)
+            return toast(retarget(response, "#vision"), "Vision saved.")
+    if not is_partial(request):
+        return redirect("strategy", key=product.key)
+    context["form"] = form
+    return render_fragment(request, "pm/strategy.html", "vision-form", context)
+
+
+@login_required
+@require_GET
+def vision_show(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    if not is_partial(request):
+        return redirect("strategy", key=product.key)
+    return render_fragment(request, "pm/strategy.html", "vision", _product_context(request, product))
+
+
+def _conflicted(form_class, data, instance, conflict: services.EditConflict, **kwargs):
+    """Re-bind the editor's input to the current row, keep what they typed, explain the clash.
+    The new version lets them save again deliberately."""
+    data = data.copy()
+    data["version"] = conflict.current.version
+    form = form_class(data, instance=conflict.current, **kwargs)
+    form.is_valid()
+    form.add_error(None, conflict.message())
+    form.conflict = conflict
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def strategy_item_new(request: HttpRequest, key: str, section: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    sec = _section_or_404(section)
+    form = sec.form(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        instance = form.save(commit=False)
+        instance.product = product
+        try:
+            services.strategy_item_create(instance=instance, actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            response = _render_section(request, product, sec)
+            return toast(response, f"{sec.noun.capitalize()} “{instance}” added.")
+    return _render_form(request, product, sec, form)
+
+
+def _item_or_404(product, sec: Section, pk: int):
+    return get_object_or_404(sec.model, product=product, pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def strategy_item_edit(request: HttpRequest, key: str, section: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    sec = _section_or_404(section)
+    item = _item_or_404(product, sec, pk)
+    form = sec.form(request.POST or None, instance=item, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.strategy_item_update(
+                instance=item,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except services.EditConflict as conflict:
+            form = _conflicted(sec.form, request.POST, item, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            response = _render_section(request, product, sec)
+            return toast(response, f"{sec.noun.capitalize()} “{item}” saved.")
+    return _render_form(request, product, sec, form, item=item)
+
+
+@login_required
+@require_POST
+def strategy_item_delete(request: HttpRequest, key: str, section: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    sec = _section_or_404(section)
+    item = _item_or_404(product, sec, pk)
+    name = str(item)
+    services.strategy_item_delete(instance=item, actor=request.user)
+    return toast(_render_section(request, product, sec), f"{sec.noun.capitalize()} “{name}” deleted.")
+
+
+@login_required
+@require_GET
+def strategy_section(request: HttpRequest, key: str, section: str) -> HttpResponse:
+    """The section as it stands: what 'Cancel' on an inline form swaps back in."""
+    product = get_product_for_user(request.user, key)
+    return _render_section(request, product, _section_or_404(section))
+
+
+# Key results live inside an objective's card; their writes re-render the objectives section.
+
+OBJECTIVES = SECTIONS["objectives"]
+
+
+def _render_kr_form(request, product, objective, form, kr=None) -> HttpResponse:
+    if not is_partial(request):
+        return redirect(reverse("strategy", args=[product.key]) + "#section-objectives")
+    context = _product_context(request, product)
+    context.update(objective=objective, form=form, kr=kr)
+    return render_fragment(request, "pm/strategy.html", "kr-form", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_result_new(request: HttpRequest, key: str, objective_pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    objective = get_object_or_404(Objective, product=product, pk=objective_pk)
+    form = KeyResultForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        kr = form.save(commit=False)
+        kr.objective = objective
+        try:
+            services.strategy_item_create(instance=kr, actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return toast(_render_section(request, product, OBJECTIVES), "Key result added.")
+    return _render_kr_form(request, product, objective, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_result_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kr = get_object_or_404(KeyResult.objects.select_related("objective"), objective__product=product, pk=pk)
+    form = KeyResultForm(request.POST or None, instance=kr, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.strategy_item_update(
+                instance=kr,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except services.EditConflict as conflict:
+            form = _conflicted(KeyResultForm, request.POST, kr, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return toast(_render_section(request, product, OBJECTIVES), "Key result saved.")
+    return _render_kr_form(request, product, kr.objective, form, kr=kr)
+
+
+@login_required
+@require_POST
+def key_result_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kr = get_object_or_404(KeyResult, objective__product=product, pk=pk)
+    services.strategy_item_delete(instance=kr, actor=request.user)
+    return toast(_render_section(request, product, OBJECTIVES), "Key result deleted.")
+
+

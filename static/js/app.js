@@ -1,0 +1,79 @@
+// Lodestar page behaviour: toasts, menus, mobile navigation. No inline scripts (CSP).
+(function () {
+  "use strict";
+
+  function showToast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var toast = document.createElement("div");
+    toast.className = "toast " + (level || "success");
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    var text = document.createElement("span");
+    text.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { toast.remove(); });
+    toast.appendChild(text);
+    toast.appendChild(close);
+    box.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, level === "error" ? 9000 : 4500);
+  }
+  window.lodestarToast = showToast;
+
+  document.body.addEventListener("toast", function (event) {
+    showToast(event.detail.message, event.detail.level);
+  });
+
+  // Server errors and lost connections get a toast rather than a silent failure.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    var message = status === 403 ? "Your role does not allow this."
+      : status === 404 ? "That item no longer exists."
+      : status === 409 || status === 412 ? "Someone else changed this; reload to see their version."
+      : "Something went wrong (" + status + "). Nothing was saved.";
+    showToast(message, "error");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showToast("The server could not be reached. Nothing was saved.", "error");
+  });
+
+  // Confirmation before destructive actions, without inline handlers.
+  document.body.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+
+  // Close open menus when clicking elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  // Mobile navigation toggle.
+  document.querySelectorAll("[data-toggle-sidebar]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var sidebar = document.querySelector(".sidebar");
+      if (sidebar) {
+        sidebar.classList.toggle("open");
+        button.setAttribute("aria-expanded", sidebar.classList.contains("open"));
+      }
+    });
+  });
+
+  // Server-side flash messages, rendered as data, shown as toasts.
+  document.querySelectorAll("[data-flash]").forEach(function (el) {
+    showToast(el.dataset.flash, el.dataset.level);
+    el.remove();
+  });
+
+  // Focus the first field of an inline form swapped in by htmx.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var field = event.detail.target.querySelector("form [autofocus], form input:not([type=hidden]), form textarea");
+    if (field && event.detail.target.querySelector("form")) field.focus();
+  });
+})();
