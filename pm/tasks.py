@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -38,13 +38,14 @@ def send_invitation_email(self, invitation_id: int, token: str) -> bool:
         "invitation": invitation,
         "url": settings.SITE_URL + reverse("invitation_accept", args=[token]),
     }
-    send_mail(
+    email = EmailMultiAlternatives(
         subject=f"You're invited to {invitation.workspace.name} on Lodestar",
-        message=render_to_string("pm/email/invitation.txt", context),
-        html_message=render_to_string("pm/email/invitation.html", context),
+        body=render_to_string("pm/email/invitation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
+        to=[invitation.email],
     )
+    email.attach_alternative(render_to_string("pm/email/invitation.html", context), "text/html")
+    email.send()
     return True
 
 

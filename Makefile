@@ -1,0 +1,42 @@
+# Lodestar: `make run` for a trial on SQLite, `make test` for the whole suite on PostgreSQL + Redis.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+# The test suite talks to real services; override these to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lodestar
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+
+.PHONY: venv run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@python=$$(bin/find-python) || exit 1; \
+	  test -x $(PY) || $$python -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --upgrade pip && \
+	  $(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# Trial mode: embedded SQLite, tasks in-process, e-mail on the console. No PostgreSQL or Redis.
+run: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_demo
+	@echo "Lodestar is starting on http://127.0.0.1:$(PORT)/ — sign in with a user above."
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite against real PostgreSQL and Redis, plus the migration and system checks.
+test: venv
+	DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 \
+	  DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  bash -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run && $(PY) -m ruff check . && $(PY) -m pytest $(PYTEST_ARGS)'
+
+lint: venv
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: venv
+	@for script in bench/*.py; do echo "== $$script"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

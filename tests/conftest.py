@@ -1,0 +1,72 @@
+"""Shared fixtures: the permission cast (admin, pm, engineer, stakeholder, outsider), a product in
+their workspace, and test-wide toggles."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+
+from pm.celery import app as celery_app
+from pm.choices import Role
+from pm.models import Product, Workspace
+from tests.factories import MembershipFactory, ProductFactory, UserFactory, WorkspaceFactory
+
+ROLES = [Role.ADMIN, Role.PM, Role.ENGINEER, Role.STAKEHOLDER]
+
+
+@pytest.fixture(autouse=True)
+def _test_toggles(settings):
+    # Templates resolve {% static %} without a collectstatic manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run in-process unless a test starts a real worker (see tests/pm/test_celery.py).
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Cast:
+    workspace: Workspace
+    product: Product
+    admin: User
+    pm: User
+    engineer: User
+    stakeholder: User
+    outsider: User
+
+    def user(self, role: str) -> User:
+        return getattr(self, role)
+
+    def client(self, role: str) -> Client:
+        client = Client()
+        if role != "anonymous":
+            client.force_login(self.user(role))
+        return client
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    workspace = WorkspaceFactory(name="Acme", slug="acme")
+    product = ProductFactory(workspace=workspace, name="Lodestar Cloud", key="LOD")
+    members = {
+        role: MembershipFactory(workspace=workspace, role=role, user__username=role).user
+        for role in ROLES
+    }
+    outsider = UserFactory(username="outsider")
+    # The outsider belongs to a workspace of their own, so "no access" is not "no workspace".
+    MembershipFactory(user=outsider, role=Role.ADMIN)
+    return Cast(workspace=workspace, product=product, outsider=outsider, **members)
+
+
+@pytest.fixture
+def pm_client(cast) -> Client:
+    return cast.client("pm")
