@@ -28,10 +28,22 @@ class OverviewPanel:
     need: str = "stakeholder"
 
 
+@dataclass(frozen=True)
+class FeaturePanel:
+    """A panel on the backlog's feature detail page contributed by another app (linked feedback,
+    launch impact, roadmap initiatives). `context(request, feature)` returns a dict or None."""
+
+    template: str
+    order: int
+    context: Callable[[HttpRequest, object], dict | None]
+    need: str = "stakeholder"
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     overview_panels: list[OverviewPanel] = field(default_factory=list)
+    feature_panels: list[FeaturePanel] = field(default_factory=list)
     # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
 
@@ -39,6 +51,11 @@ class Registry:
         if item not in self.nav:
             self.nav.append(item)
             self.nav.sort(key=lambda i: i.order)
+
+    def add_feature_panel(self, panel: FeaturePanel) -> None:
+        if panel not in self.feature_panels:
+            self.feature_panels.append(panel)
+            self.feature_panels.sort(key=lambda p: p.order)
 
     def add_overview_panel(self, panel: OverviewPanel) -> None:
         if panel not in self.overview_panels:

@@ -136,9 +136,7 @@ def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
     request.session["workspace_id"] = workspace.pk
     request.lodestar_workspace = workspace
     products = selectors.products_for_workspace(workspace)
-    return render_page(
-        request, "pm/workspace.html", {"workspace": workspace, "products": products}
-    )
+    return render_page(request, "pm/workspace.html", {"workspace": workspace, "products": products})
 
 
 @login_required
@@ -211,7 +209,9 @@ def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
-    membership = get_object_or_404(Membership.objects.select_related("user"), workspace=workspace, pk=pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), workspace=workspace, pk=pk
+    )
     form = RoleForm(request.POST)
     message, level = "", "success"
     if form.is_valid():
@@ -235,7 +235,9 @@ def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
-    membership = get_object_or_404(Membership.objects.select_related("user"), workspace=workspace, pk=pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), workspace=workspace, pk=pk
+    )
     try:
         services.membership_remove(membership=membership, actor=request.user)
         message, level = f"{membership.user.username} was removed from the workspace.", "success"
@@ -404,9 +406,7 @@ def _render_section(request, product, section: Section, **extra) -> HttpResponse
     if not is_partial(request):
         return redirect(reverse("strategy", args=[product.key]) + f"#section-{section.slug}")
     context = _product_context(request, product)
-    context.update(
-        section=section, items=_SECTION_ITEMS[section.slug](product), **extra
-    )
+    context.update(section=section, items=_SECTION_ITEMS[section.slug](product), **extra)
     response = render_fragment(request, "pm/strategy.html", "section", context)
     return retarget(response, f"#section-{section.slug}")
 
@@ -469,7 +469,9 @@ def vision_show(request: HttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     if not is_partial(request):
         return redirect("strategy", key=product.key)
-    return render_fragment(request, "pm/strategy.html", "vision", _product_context(request, product))
+    return render_fragment(
+        request, "pm/strategy.html", "vision", _product_context(request, product)
+    )
 
 
 def _conflicted(form_class, data, instance, conflict: services.EditConflict, **kwargs):
@@ -540,7 +542,9 @@ def strategy_item_delete(request: HttpRequest, key: str, section: str, pk: int) 
     item = _item_or_404(product, sec, pk)
     name = str(item)
     services.strategy_item_delete(instance=item, actor=request.user)
-    return toast(_render_section(request, product, sec), f"{sec.noun.capitalize()} “{name}” deleted.")
+    return toast(
+        _render_section(request, product, sec), f"{sec.noun.capitalize()} “{name}” deleted."
+    )
 
 
 @login_required
@@ -586,7 +590,9 @@ def key_result_new(request: HttpRequest, key: str, objective_pk: int) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def key_result_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
-    kr = get_object_or_404(KeyResult.objects.select_related("objective"), objective__product=product, pk=pk)
+    kr = get_object_or_404(
+        KeyResult.objects.select_related("objective"), objective__product=product, pk=pk
+    )
     form = KeyResultForm(request.POST or None, instance=kr, product=product)
     if request.method == "POST" and form.is_valid():
         try:
@@ -612,5 +618,3 @@ def key_result_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     kr = get_object_or_404(KeyResult, objective__product=product, pk=pk)
     services.strategy_item_delete(instance=kr, actor=request.user)
     return toast(_render_section(request, product, OBJECTIVES), "Key result deleted.")
-
-

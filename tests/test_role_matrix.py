@@ -1,105 +1,24 @@
 """The role matrix, built from the URL configuration: every named route must have an entry in
-ROUTES, so a view added without a permission rule fails this suite.
+some tests/<app>/routes.py, so a view added without a permission rule fails this suite.
 
 For each route: members whose role is below `need` are refused (403), users outside the workspace
 get 404, anonymous visitors are sent to sign in, and members who meet `need` are let in."""
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import importlib
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from pm.choices import ROLE_RANK, Role
-from pm.models import Invitation
-from tests.conftest import Cast
-from tests.factories import (
-    CompetitorFactory,
-    KeyResultFactory,
-    MembershipFactory,
-    ObjectiveFactory,
-    PersonaFactory,
-    ThemeFactory,
-)
+from pm.choices import ROLE_RANK
+from tests.routing import PUBLIC, SIGNED_IN
 
-PUBLIC = "public"  # no sign-in needed (its own tests cover what it shows)
-SIGNED_IN = "signed-in"  # any signed-in user, no workspace involved
-
-
-@dataclass(frozen=True)
-class Route:
-    need: str
-    kwargs: Callable[[Cast], dict] = lambda cast: {"key": cast.product.key}
-    methods: tuple[str, ...] = ("get",)
-    htmx: bool = True
-    extra: dict = field(default_factory=dict)
-
-
-def _ws(cast):
-    return {"slug": cast.workspace.slug}
-
-
-def _member(cast):
-    return {"slug": cast.workspace.slug, "pk": MembershipFactory(workspace=cast.workspace).pk}
-
-
-def _invitation(cast):
-    inv = Invitation.objects.create(
-        workspace=cast.workspace, email="x@example.com", role=Role.PM, token_hash="h" * 64
-    )
-    return {"slug": cast.workspace.slug, "pk": inv.pk}
-
-
-def _item(section, factory):
-    return lambda cast: {"key": cast.product.key, "section": section, "pk": factory(product=cast.product).pk}
-
-
-def _kr(cast):
-    return {"key": cast.product.key, "pk": KeyResultFactory(objective__product=cast.product).pk}
-
-
-ROUTES: dict[str, Route] = {
-    # pm
-    "healthz": Route(PUBLIC, kwargs=lambda c: {}),
-    "login": Route(PUBLIC, kwargs=lambda c: {}),
-    "logout": Route(PUBLIC, kwargs=lambda c: {}, methods=("post",)),
-    "invitation_accept": Route(PUBLIC, kwargs=lambda c: {"token": "nope"}),
-    "home": Route(SIGNED_IN, kwargs=lambda c: {}),
-    "workspace_detail": Route(Role.STAKEHOLDER, kwargs=_ws),
-    "workspace_switch": Route(Role.STAKEHOLDER, kwargs=_ws, methods=("post",)),
-    "members": Route(Role.ADMIN, kwargs=_ws),
-    "membership_role": Route(Role.ADMIN, kwargs=_member, methods=("post",)),
-    "membership_remove": Route(Role.ADMIN, kwargs=_member, methods=("post",)),
-    "invitation_create": Route(Role.ADMIN, kwargs=_ws, methods=("post",)),
-    "invitation_revoke": Route(Role.ADMIN, kwargs=_invitation, methods=("post",)),
-    "product_create": Route(Role.PM, kwargs=_ws, methods=("get", "post")),
-    "product_overview": Route(Role.STAKEHOLDER),
-    "product_history": Route(Role.STAKEHOLDER),
-    "strategy": Route(Role.STAKEHOLDER),
-    "vision_show": Route(Role.STAKEHOLDER),
-    "vision_edit": Route(Role.PM, methods=("get", "post")),
-    "strategy_section": Route(
-        Role.STAKEHOLDER, kwargs=lambda c: {"key": c.product.key, "section": "themes"}
-    ),
-    "strategy_item_new": Route(
-        Role.PM,
-        kwargs=lambda c: {"key": c.product.key, "section": "personas"},
-        methods=("get", "post"),
-    ),
-    "strategy_item_edit": Route(
-        Role.PM, kwargs=_item("competitors", CompetitorFactory), methods=("get", "post")
-    ),
-    "strategy_item_delete": Route(
-        Role.PM, kwargs=_item("themes", ThemeFactory), methods=("post",)
-    ),
-    "key_result_new": Route(
-        Role.PM,
-        kwargs=lambda c: {"key": c.product.key, "objective_pk": ObjectiveFactory(product=c.product).pk},
-        methods=("get", "post"),
-    ),
-    "key_result_edit": Route(Role.PM, kwargs=_kr, methods=("get", "post")),
-    "key_result_delete": Route(Role.PM, kwargs=_kr, methods=("post",)),
-}
+ROUTES = {}
+for _path in sorted(Path(__file__).parent.glob("*/routes.py")):
+    _module = importlib.import_module(f"tests.{_path.parent.name}.routes")
+    _clash = set(ROUTES) & set(_module.ROUTES)
+    assert not _clash, f"Routes listed twice: {_clash}"
+    ROUTES.update(_module.ROUTES)
 
 # Third-party routes with their own access control.
 EXEMPT_PREFIXES = ("admin:",)

@@ -157,7 +157,9 @@ COMPETITORS = [
 
 
 class Command(BaseCommand):
-    help = "Create (or complete) the demo workspace Acme with the product LOD and one user per role."
+    help = (
+        "Create (or complete) the demo workspace Acme with the product LOD and one user per role."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -179,7 +181,9 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-            Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": role})
+            Membership.objects.get_or_create(
+                workspace=workspace, user=user, defaults={"role": role}
+            )
             users[role] = user
         pm = users[Role.PM]
 

@@ -1,0 +1,261 @@
+"""The backlog: ideas, features (ranked, scored), user stories and sprints."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from backlog.choices import (
+    STORY_POINTS,
+    FeatureKind,
+    FeatureStatus,
+    Framework,
+    IdeaSource,
+    IdeaStatus,
+    MoSCoW,
+    StoryStatus,
+)
+from pm.fields import RankField
+from pm.models import Persona, Product, StrategicTheme, Versioned
+
+
+class BacklogSettings(models.Model):
+    """Per-product backlog preferences: the prioritisation framework and where reach comes from."""
+
+    class ReachSource(models.TextChoices):
+        MANUAL = "manual", "Entered by hand"
+        CUSTOMERS = "customers", "Distinct customers in linked feedback"
+        ARR = "arr", "Summed ARR of customers in linked feedback"
+
+    product = models.OneToOneField(
+        Product, on_delete=models.CASCADE, related_name="backlog_settings"
+    )
+    framework = models.CharField(max_length=20, choices=Framework.choices, default=Framework.RICE)
+    reach_source = models.CharField(
+        max_length=20, choices=ReachSource.choices, default=ReachSource.MANUAL
+    )
+    last_story_number = models.PositiveIntegerField(
+        default=0, help_text="The number of the product's latest story key (LOD-42 → 42)."
+    )
+
+    def __str__(self) -> str:
+        return f"Backlog settings of {self.product}"
+
+
+class Idea(Versioned):
+    """A raw request or suggestion, waiting for triage."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="ideas")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.CharField(
+        max_length=20, choices=IdeaSource.choices, default=IdeaSource.INTERNAL
+    )
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submitted_ideas",
+    )
+    submitter_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Who asked, when not a user (a customer, a colleague).",
+    )
+    status = models.CharField(max_length=20, choices=IdeaStatus.choices, default=IdeaStatus.NEW)
+    decline_reason = models.TextField(blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_ideas"
+    )
+    feature = models.ForeignKey(
+        "Feature", on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
+    )
+    votes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("id")), name="idea_not_merged_into_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Feature(Versioned):
+    """A backlog item: ranked by hand, scored by the product's framework."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="features")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    kind = models.CharField(max_length=20, choices=FeatureKind.choices, default=FeatureKind.FEATURE)
+    theme = models.ForeignKey(
+        StrategicTheme, on_delete=models.SET_NULL, null=True, blank=True, related_name="features"
+    )
+    status = models.CharField(
+        max_length=20, choices=FeatureStatus.choices, default=FeatureStatus.BACKLOG
+    )
+    moscow = models.CharField("MoSCoW", max_length=10, choices=MoSCoW.choices, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    rank = RankField()
+
+    # Prioritisation inputs (all optional; a score needs its framework's inputs).
+    reach = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    impact = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    confidence = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent.",
+    )
+    effort = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Person-months.",
+    )
+    ease = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    business_value = models.PositiveSmallIntegerField(null=True, blank=True)
+    time_criticality = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_reduction = models.PositiveSmallIntegerField(null=True, blank=True)
+    job_size = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    value = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+
+    # ROI inputs (internal: never shown to stakeholders).
+    expected_revenue = models.DecimalField(
+        "expected revenue or savings",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    cost = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    roi_horizon_months = models.PositiveSmallIntegerField(
+        "ROI horizon (months)", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+
+    score = models.DecimalField(
+        max_digits=16,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Computed from the inputs with the product's framework; stored to sort by.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "rank"], name="feature_rank_unique"),
+        ]
+        indexes = [models.Index(fields=["product", "status"], name="feature_product_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Sprint(Versioned):
+    """A time-box of committed stories; velocity is derived from its done stories."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sprints")
+    name = models.CharField(max_length=100)
+    goal = models.TextField(blank=True)
+    start = models.DateField()
+    end = models.DateField()
+    capacity = models.PositiveIntegerField(help_text="Story points the team can take on.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="sprint_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserStory(Versioned):
+    """A story under a feature: "As a … I want … so that …", with acceptance criteria."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stories")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="stories")
+    number = models.PositiveIntegerField(help_text="The N in the story key KEY-N.")
+    title = models.CharField(max_length=200)
+    persona = models.ForeignKey(
+        Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="stories"
+    )
+    as_a = models.CharField("as a", max_length=200, blank=True)
+    i_want = models.TextField("I want", blank=True)
+    so_that = models.TextField("so that", blank=True)
+    # [{"text": "Given … when … then …", "done": false}, …]
+    acceptance_criteria = models.JSONField(default=list, blank=True)
+    points = models.PositiveSmallIntegerField(choices=STORY_POINTS, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=StoryStatus.choices, default=StoryStatus.TODO)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_stories",
+    )
+    sprint = models.ForeignKey(
+        Sprint, on_delete=models.SET_NULL, null=True, blank=True, related_name="stories"
+    )
+    rank = RankField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = "user story"
+        verbose_name_plural = "user stories"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "number"], name="story_number_unique"),
+            models.UniqueConstraint(fields=["product", "rank"], name="story_rank_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.product.key}-{self.number}"
