@@ -169,6 +169,11 @@ class Feature(Versioned):
         "ROI horizon (months)", null=True, blank=True, validators=[MinValueValidator(1)]
     )
 
+    # Demand from linked customer feedback, maintained by the feedback app through
+    # backlog.services.feature_set_demand (stored so the backlog can sort and score by it).
+    demand_customers = models.PositiveIntegerField(default=0)
+    demand_arr = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
     score = models.DecimalField(
         max_digits=16,
         decimal_places=4,
