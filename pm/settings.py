@@ -139,8 +139,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", DEBUG)
 
-# E-mail (Django 6.1 mailers): SMTP when EMAIL_HOST is set, the console otherwise, so the
-# trial mode prints e-mails.
+# E-mail (Django 6.1 mailers): SMTP when EMAIL_HOST is set, files in EMAIL_FILE_PATH when that is
+# set, the console otherwise, so the trial mode prints e-mails.
 if envstr("EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -156,6 +156,14 @@ if envstr("EMAIL_HOST"):
             },
         }
     }
+elif envstr("EMAIL_FILE_PATH"):
+    # One file per batch of messages in that directory: for inspecting mail without a server.
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": envstr("EMAIL_FILE_PATH")},
+        }
+    }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Lodestar <lodestar@localhost>")
@@ -168,7 +176,7 @@ CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
