@@ -1,0 +1,77 @@
+"""Background work through the real Redis broker and a real Celery worker process."""
+
+import email
+import time
+from email import policy
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from pm import services
+from pm.choices import Role
+from pm.tasks import ping
+from tests.worker import running_worker
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+SITE = "https://lodestar.example"
+
+
+def _mailed(directory: Path, timeout: float = 30) -> list[email.message.EmailMessage]:
+    """The messages Django's file mailer wrote in `directory` (one file per connection, messages
+    separated by a line of dashes), waiting for at least one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(directory.glob("*.log"))
+        if files:
+            time.sleep(0.2)  # let the writer finish the file
+            chunks = b"".join(f.read_bytes() for f in files).split(b"\n" + b"-" * 79 + b"\n")
+            return [
+                email.message_from_bytes(chunk.strip(), policy=policy.default)
+                for chunk in chunks
+                if chunk.strip()
+            ]
+        time.sleep(0.1)
+    return []
+
+
+def test_ping_round_trips_through_the_broker_and_a_real_worker():
+    with running_worker() as worker:
+        result = ping.delay("x")
+        assert result.get(timeout=30)["echo"] == "x"
+        # It really ran in the worker process, not eagerly in this one.
+        worker.wait_for_log(f"pm.tasks.ping[{result.id}] succeeded")
+
+
+def test_the_worker_emails_a_new_invitation_with_its_link(cast, tmp_path):
+    env = {"EMAIL_HOST": None, "EMAIL_FILE_PATH": str(tmp_path), "SITE_URL": SITE}
+    with running_worker(env=env) as worker:
+        invitation, token = services.invitation_create(
+            workspace=cast.workspace, email="New.Person@Example.com", role=Role.PM, actor=cast.admin
+        )
+        worker.wait_for_log("pm.tasks.send_invitation_email[")
+        messages = _mailed(tmp_path)
+    assert len(messages) == 1, worker.log()
+    message = messages[0]
+    assert message["To"] == "new.person@example.com"
+    assert message["Subject"] == "You're invited to Acme on Lodestar"
+    link = f"{SITE}/invite/{token}/"
+    assert link in message.get_body(("plain",)).get_content()
+    assert f'href="{link}"' in message.get_body(("html",)).get_content()
+    assert invitation.token_hash != token  # only its hash is stored
+
+
+def test_an_invitation_revoked_before_its_email_left_is_not_sent(cast, tmp_path):
+    env = {"EMAIL_HOST": None, "EMAIL_FILE_PATH": str(tmp_path), "SITE_URL": SITE}
+    with running_worker(env=env) as worker:
+        # The e-mail is enqueued on commit, by which time the invitation is already revoked.
+        with transaction.atomic():
+            invitation, _token = services.invitation_create(
+                workspace=cast.workspace, email="late@example.com", role=Role.PM, actor=cast.admin
+            )
+            services.invitation_revoke(invitation=invitation, actor=cast.admin)
+        worker.wait_for_log("send_invitation_email")
+        log = worker.wait_for_log("succeeded")
+    assert "no longer pending" in log
+    assert not list(tmp_path.iterdir())
