@@ -1,0 +1,279 @@
+"""Reads for the backlog, each with its joins and the caller's visibility applied.
+
+Stakeholders read the backlog without internal fields: the ROI inputs (expected revenue, cost,
+horizon) are deferred from their querysets — and never rendered — and archived features are
+hidden from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from backlog.choices import FeatureKind, FeatureStatus, IdeaStatus, StoryStatus
+from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from pm.choices import Role
+from pm.models import Membership, Product
+from pm.permissions import membership_for, role_allows
+
+INTERNAL_FEATURE_FIELDS = ("expected_revenue", "cost", "roi_horizon_months", "demand_arr")
+
+FEATURE_SORTS = {
+    "rank": ("rank",),
+    "score": (F("score").desc(nulls_last=True), "rank"),
+    "demand": ("-demand_customers", "-demand_arr", "rank"),
+    "title": ("title", "rank"),
+}
+
+
+def role_of(user: User, product: Product) -> str | None:
+    membership = getattr(product, "membership", None) or membership_for(user, product.workspace_id)
+    return membership.role if membership else None
+
+
+def sees_internal(user: User, product: Product) -> bool:
+    """May this user see internal fields (cost, ROI inputs, customers' ARR)?"""
+    return role_allows(role_of(user, product), Role.ENGINEER)
+
+
+def backlog_settings(product: Product) -> BacklogSettings:
+    """The product's settings, unsaved defaults when it has none yet (a read never writes)."""
+    try:
+        return product.backlog_settings
+    except BacklogSettings.DoesNotExist:
+        return BacklogSettings(product=product)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def feature_list(
+    *, product: Product, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[Feature]:
+    """The product's features in rank order (or `sort`), with theme and story counts.
+
+    Filters: theme (id, or "none"), status, kind, moscow (value, or "none"), q (title search),
+    sort (rank, score, demand, title). Unknown filter values are ignored, never an error.
+    """
+    filters = filters or {}
+    qs = (
+        Feature.objects.filter(product=product)
+        .select_related("theme")
+        .annotate(
+            story_count=Count("stories", distinct=True),
+            story_points=Coalesce(Sum("stories__points"), 0),
+        )
+    )
+    if not sees_internal(user, product):
+        qs = qs.exclude(status=FeatureStatus.ARCHIVED).defer(*INTERNAL_FEATURE_FIELDS)
+    theme = filters.get("theme")
+    if theme == "none":
+        qs = qs.filter(theme=None)
+    elif _int(theme) is not None:
+        qs = qs.filter(theme_id=_int(theme))
+    status = filters.get("status")
+    if status in FeatureStatus.values:
+        qs = qs.filter(status=status)
+    elif status == "open":
+        qs = qs.exclude(status__in=[FeatureStatus.SHIPPED, FeatureStatus.ARCHIVED])
+    if filters.get("kind") in FeatureKind.values:
+        qs = qs.filter(kind=filters["kind"])
+    moscow = filters.get("moscow")
+    if moscow == "none":
+        qs = qs.filter(moscow="")
+    elif moscow in dict(Feature._meta.get_field("moscow").choices):
+        qs = qs.filter(moscow=moscow)
+    if q := (filters.get("q") or "").strip():
+        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    return qs.order_by(*FEATURE_SORTS.get(filters.get("sort") or "rank", ("rank",)))
+
+
+def feature_get(*, product: Product, user: User, pk: int) -> Feature:
+    """One feature of the product, visible to `user` (Feature.DoesNotExist otherwise)."""
+    qs = Feature.objects.filter(product=product).select_related("theme", "product")
+    if not sees_internal(user, product):
+        qs = qs.exclude(status=FeatureStatus.ARCHIVED).defer(*INTERNAL_FEATURE_FIELDS)
+    return qs.get(pk=pk)
+
+
+def top_of_backlog(*, product: Product, user: User, limit: int = 5) -> list[Feature]:
+    return list(feature_list(product=product, user=user, filters={"status": "open"})[:limit])
+
+
+def _story_base(product: Product) -> QuerySet[UserStory]:
+    return UserStory.objects.filter(product=product).select_related(
+        "product", "feature", "assignee", "sprint", "persona"
+    )
+
+
+def story_list(
+    *, product: Product, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[UserStory]:
+    """The product's stories in rank order. Filters: feature (id), sprint (id, "current" or
+    "none"), status, assignee ("me", a user id or "none"), updated_since (ISO 8601)."""
+    filters = filters or {}
+    qs = _story_base(product)
+    if _int(filters.get("feature")) is not None:
+        qs = qs.filter(feature_id=_int(filters["feature"]))
+    sprint = filters.get("sprint")
+    if sprint == "current":
+        current = current_sprint(product)
+        qs = qs.filter(sprint=current) if current else qs.none()
+    elif sprint == "none":
+        qs = qs.filter(sprint=None)
+    elif _int(sprint) is not None:
+        qs = qs.filter(sprint_id=_int(sprint))
+    if filters.get("status") in StoryStatus.values:
+        qs = qs.filter(status=filters["status"])
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif assignee == "none":
+        qs = qs.filter(assignee=None)
+    elif _int(assignee) is not None:
+        qs = qs.filter(assignee_id=_int(assignee))
+    since = filters.get("updated_since")
+    if since:
+        when = since if isinstance(since, datetime) else parse_datetime(str(since))
+        if when is not None:
+            if timezone.is_naive(when):
+                when = timezone.make_aware(when)
+            qs = qs.filter(updated_at__gte=when)
+    return qs.order_by("rank")
+
+
+def story_get(*, product: Product, user: User, number: int) -> UserStory:
+    return _story_base(product).get(number=number)
+
+
+def stories_for_feature(feature: Feature) -> QuerySet[UserStory]:
+    return (
+        UserStory.objects.filter(feature=feature)
+        .select_related("product", "assignee", "sprint", "persona")
+        .order_by("rank")
+    )
+
+
+def idea_list(
+    *, product: Product, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[Idea]:
+    """Ideas, newest first (or most voted). Filters: status ("open" = new or under review),
+    source, q, sort (new, votes)."""
+    filters = filters or {}
+    qs = Idea.objects.filter(product=product).select_related("submitter", "feature", "merged_into")
+    status = filters.get("status")
+    if status == "open":
+        qs = qs.filter(status__in=[IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW])
+    elif status in IdeaStatus.values:
+        qs = qs.filter(status=status)
+    if filters.get("source") in dict(Idea._meta.get_field("source").choices):
+        qs = qs.filter(source=filters["source"])
+    if q := (filters.get("q") or "").strip():
+        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if filters.get("sort") == "votes":
+        return qs.order_by("-votes", "-created_at")
+    return qs.order_by("-created_at", "-id")
+
+
+def idea_merge_targets(idea: Idea) -> QuerySet[Idea]:
+    return (
+        Idea.objects.filter(product_id=idea.product_id)
+        .exclude(pk=idea.pk)
+        .exclude(status=IdeaStatus.MERGED)
+        .order_by("title")
+    )
+
+
+# --- sprints ------------------------------------------------------------------------------
+
+
+def sprint_list(*, product: Product) -> QuerySet[Sprint]:
+    """Sprints, latest first, with committed points, done points and story counts."""
+    return Sprint.objects.filter(product=product).annotate(
+        committed_points=Coalesce(Sum("stories__points"), 0),
+        done_points=Coalesce(Sum("stories__points", filter=Q(stories__status=StoryStatus.DONE)), 0),
+        story_count=Count("stories"),
+    )
+
+
+def sprint_get(*, product: Product, pk: int) -> Sprint:
+    return sprint_list(product=product).get(pk=pk)
+
+
+def current_sprint(product: Product, today: date | None = None) -> Sprint | None:
+    """The sprint running today; else the next one to start; else the latest one."""
+    today = today or timezone.localdate()
+    sprints = sprint_list(product=product)
+    return (
+        sprints.filter(start__lte=today, end__gte=today).order_by("-start").first()
+        or sprints.filter(start__gt=today).order_by("start").first()
+        or sprints.order_by("-start").first()
+    )
+
+
+@dataclass(frozen=True)
+class VelocityPoint:
+    sprint: str
+    committed: int
+    done: int
+
+
+def velocity(product: Product, limit: int = 8, today: date | None = None) -> list[VelocityPoint]:
+    """Done and committed points of the latest finished sprints, oldest first."""
+    today = today or timezone.localdate()
+    sprints = list(sprint_list(product=product).filter(end__lt=today).order_by("-start")[:limit])
+    return [VelocityPoint(s.name, s.committed_points, s.done_points) for s in reversed(sprints)]
+
+
+def average_velocity(points: list[VelocityPoint]) -> float | None:
+    recent = points[-3:]
+    return sum(p.done for p in recent) / len(recent) if recent else None
+
+
+def board_stories(sprint: Sprint) -> dict[str, list[UserStory]]:
+    """The sprint's stories grouped into board columns by status, each in rank order."""
+    columns: dict[str, list[UserStory]] = {s: [] for s in StoryStatus.values}
+    stories = (
+        UserStory.objects.filter(sprint=sprint)
+        .select_related("product", "feature", "assignee")
+        .order_by("rank")
+    )
+    for story in stories:
+        columns[story.status].append(story)
+    return columns
+
+
+def plannable_stories(product: Product) -> QuerySet[UserStory]:
+    """Stories not done and not in any sprint: the candidates for sprint planning."""
+    return (
+        _story_base(product).filter(sprint=None).exclude(status=StoryStatus.DONE).order_by("rank")
+    )
+
+
+def assignable_users(product: Product) -> QuerySet[User]:
+    """Members who can own a story (everyone but stakeholders)."""
+    return User.objects.filter(
+        memberships__workspace_id=product.workspace_id,
+        memberships__role__in=[Role.ADMIN, Role.PM, Role.ENGINEER],
+    ).order_by("username")
+
+
+def members_of(product: Product) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace_id=product.workspace_id).select_related("user")
+
+
+def prefetch_stories(qs: QuerySet[Feature]) -> QuerySet[Feature]:
+    return qs.prefetch_related(
+        Prefetch("stories", queryset=UserStory.objects.order_by("rank").select_related("product"))
+    )
