@@ -214,7 +214,8 @@ def move(
     after: models.Model | None,
 ) -> int:
     """Move `obj` within `scope` so that it follows `before` (None: the top) — or, when
-    `before` is None, precedes `after` (None as well: the bottom). Returns rows written.
+    `before` is None, precedes `after` (None as well: the bottom). Returns rows written, and
+    sets `obj.rank` to its new key.
 
     The caller holds a lock that serialises moves within the scope (two moves into the same gap
     would otherwise compute the same key). Neighbour ranks are read fresh from the database,
@@ -237,6 +238,7 @@ def move(
     key = key_between(lo, hi)
     if len(key) <= REBALANCE_AT:
         scope.model.objects.filter(pk=obj.pk).update(rank=key)
+        obj.rank = key
         return 1
     return _rebalance_around(scope, obj, lo, hi)
 
@@ -257,6 +259,7 @@ def _rebalance_around(scope, obj, lo: str | None, hi: str | None) -> int:
         window = [*ordered[:at], obj.pk, *ordered[at:]]
         keys = keys_between(None, None, len(window))
     _respace(scope, window, keys)
+    obj.rank = keys[window.index(obj.pk)]
     return len(window)
 
 

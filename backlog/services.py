@@ -109,8 +109,11 @@ def backlog_settings_get(product: Product) -> BacklogSettings:
 
 def _lock_settings(product: Product) -> BacklogSettings:
     """Lock the product's settings row: serialises rank allocation and re-ranking per product."""
-    backlog_settings_get(product)
-    return BacklogSettings.objects.select_for_update().get(product=product)
+    try:
+        return BacklogSettings.objects.select_for_update().get(product=product)
+    except BacklogSettings.DoesNotExist:
+        backlog_settings_get(product)
+        return BacklogSettings.objects.select_for_update().get(product=product)
 
 
 def _reach_from_demand(settings: BacklogSettings, feature: Feature) -> Decimal | None:
@@ -248,7 +251,6 @@ def feature_move(
         Feature.objects.filter(product=product), feature, before=before, after=after
     )
     if written:
-        feature.rank = Feature.objects.filter(pk=feature.pk).values_list("rank", flat=True).get()
         where = f"below “{before}”" if before else (f"above “{after}”" if after else "to the end")
         activity_record(
             instance=feature,
@@ -613,11 +615,9 @@ def story_move(
         if other is not None and (other.product_id != story.product_id or other.pk == story.pk):
             raise ValidationError("Move the story next to another story of this product.")
     _lock_settings(story.product)
-    written = ranking.move(
+    ranking.move(
         UserStory.objects.filter(product_id=story.product_id), story, before=before, after=after
     )
-    if written:
-        story.rank = UserStory.objects.filter(pk=story.pk).values_list("rank", flat=True).get()
     return story
 
 
