@@ -256,10 +256,13 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
-    Invitation.objects.filter(pk=invitation.pk, revoked_at=None, accepted_at=None).update(
+    """Revoke a pending invitation; one already accepted or revoked is left (and logged) as is."""
+    revoked = Invitation.objects.filter(pk=invitation.pk, revoked_at=None, accepted_at=None).update(
         revoked_at=timezone.now()
     )
     invitation.refresh_from_db()
+    if not revoked:
+        return invitation
     activity_record(
         instance=invitation,
         action=ActivityAction.UPDATED,

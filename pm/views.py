@@ -10,7 +10,7 @@ from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -88,8 +88,8 @@ class RateLimitedLoginView(LoginView):
 
     def post(self, request, *args, **kwargs):
         if self._locked():
-            form = self.get_form()
-            form.is_valid = lambda: False
+            # An unbound form: rendering a bound one would validate it, i.e. check the password.
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
             minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
             context = self.get_context_data(form=form, locked_minutes=minutes)
             return self.render_to_response(context, status=429)
@@ -197,10 +197,16 @@ def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     invitation = get_object_or_404(workspace.invitations, pk=pk)
-    services.invitation_revoke(invitation=invitation, actor=request.user)
+    invitation = services.invitation_revoke(invitation=invitation, actor=request.user)
     response = render_page(
         request, "pm/members.html", _members_context(workspace), partial="members-panel"
     )
+    if invitation.state != "revoked":
+        return toast(
+            response,
+            f"The invitation for {invitation.email} was already {invitation.state}.",
+            "error",
+        )
     return toast(response, f"Invitation for {invitation.email} revoked.")
 
 
@@ -271,11 +277,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render_page(request, "pm/invitation.html", context)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save(commit=False)
-        user.email = invitation.email
-        user.save()
         try:
-            services.invitation_accept(invitation=invitation, user=user)
+            # One transaction: if the link was used up meanwhile, no orphan account remains.
+            with transaction.atomic():
+                user = form.save(commit=False)
+                user.email = invitation.email
+                user.save()
+                services.invitation_accept(invitation=invitation, user=user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("login")

@@ -265,3 +265,40 @@ def test_members_page_lists_people_and_roles(cast):
         assert f'data-testid="member-{role}"' in html
     assert "outsider" not in html
     assert "No pending invitations." in text_of(html)
+
+
+def test_revoking_an_accepted_invitation_changes_and_logs_nothing(cast, invite, client):
+    invitation, token, _ = invite()
+    _sign_up(client, token)
+    logged = ActivityLog.objects.count()
+
+    response = cast.client("admin").post(
+        reverse("invitation_revoke", args=[cast.workspace.slug, invitation.pk]), headers=HX
+    )
+
+    assert response.status_code == 200
+    invitation.refresh_from_db()
+    assert invitation.state == "accepted" and invitation.revoked_at is None
+    assert ActivityLog.objects.count() == logged  # no "pending → revoked" that never happened
+    assert "revoked" not in response["HX-Trigger"]
+
+
+def test_no_account_is_left_behind_when_the_invitation_is_used_up_meanwhile(cast, invite, client):
+    from django.db.models.signals import post_save
+
+    invitation, token, _ = invite()
+
+    def used_up_meanwhile(sender, instance, created, **kwargs):
+        # Someone else accepts the same link between our check and our claim.
+        if created and instance.username == "newbie":
+            Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+
+    post_save.connect(used_up_meanwhile, sender=User)
+    try:
+        response = _sign_up(client, token)
+    finally:
+        post_save.disconnect(used_up_meanwhile, sender=User)
+
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert not User.objects.filter(username="newbie").exists()
+    assert not Membership.objects.filter(user__username="newbie").exists()

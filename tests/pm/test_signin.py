@@ -92,3 +92,23 @@ def test_the_lockout_is_shared_through_the_cache(alice, client, settings):
         _attempt(client, "alice", "wrong")
     assert _attempt(Client(), "alice", PASSWORD).status_code == 429
     assert "RedisCache" in settings.CACHES["default"]["BACKEND"]
+
+
+def test_during_a_lockout_the_password_is_not_even_checked(alice, client):
+    from django.contrib.auth.signals import user_login_failed
+
+    for _ in range(5):
+        _attempt(client, "alice", "wrong")
+    checked = []
+
+    def record(sender, credentials, **kwargs):
+        checked.append(credentials["username"])
+
+    user_login_failed.connect(record)
+    try:
+        response = _attempt(client, "alice", "still-wrong")
+    finally:
+        user_login_failed.disconnect(record)
+    assert response.status_code == 429
+    assert checked == []  # no password hashing, no oracle, while locked
+    assert 'value="alice"' in response.content.decode()  # the username stays filled in
