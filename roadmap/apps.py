@@ -3,3 +3,18 @@ from django.apps import AppConfig
 
 class RoadmapConfig(AppConfig):
     name = "roadmap"
+
+    def ready(self) -> None:
+        from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry
+        from roadmap import panels
+        from roadmap.demo import load_demo_roadmap
+
+        registry.add_nav(NavItem("Roadmap", "roadmap", order=30))
+        registry.add_overview_panel(
+            OverviewPanel("roadmap/panels/glance.html", order=30, context=panels.glance)
+        )
+        registry.add_feature_panel(
+            FeaturePanel("roadmap/panels/feature.html", order=30, context=panels.feature)
+        )
+        if load_demo_roadmap not in registry.demo_loaders:
+            registry.demo_loaders.append(load_demo_roadmap)

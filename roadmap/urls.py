@@ -1,1 +1,52 @@
-urlpatterns: list = []
+from django.urls import path
+
+from roadmap import api, views
+
+urlpatterns = [
+    path("p/<str:key>/roadmap/", views.roadmap, name="roadmap"),
+    path("p/<str:key>/roadmap/board/", views.roadmap_board, name="roadmap_board"),
+    path("p/<str:key>/roadmap/changes/", views.roadmap_changes, name="roadmap_changes"),
+    path("p/<str:key>/roadmap/initiatives/new/", views.initiative_new, name="initiative_new"),
+    path(
+        "p/<str:key>/roadmap/initiatives/<int:pk>/",
+        views.initiative_detail,
+        name="initiative_detail",
+    ),
+    path(
+        "p/<str:key>/roadmap/initiatives/<int:pk>/edit/",
+        views.initiative_edit,
+        name="initiative_edit",
+    ),
+    path(
+        "p/<str:key>/roadmap/initiatives/<int:pk>/move/",
+        views.initiative_move,
+        name="initiative_move",
+    ),
+    path(
+        "p/<str:key>/roadmap/initiatives/<int:pk>/delete/",
+        views.initiative_delete,
+        name="initiative_delete",
+    ),
+    path("p/<str:key>/roadmap/releases/", views.releases, name="releases"),
+    path("p/<str:key>/roadmap/releases/new/", views.release_new, name="release_new"),
+    path("p/<str:key>/roadmap/releases/<int:pk>/edit/", views.release_edit, name="release_edit"),
+    path("p/<str:key>/roadmap/releases/<int:pk>/ship/", views.release_ship, name="release_ship"),
+    path(
+        "p/<str:key>/roadmap/releases/<int:pk>/delete/",
+        views.release_delete,
+        name="release_delete",
+    ),
+    path("p/<str:key>/roadmap/share-links/", views.share_links, name="share_links"),
+    path(
+        "p/<str:key>/roadmap/share-links/<int:pk>/revoke/",
+        views.share_link_revoke,
+        name="share_link_revoke",
+    ),
+    # Public: the token is the credential.
+    path("share/<str:token>/", views.share_roadmap, name="share_roadmap"),
+    path(
+        "api/v1/roadmap/<str:token>/",
+        api.PublicRoadmapView.as_view(),
+        name="api_public_roadmap",
+    ),
+]

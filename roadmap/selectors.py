@@ -1,0 +1,488 @@
+"""Reads for the roadmap, with their joins and the caller's visibility applied.
+
+`visibility` is "internal" (the team: everything) or "public" (stakeholders and share links:
+public initiatives and releases only, and never an internal field).
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from backlog.models import Feature
+from pm.choices import ActivityAction, Role
+from pm.models import ActivityLog, Objective, Product, StrategicTheme
+from roadmap.choices import Horizon, InitiativeStatus, Precision, Visibility
+from roadmap.models import Initiative, Release, ShareLink
+from roadmap.periods import span_label
+from roadmap.services import public_cache_key, share_link_cache_key
+from roadmap.timeline import TimelineItem
+
+PUBLIC = Visibility.PUBLIC.value
+INTERNAL = Visibility.INTERNAL.value
+
+# A change must show on share links within a minute; writes also drop the entry at once.
+PUBLIC_CACHE_SECONDS = 60
+PUBLIC_CHANGES_DAYS = 30
+
+
+def visibility_for(membership) -> str:
+    """Stakeholders get the public roadmap; engineers, PMs and admins the whole one."""
+    return INTERNAL if membership.allows(Role.ENGINEER) else PUBLIC
+
+
+# --- initiatives and releases --------------------------------------------------------------
+
+
+def initiative_list(
+    *, product: Product, visibility: str, filters: dict[str, Any] | None = None
+) -> QuerySet[Initiative]:
+    """The product's initiatives in board order (horizon, then rank), filtered by theme
+    (a theme, or "none"), status and objective."""
+    qs = Initiative.objects.filter(product=product).select_related("theme")
+    if visibility == PUBLIC:
+        qs = qs.filter(visibility=PUBLIC)
+    else:
+        qs = qs.annotate(feature_count=Count("features", distinct=True))
+    filters = filters or {}
+    if filters.get("theme") == "none":
+        qs = qs.filter(theme__isnull=True)
+    elif filters.get("theme"):
+        qs = qs.filter(theme=filters["theme"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("objective"):
+        qs = qs.filter(objectives=filters["objective"])
+    return qs.order_by("rank", "id")
+
+
+def initiatives_by_horizon(initiatives) -> list[tuple[str, str, list[Initiative]]]:
+    columns = {h.value: [] for h in Horizon}
+    for initiative in initiatives:
+        columns[initiative.horizon].append(initiative)
+    return [(h.value, h.label, columns[h.value]) for h in Horizon]
+
+
+def initiatives_for_timeline(initiatives, *, url_for=None) -> list[TimelineItem]:
+    """Timeline items in lane order: by theme name, then start date, then board order."""
+    items = [
+        TimelineItem(
+            pk=i.pk,
+            title=i.title,
+            start=i.start,
+            end=i.end,
+            timeframe=i.timeframe,
+            status=i.status,
+            status_label=i.get_status_display(),
+            horizon_label=i.get_horizon_display(),
+            theme_key=i.theme_id,
+            theme_name=i.theme.name if i.theme else "",
+            theme_colour=i.theme.colour if i.theme else "#5f6682",
+            internal=i.visibility != PUBLIC,
+            url=url_for(i) if url_for else "",
+        )
+        for i in initiatives
+    ]
+    return sorted(
+        items, key=lambda t: (t.theme_name == "", t.theme_name.lower(), t.start or date.max)
+    )
+
+
+def release_list(*, product: Product, visibility: str) -> QuerySet[Release]:
+    qs = Release.objects.filter(product=product)
+    if visibility == PUBLIC:
+        qs = qs.filter(visibility=PUBLIC)
+    else:
+        qs = qs.annotate(feature_count=Count("features", distinct=True))
+    return qs.order_by("target_date", "id")
+
+
+def release_detail_list(*, product: Product) -> QuerySet[Release]:
+    """Releases with their features, for the team's release list."""
+    return release_list(product=product, visibility=INTERNAL).prefetch_related(
+        Prefetch("features", queryset=Feature.objects.only("id", "title", "status", "shipped_at"))
+    )
+
+
+def initiative_detail(*, product: Product, pk: int, visibility: str) -> Initiative:
+    qs = Initiative.objects.filter(product=product).select_related("theme")
+    if visibility == PUBLIC:
+        qs = qs.filter(visibility=PUBLIC)
+    return qs.prefetch_related(
+        Prefetch("objectives", queryset=Objective.objects.order_by("period", "title")),
+        Prefetch(
+            "features",
+            queryset=Feature.objects.only("id", "title", "status", "shipped_at", "product_id"),
+        ),
+    ).get(pk=pk)
+
+
+def filter_choices(product: Product) -> dict[str, list]:
+    return {
+        "themes": list(StrategicTheme.objects.filter(product=product).only("id", "name")),
+        "objectives": list(Objective.objects.filter(product=product).only("id", "title")),
+        "statuses": InitiativeStatus.choices,
+    }
+
+
+def initiatives_for_feature(*, feature: Feature, visibility: str) -> list[Initiative]:
+    qs = Initiative.objects.filter(features=feature).select_related("theme")
+    if visibility == PUBLIC:
+        qs = qs.filter(visibility=PUBLIC)
+    return list(qs.order_by("rank"))
+
+
+def releases_for_feature(*, feature: Feature, visibility: str) -> list[Release]:
+    qs = Release.objects.filter(features=feature)
+    if visibility == PUBLIC:
+        qs = qs.filter(visibility=PUBLIC)
+    return list(qs.order_by("target_date"))
+
+
+def roadmap_glance(*, product: Product, visibility: str) -> dict[str, Any]:
+    """Counts per horizon, the first few Now items and the next release: three queries."""
+    qs = Initiative.objects.filter(product=product)
+    if visibility == PUBLIC:
+        qs = qs.filter(visibility=PUBLIC)
+    counts = qs.aggregate(
+        **{h.value: Count("id", filter=Q(horizon=h.value)) for h in Horizon},
+    )
+    now = list(qs.filter(horizon=Horizon.NOW).select_related("theme").order_by("rank")[:5])
+    releases = Release.objects.filter(product=product, shipped_date__isnull=True)
+    if visibility == PUBLIC:
+        releases = releases.filter(visibility=PUBLIC)
+    next_release = releases.order_by("target_date", "id").first()
+    return {
+        "counts": [(h.label, counts[h.value]) for h in Horizon],
+        "now": now,
+        "next_release": next_release,
+        "total": sum(counts.values()),
+    }
+
+
+# --- share links ---------------------------------------------------------------------------
+
+
+def share_links_for_product(product: Product) -> QuerySet[ShareLink]:
+    return ShareLink.objects.filter(product=product).select_related("created_by")
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    """What the public page needs to know about a share link (cached)."""
+
+    id: int
+    product_id: int
+    expires_at: datetime | None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+def share_link_for_token(token: str) -> ResolvedLink | None:
+    """The active share link for `token`, or None for a wrong, expired or revoked one.
+
+    Cached for a minute by the token's hash (revoking drops the entry), so a busy public page
+    does not query for its link on every hit; wrong tokens are not cached."""
+    if not token or len(token) > 100:
+        return None
+    token_hash = ShareLink.hash_token(token)
+    key = share_link_cache_key(token_hash)
+    link = cache.get(key)
+    if link is None:
+        row = (
+            ShareLink.objects.filter(token_hash=token_hash, revoked_at__isnull=True)
+            .values("id", "product_id", "expires_at")
+            .first()
+        )
+        if row is None:
+            return None
+        link = ResolvedLink(**row)
+        cache.set(key, link, PUBLIC_CACHE_SECONDS)
+    return link if link.is_active(timezone.now()) else None
+
+
+# --- what changed --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoadmapChange:
+    """One thing that changed on the roadmap, for the "What changed" page and digests.
+
+    `kind` is "added", "moved" (between horizons), "redated" or "shipped"; `item_type` is
+    "initiative" or "release". `actor` is None in public entries."""
+
+    kind: str
+    at: datetime
+    item_type: str
+    item_id: int
+    title: str
+    summary: str
+    before: str | None
+    after: str | None
+    actor: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return data
+
+
+_TRACKED = {
+    "roadmap.initiative": [
+        "horizon",
+        "status",
+        "visibility",
+        "start",
+        "start_precision",
+        "end",
+        "end_precision",
+    ],
+    "roadmap.release": ["visibility", "target_date", "shipped_date"],
+}
+_PRECISION_BY_LABEL = {str(label): value for value, label in Precision.choices}
+_PUBLIC_LABEL = str(Visibility.PUBLIC.label)
+_SHIPPED_LABEL = str(InitiativeStatus.SHIPPED.label)
+
+
+def _state_of(obj) -> dict[str, Any]:
+    """The tracked fields of a row as the activity log writes them (labels, ISO dates)."""
+    state = {}
+    for name in _TRACKED[obj._meta.label_lower]:
+        field = obj._meta.get_field(name)
+        value = getattr(obj, name)
+        if field.choices and value is not None:
+            value = str(dict(field.flatchoices).get(value, value))
+        elif isinstance(value, date):
+            value = value.isoformat()
+        state[name] = value
+    return state
+
+
+def _span_of(state: dict[str, Any]) -> str:
+    start, end = state.get("start"), state.get("end")
+    if not start or not end:
+        return "no dates"
+    return span_label(
+        date.fromisoformat(start),
+        _PRECISION_BY_LABEL.get(state.get("start_precision"), Precision.MONTH),
+        date.fromisoformat(end),
+        _PRECISION_BY_LABEL.get(state.get("end_precision"), Precision.MONTH),
+    )
+
+
+def _describe(
+    entry: ActivityLog, obj, before: dict, after: dict, visibility: str
+) -> list[tuple[str, str, str | None, str | None]]:
+    """(kind, summary, before, after) for the changes in one log entry worth reporting."""
+    is_initiative = isinstance(obj, Initiative)
+    found = []
+    if entry.action == ActivityAction.CREATED:
+        if visibility == PUBLIC and after.get("visibility") != _PUBLIC_LABEL:
+            return []
+        where = after.get("horizon") if is_initiative else after.get("target_date")
+        summary = f"added to {where}" if is_initiative else f"added, targeting {where}"
+        return [("added", summary, None, where)]
+    changes = entry.changes or {}
+    if visibility == PUBLIC and "visibility" in changes and after["visibility"] == _PUBLIC_LABEL:
+        found.append(("added", "added to the public roadmap", None, None))
+    if is_initiative:
+        if "horizon" in changes:
+            found.append(
+                (
+                    "moved",
+                    f"moved from {before['horizon']} to {after['horizon']}",
+                    before["horizon"],
+                    after["horizon"],
+                )
+            )
+        if {"start", "end", "start_precision", "end_precision"} & set(changes):
+            old, new = _span_of(before), _span_of(after)
+            if old != new:
+                found.append(("redated", f"re-dated from {old} to {new}", old, new))
+        if (
+            "status" in changes
+            and after["status"] == _SHIPPED_LABEL
+            and before["status"] != _SHIPPED_LABEL
+        ):
+            found.append(("shipped", "shipped", before["status"], after["status"]))
+    else:
+        if "target_date" in changes and before["target_date"] and after["target_date"]:
+            found.append(
+                (
+                    "redated",
+                    f"re-dated from {before['target_date']} to {after['target_date']}",
+                    before["target_date"],
+                    after["target_date"],
+                )
+            )
+        if "shipped_date" in changes and after["shipped_date"] and not before["shipped_date"]:
+            found.append(
+                ("shipped", f"shipped on {after['shipped_date']}", None, after["shipped_date"])
+            )
+    return found
+
+
+def roadmap_changes(
+    *, product: Product, since: datetime, visibility: str, limit: int = 500
+) -> list[RoadmapChange]:
+    """What changed on the roadmap since `since`, newest first: initiatives (and releases)
+    added, moved between horizons, re-dated and shipped, read from the activity log.
+
+    With visibility "public", only changes to items that were public right after the change
+    are reported (an item made public shows up as "added"), without who made them. Each row's
+    state at every logged moment is rebuilt by walking the log back from the current values,
+    so before/after are exact. Three queries whatever the number of entries."""
+    entries = list(
+        ActivityLog.objects.filter(
+            product=product,
+            created_at__gte=since,
+            object_type__in=list(_TRACKED),
+            action__in=[ActivityAction.CREATED, ActivityAction.UPDATED],
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    ids: dict[str, set[int]] = {"roadmap.initiative": set(), "roadmap.release": set()}
+    for entry in entries:
+        ids[entry.object_type].add(entry.object_id)
+    objects: dict[tuple[str, int], Any] = {}
+    if ids["roadmap.initiative"]:
+        for obj in Initiative.objects.filter(product=product, pk__in=ids["roadmap.initiative"]):
+            objects["roadmap.initiative", obj.pk] = obj
+    if ids["roadmap.release"]:
+        for obj in Release.objects.filter(product=product, pk__in=ids["roadmap.release"]):
+            objects["roadmap.release", obj.pk] = obj
+    states = {key: _state_of(obj) for key, obj in objects.items()}
+    found: list[RoadmapChange] = []
+    for entry in entries:
+        key = (entry.object_type, entry.object_id)
+        obj = objects.get(key)
+        if obj is None:  # deleted since: nothing to point at
+            continue
+        after = states[key]
+        before = dict(after)
+        for name, pair in (entry.changes or {}).items():
+            if name in before and isinstance(pair, list) and len(pair) == 2:
+                before[name] = pair[0]
+        states[key] = before
+        if visibility == PUBLIC and after.get("visibility") != _PUBLIC_LABEL:
+            continue
+        actor = None
+        if visibility != PUBLIC:
+            actor = (
+                (entry.actor.get_full_name() or entry.actor.username) if entry.actor else "Someone"
+            )
+        for kind, summary, old, new in _describe(entry, obj, before, after, visibility):
+            found.append(
+                RoadmapChange(
+                    kind=kind,
+                    at=entry.created_at,
+                    item_type="initiative" if isinstance(obj, Initiative) else "release",
+                    item_id=obj.pk,
+                    title=obj.title if isinstance(obj, Initiative) else obj.name,
+                    summary=summary,
+                    before=old,
+                    after=new,
+                    actor=actor,
+                )
+            )
+    return found
+
+
+# --- the public roadmap --------------------------------------------------------------------
+
+
+def _public_initiative(i: Initiative) -> dict[str, Any]:
+    # A whitelist: adding a model field never publishes it by accident.
+    return {
+        "id": i.pk,
+        "title": i.title,
+        "description": i.description,
+        "theme": {"name": i.theme.name, "colour": i.theme.colour} if i.theme else None,
+        "status": i.status,
+        "status_label": i.get_status_display(),
+        "horizon": i.horizon,
+        "horizon_label": i.get_horizon_display(),
+        "start": i.start.isoformat() if i.start else None,
+        "start_precision": i.start_precision if i.start else None,
+        "end": i.end.isoformat() if i.end else None,
+        "end_precision": i.end_precision if i.end else None,
+        "timeframe": i.timeframe,
+        "confidence": i.confidence,
+    }
+
+
+def _public_release(r: Release) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "name": r.name,
+        "target_date": r.target_date.isoformat(),
+        "shipped_date": r.shipped_date.isoformat() if r.shipped_date else None,
+        "notes": r.notes,
+    }
+
+
+def public_roadmap(*, product: Product, now: datetime | None = None) -> dict[str, Any]:
+    """The public roadmap of `product` as plain data (the JSON API serves it as is, the share
+    page renders it): public initiatives and releases, whitelisted fields only, and the last
+    30 days of public changes. Five queries."""
+    now = now or timezone.now()
+    initiatives = Initiative.objects.filter(product=product, visibility=PUBLIC).select_related(
+        "theme"
+    )
+    releases = Release.objects.filter(product=product, visibility=PUBLIC)
+    changes = roadmap_changes(
+        product=product,
+        since=now - timedelta(days=PUBLIC_CHANGES_DAYS),
+        visibility=PUBLIC,
+        limit=200,
+    )
+    return {
+        "product": {"key": product.key, "name": product.name},
+        "generated_at": now.isoformat(),
+        "initiatives": [_public_initiative(i) for i in initiatives.order_by("rank", "id")],
+        "releases": [_public_release(r) for r in releases.order_by("target_date", "id")],
+        "changes": [c.as_dict() for c in changes],
+    }
+
+
+def public_roadmap_cached(product_id: int) -> dict[str, Any] | None:
+    """`public_roadmap` from the cache (at most a minute old; writes drop it), or None when the
+    product no longer exists."""
+    key = public_cache_key(product_id)
+    data = cache.get(key)
+    if data is None:
+        product = Product.objects.filter(pk=product_id).first()
+        if product is None:
+            return None
+        data = public_roadmap(product=product)
+        cache.set(key, data, PUBLIC_CACHE_SECONDS)
+    return data
+
+
+def public_timeline_items(data: dict[str, Any]) -> list[TimelineItem]:
+    items = []
+    for i in data["initiatives"]:
+        theme = i["theme"] or {}
+        items.append(
+            TimelineItem(
+                pk=i["id"],
+                title=i["title"],
+                start=date.fromisoformat(i["start"]) if i["start"] else None,
+                end=date.fromisoformat(i["end"]) if i["end"] else None,
+                timeframe=i["timeframe"],
+                status=i["status"],
+                status_label=i["status_label"],
+                horizon_label=i["horizon_label"],
+                theme_key=theme.get("name"),
+                theme_name=theme.get("name", ""),
+                theme_colour=theme.get("colour", "#5f6682"),
+            )
+        )
+    return sorted(
+        items, key=lambda t: (t.theme_name == "", t.theme_name.lower(), t.start or date.max)
+    )

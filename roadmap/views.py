@@ -1,0 +1,540 @@
+"""Roadmap pages: the timeline, the Now/Next/Later board, what changed, releases, share links,
+and the public page behind a share link."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pm.choices import Role
+from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.permissions import get_product_for_user
+from pm.services import EditConflict
+from roadmap import selectors, services
+from roadmap.forms import (
+    FilterForm,
+    InitiativeForm,
+    MoveForm,
+    ReleaseForm,
+    ShareLinkForm,
+    ShipForm,
+)
+from roadmap.models import Initiative, Release, ShareLink
+from roadmap.periods import period_suggestions
+from roadmap.timeline import build as build_timeline
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _context(request: HttpRequest, product, section: str) -> dict:
+    request.lodestar_workspace = product.workspace
+    request.session["workspace_id"] = product.workspace_id
+    visibility = selectors.visibility_for(product.membership)
+    return {
+        "product": product,
+        "workspace": product.workspace,
+        "membership": product.membership,
+        "can_edit": product.membership.allows(Role.PM),
+        "visibility": visibility,
+        "internal": visibility == selectors.INTERNAL,
+        "active_tab": "roadmap",
+        "section": section,
+    }
+
+
+def _filters(request: HttpRequest, product) -> FilterForm:
+    choices = selectors.filter_choices(product)
+    return FilterForm(request.GET, themes=choices["themes"], objectives=choices["objectives"])
+
+
+def _initiative_url(product):
+    return lambda i: reverse("initiative_detail", args=[product.key, i.pk])
+
+
+def _release_markers(releases) -> list[tuple]:
+    return [(r.name, r.shipped_date or r.target_date, r.is_shipped, "") for r in releases]
+
+
+def _conflicted(form_class, data, conflict: EditConflict, **kwargs):
+    """Re-bind what the editor typed to the current row and explain the clash; the new version
+    lets them save again deliberately."""
+    data = data.copy()
+    data["version"] = conflict.current.version
+    form = form_class(data, instance=conflict.current, **kwargs)
+    form.is_valid()
+    form.add_error(None, conflict.message())
+    form.conflict = conflict
+    return form
+
+
+# --- timeline, board, what changed -----------------------------------------------------------
+
+
+@login_required
+@require_GET
+def roadmap(request: HttpRequest, key: str) -> HttpResponse:
+    """The timeline: initiatives as bars on a month grid, grouped by theme."""
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "timeline")
+    form = _filters(request, product)
+    initiatives = selectors.initiative_list(
+        product=product, visibility=context["visibility"], filters=form.filters()
+    )
+    releases = selectors.release_list(product=product, visibility=context["visibility"])
+    items = selectors.initiatives_for_timeline(initiatives, url_for=_initiative_url(product))
+    scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
+    context.update(
+        filter_form=form,
+        timeline=build_timeline(items, _release_markers(releases), timezone.localdate()),
+        scale=scale,
+    )
+    return render_page(request, "roadmap/timeline.html", context, partial="view")
+
+
+@login_required
+@require_GET
+def roadmap_board(request: HttpRequest, key: str) -> HttpResponse:
+    """Now / Next / Later: columns by horizon, drag to move (PMs)."""
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "board")
+    form = _filters(request, product)
+    initiatives = selectors.initiative_list(
+        product=product, visibility=context["visibility"], filters=form.filters()
+    )
+    context.update(
+        filter_form=form,
+        columns=selectors.initiatives_by_horizon(initiatives),
+    )
+    return render_page(request, "roadmap/board.html", context, partial="view")
+
+
+def _since(request: HttpRequest):
+    default = timezone.localdate() - timedelta(days=7)
+    raw = request.GET.get("since")
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date() if raw else default
+    except ValueError:
+        day = default
+    day = min(day, timezone.localdate())
+    return day, timezone.make_aware(datetime.combine(day, time.min))
+
+
+@login_required
+@require_GET
+def roadmap_changes(request: HttpRequest, key: str) -> HttpResponse:
+    """What changed since a date (default: a week ago), from the activity log."""
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "changes")
+    day, since = _since(request)
+    context.update(
+        since=day,
+        changes=selectors.roadmap_changes(
+            product=product, since=since, visibility=context["visibility"]
+        ),
+    )
+    return render_page(request, "roadmap/changes.html", context, partial="changes")
+
+
+# --- initiatives -------------------------------------------------------------------------------
+
+
+def _initiative_form_page(request, context, form, initiative=None) -> HttpResponse:
+    context.update(
+        form=form,
+        initiative=initiative,
+        suggestions=period_suggestions(timezone.localdate()),
+    )
+    return render_page(request, "roadmap/initiative_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def initiative_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "timeline")
+    initial = {}
+    if request.GET.get("horizon") in {"now", "next", "later"}:
+        initial["horizon"] = request.GET["horizon"]
+    form = InitiativeForm(request.POST or None, product=product, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative = services.initiative_create(
+                product=product,
+                data=form.model_data(),
+                objectives=form.cleaned_data["objectives"],
+                features=form.cleaned_data["features"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Initiative “{initiative.title}” added.")
+            return redirect("initiative_detail", key=product.key, pk=initiative.pk)
+    return _initiative_form_page(request, context, form)
+
+
+@login_required
+@require_GET
+def initiative_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "timeline")
+    try:
+        initiative = selectors.initiative_detail(
+            product=product, pk=pk, visibility=context["visibility"]
+        )
+    except Initiative.DoesNotExist:
+        raise Http404("No such initiative.") from None
+    releases = selectors.release_list(product=product, visibility=context["visibility"]).filter(
+        features__initiatives=initiative
+    )
+    context.update(initiative=initiative, releases=releases.distinct())
+    return render_page(request, "roadmap/initiative_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def initiative_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "timeline")
+    initiative = get_object_or_404(Initiative, product=product, pk=pk)
+    form = InitiativeForm(request.POST or None, instance=initiative, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative = services.initiative_update(
+                initiative=initiative,
+                data=form.model_data(),
+                objectives=form.cleaned_data["objectives"],
+                features=form.cleaned_data["features"],
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(InitiativeForm, request.POST, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Initiative “{initiative.title}” saved.")
+            return redirect("initiative_detail", key=product.key, pk=initiative.pk)
+    return _initiative_form_page(request, context, form, initiative)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def initiative_move(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """A drop on the board (JSON for the drag script) or a "Move to" button (htmx: the board
+    comes back re-rendered)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    initiative = get_object_or_404(Initiative, product=product, pk=pk)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    neighbours = {
+        name: Initiative.objects.filter(product=product, pk=form.cleaned_data[name]).first()
+        if form.cleaned_data[name]
+        else None
+        for name in ("after", "before")
+    }
+    try:
+        moved = services.initiative_move(
+            initiative=initiative,
+            horizon=form.cleaned_data["horizon"],
+            after=neighbours["after"],
+            before=neighbours["before"],
+            expected_version=form.cleaned_data["version"],
+            actor=request.user,
+        )
+    except EditConflict as conflict:
+        message = conflict.message()
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=409)
+        return toast(_board_fragment(request, product), message, "error")
+    except ValidationError as exc:
+        return JsonResponse(
+            {
+                "errors": exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"__all__": exc.messages}
+            },
+            status=400,
+        )
+    message = f"“{moved.title}” moved to {moved.get_horizon_display()}."
+    if _wants_json(request):
+        return JsonResponse(
+            {"id": moved.pk, "horizon": moved.horizon, "version": moved.version, "message": message}
+        )
+    return toast(_board_fragment(request, product), message)
+
+
+def _board_fragment(request, product) -> HttpResponse:
+    context = _context(request, product, "board")
+    form = _filters(request, product)
+    initiatives = selectors.initiative_list(
+        product=product, visibility=context["visibility"], filters=form.filters()
+    )
+    context.update(filter_form=form, columns=selectors.initiatives_by_horizon(initiatives))
+    return render_fragment(request, "roadmap/board.html", "view", context)
+
+
+@login_required
+@require_POST
+def initiative_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    initiative = get_object_or_404(Initiative, product=product, pk=pk)
+    title = initiative.title
+    services.initiative_delete(initiative=initiative, actor=request.user)
+    messages.success(request, f"Initiative “{title}” deleted.")
+    return redirect("roadmap", key=product.key)
+
+
+# --- releases ---------------------------------------------------------------------------------
+
+
+def _releases_context(request, product) -> dict:
+    context = _context(request, product, "releases")
+    if context["internal"]:
+        releases = selectors.release_detail_list(product=product)
+    else:
+        releases = selectors.release_list(product=product, visibility=selectors.PUBLIC)
+    context["releases"] = releases
+    context["today"] = timezone.localdate()
+    return context
+
+
+@login_required
+@require_GET
+def releases(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    return render_page(
+        request, "roadmap/releases.html", _releases_context(request, product), partial="releases"
+    )
+
+
+def _release_form_page(request, context, form, release=None) -> HttpResponse:
+    context.update(form=form, release=release)
+    return render_page(request, "roadmap/release_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def release_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "releases")
+    form = ReleaseForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            release = services.release_create(
+                product=product,
+                data=form.model_data(),
+                features=form.cleaned_data["features"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Release “{release.name}” added.")
+            return redirect("releases", key=product.key)
+    return _release_form_page(request, context, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def release_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "releases")
+    release = get_object_or_404(Release, product=product, pk=pk)
+    form = ReleaseForm(request.POST or None, instance=release, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            release = services.release_update(
+                release=release,
+                data=form.model_data(),
+                features=form.cleaned_data["features"],
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(ReleaseForm, request.POST, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Release “{release.name}” saved.")
+            return redirect("releases", key=product.key)
+    return _release_form_page(request, context, form, release)
+
+
+@login_required
+@require_POST
+def release_ship(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Ship a release: it and its features are marked shipped."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    release = get_object_or_404(Release, product=product, pk=pk)
+    form = ShipForm(request.POST)
+    message, level = "", "success"
+    if not form.is_valid():
+        message, level = "This release changed; reload and try again.", "error"
+    else:
+        try:
+            release = services.release_ship(
+                release=release,
+                shipped_on=form.cleaned_data["shipped_date"],
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            message, level = conflict.message(), "error"
+        except ValidationError as exc:
+            message, level = " ".join(exc.messages), "error"
+        else:
+            count = release.features.count()
+            message = f"“{release.name}” shipped with {count} feature{'s' if count != 1 else ''}."
+    if not is_partial(request):
+        (messages.success if level == "success" else messages.error)(request, message)
+        return redirect("releases", key=product.key)
+    response = render_fragment(
+        request, "roadmap/releases.html", "releases", _releases_context(request, product)
+    )
+    return toast(response, message, level)
+
+
+@login_required
+@require_POST
+def release_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    release = get_object_or_404(Release, product=product, pk=pk)
+    name = release.name
+    services.release_delete(release=release, actor=request.user)
+    messages.success(request, f"Release “{name}” deleted.")
+    return redirect("releases", key=product.key)
+
+
+# --- share links --------------------------------------------------------------------------------
+
+
+def _share_context(request, product, form=None, new_link=None, new_url=None) -> dict:
+    context = _context(request, product, "share")
+    context.update(
+        links=selectors.share_links_for_product(product),
+        form=form or ShareLinkForm(),
+        new_link=new_link,
+        new_url=new_url,
+    )
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_links(request: HttpRequest, key: str) -> HttpResponse:
+    """Create (the URL is shown once), list with last use, revoke."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = ShareLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link, token = services.share_link_create(
+                product=product,
+                label=form.cleaned_data["label"],
+                expires_at=form.expires_at,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            url = request.build_absolute_uri(reverse("share_roadmap", args=[token]))
+            context = _share_context(request, product, new_link=link, new_url=url)
+            response = render_page(request, "roadmap/share_links.html", context, partial="panel")
+            return toast(response, f"Share link “{link.label}” created.")
+    context = _share_context(request, product, form=form)
+    return render_page(request, "roadmap/share_links.html", context, partial="panel")
+
+
+@login_required
+@require_POST
+def share_link_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    link = get_object_or_404(ShareLink, product=product, pk=pk)
+    services.share_link_revoke(link=link, actor=request.user)
+    if not is_partial(request):
+        messages.success(request, f"Share link “{link.label}” revoked.")
+        return redirect("share_links", key=product.key)
+    response = render_fragment(
+        request, "roadmap/share_links.html", "panel", _share_context(request, product)
+    )
+    return toast(response, f"Share link “{link.label}” revoked; it no longer opens.")
+
+
+# --- the public roadmap ------------------------------------------------------------------------
+
+
+def public_page_html(product_id: int, data: dict) -> str:
+    """The share page, rendered once per product per cache period (it holds no token and no
+    per-visitor data, so every link of the product shares it)."""
+    from django.core.cache import cache
+
+    key = services.public_html_cache_key(product_id)
+    html = cache.get(key)
+    if html is None:
+        items = selectors.public_timeline_items(data)
+        markers = [
+            (r["name"], _date(r["shipped_date"] or r["target_date"]), bool(r["shipped_date"]), "")
+            for r in data["releases"]
+        ]
+        columns = {"now": [], "next": [], "later": []}
+        for i in data["initiatives"]:
+            columns[i["horizon"]].append(i)
+        html = render_to_string(
+            "roadmap/public.html",
+            {
+                "data": data,
+                "timeline": build_timeline(items, markers, timezone.localdate()),
+                "scale": "month",
+                "columns": [
+                    ("now", "Now", columns["now"]),
+                    ("next", "Next", columns["next"]),
+                    ("later", "Later", columns["later"]),
+                ],
+            },
+        )
+        cache.set(key, html, selectors.PUBLIC_CACHE_SECONDS)
+    return html
+
+
+def _date(value: str):
+    return datetime.strptime(value, "%Y-%m-%d").date()
+
+
+def resolve_share_token(token: str) -> tuple[selectors.ResolvedLink, dict]:
+    """The public roadmap data behind `token`; 404 for a wrong, expired or revoked one."""
+    link = selectors.share_link_for_token(token)
+    if link is None:
+        raise Http404("No such roadmap.")
+    data = selectors.public_roadmap_cached(link.product_id)
+    if data is None:
+        raise Http404("No such roadmap.")
+    services.share_link_touch(link_id=link.id)
+    return link, data
+
+
+def _public_headers(response: HttpResponse) -> HttpResponse:
+    # Holders of the link may keep a copy briefly; shared caches may not (revocation).
+    patch_cache_control(response, private=True, max_age=30)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def share_roadmap(request: HttpRequest, token: str) -> HttpResponse:
+    """The public roadmap page behind a share link: no sign-in, public items only."""
+    link, data = resolve_share_token(token)
+    return _public_headers(HttpResponse(public_page_html(link.product_id, data)))

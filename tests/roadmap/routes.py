@@ -1,0 +1,40 @@
+"""Role-matrix entries for the roadmap's routes (see tests/test_role_matrix.py). The public share
+page and its JSON are PUBLIC here; tests/roadmap/test_share_links.py covers them."""
+
+from pm.choices import Role
+from tests.roadmap.factories import InitiativeFactory, ReleaseFactory, make_share_link
+from tests.routing import PUBLIC, Route
+
+
+def _initiative(cast):
+    return {"key": cast.product.key, "pk": InitiativeFactory(product=cast.product).pk}
+
+
+def _release(cast):
+    return {"key": cast.product.key, "pk": ReleaseFactory(product=cast.product).pk}
+
+
+def _link(cast):
+    link, _token = make_share_link(cast.product, cast.pm)
+    return {"key": cast.product.key, "pk": link.pk}
+
+
+ROUTES: dict[str, Route] = {
+    "roadmap": Route(Role.STAKEHOLDER),
+    "roadmap_board": Route(Role.STAKEHOLDER),
+    "roadmap_changes": Route(Role.STAKEHOLDER),
+    "initiative_new": Route(Role.PM, methods=("get", "post")),
+    "initiative_detail": Route(Role.STAKEHOLDER, kwargs=_initiative),
+    "initiative_edit": Route(Role.PM, kwargs=_initiative, methods=("get", "post")),
+    "initiative_move": Route(Role.PM, kwargs=_initiative, methods=("post",)),
+    "initiative_delete": Route(Role.PM, kwargs=_initiative, methods=("post",)),
+    "releases": Route(Role.STAKEHOLDER),
+    "release_new": Route(Role.PM, methods=("get", "post")),
+    "release_edit": Route(Role.PM, kwargs=_release, methods=("get", "post")),
+    "release_ship": Route(Role.PM, kwargs=_release, methods=("post",)),
+    "release_delete": Route(Role.PM, kwargs=_release, methods=("post",)),
+    "share_links": Route(Role.PM, methods=("get", "post")),
+    "share_link_revoke": Route(Role.PM, kwargs=_link, methods=("post",)),
+    "share_roadmap": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
+    "api_public_roadmap": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
+}
