@@ -112,6 +112,13 @@ class RateLimitedLoginView(LoginView):
 # --- home and workspaces ------------------------------------------------------------------
 
 
+def _remember_workspace(request: HttpRequest, workspace_id: int) -> None:
+    """Make this the current workspace, writing the session only when it changes (an
+    assignment alone marks the session modified and costs an UPDATE on every page view)."""
+    if request.session.get("workspace_id") != workspace_id:
+        request.session["workspace_id"] = workspace_id
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
@@ -133,7 +140,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug)
-    request.session["workspace_id"] = workspace.pk
+    _remember_workspace(request, workspace.pk)
     request.lodestar_workspace = workspace
     products = selectors.products_for_workspace(workspace)
     return render_page(request, "pm/workspace.html", {"workspace": workspace, "products": products})
@@ -318,7 +325,7 @@ def product_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _product_context(request: HttpRequest, product) -> dict:
     request.lodestar_workspace = product.workspace
-    request.session["workspace_id"] = product.workspace_id
+    _remember_workspace(request, product.workspace_id)
     return {
         "product": product,
         "workspace": product.workspace,
