@@ -5,6 +5,7 @@ Production is the default: DEBUG is off, SECRET_KEY is required and cookies are 
 in-process and e-mail printed to the console.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files for /api/docs/, served locally (CSP)
     "pm",
     "backlog",
     "roadmap",
@@ -198,11 +201,59 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+
+
+def _api_rate(name: str, default: str) -> str:
+    rate = envstr(name, default)
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name}={rate!r} is not a rate such as 600/min.")
+    return rate
+
+
+# The REST API (pm/api/): token or session authentication, one error shape, throttling.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pm.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "pm.api.permissions.TokenScope",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "pm.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["pm.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": _api_rate("API_RATE_TOKEN", "1200/min"),
+        "user": _api_rate("API_RATE_USER", "1200/min"),
+        "anon": _api_rate("API_RATE_ANON", "60/min"),
+    },
+    "EXCEPTION_HANDLER": "pm.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "pm.api.schema.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lodestar API",
+    "DESCRIPTION": (
+        "Products, stories, sprints, features and ideas (and the other apps' resources) for "
+        "engineers and integrations. Authenticate with `Authorization: Token <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StoryStatusEnum": "backlog.choices.StoryStatus",
+        "FeatureStatusEnum": "backlog.choices.FeatureStatus",
+        "IdeaStatusEnum": "backlog.choices.IdeaStatus",
+        "IdeaSourceEnum": "backlog.choices.IdeaSource",
+    },
 }
 
 # Celery: a Redis broker when REDIS_URL is set; otherwise tasks run eagerly in-process.

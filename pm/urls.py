@@ -1,14 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
 
-from pm import views
+from pm import views, views_tokens
+from pm.api import views as api_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.RateLimitedLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("settings/tokens/", views_tokens.tokens, name="api_tokens"),
+    path("settings/tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="api_token_revoke"),
+    # The REST API: core and backlog resources; other apps add theirs through their urls.py.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", api_views.api_docs, name="api-docs"),
+    path("api/v1/", include("pm.api.urls")),
+    path("api/v1/", include("backlog.api_urls")),
     path("", views.home, name="home"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("w/<slug:slug>/", views.workspace_detail, name="workspace_detail"),
@@ -72,3 +81,6 @@ urlpatterns += [
     path("", include("feedback.urls")),
     path("", include("metrics.urls")),
 ]
+
+# Unknown API paths get a JSON 404 in the API's error shape (after every app's routes).
+urlpatterns += [re_path(r"^api/(?P<path>.*)$", api_views.api_not_found)]

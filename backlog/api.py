@@ -1,0 +1,695 @@
+"""The backlog's REST resources: stories, sprints, features and ideas (`/api/v1/…`).
+
+Input serializers validate, output serializers render, the views call backlog.services. Lists
+cover the caller's workspaces (or one product with `?product=`, id or key) and apply the same
+visibility as backlog.selectors: stakeholders never see internal fields (ROI inputs, customer
+ARR, who outside the team asked for an idea) nor archived features.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from backlog import services
+from backlog.choices import (
+    STORY_POINTS,
+    FeatureKind,
+    FeatureStatus,
+    IdeaSource,
+    IdeaStatus,
+    StoryStatus,
+)
+from backlog.models import Feature, Idea, Sprint, UserStory
+from backlog.selectors import INTERNAL_FEATURE_FIELDS
+from pm.api.exceptions import Conflict, PreconditionFailed
+from pm.api.pagination import RankCursorPagination
+from pm.api.permissions import parse_id, product_for_user, sees_internal
+from pm.api.serializers import UpdatedSinceField
+from pm.api.viewsets import ListMixin, ResourceViewSet, RetrieveMixin
+from pm.choices import Role
+from pm.models import Product, StrategicTheme
+from pm.permissions import get_product_for_user, role_allows
+from pm.services import EditConflict
+
+_STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
+INTERNAL_IDEA_FIELDS = ("submitter_name",)
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+
+class ProductRefField(serializers.CharField):
+    """A product by id (`42`) or key (`LOD`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("help_text", "Product id or key, e.g. 42 or LOD.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
+class IdOrWordField(serializers.CharField):
+    """A filter taking an id or one of a few words (`me`, `current`, `none`)."""
+
+    def __init__(self, *, words: tuple[str, ...], **kwargs):
+        self.words = words
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip().lower()
+        if value in self.words:
+            return value
+        if (number := parse_id(value)) is not None:
+            return number
+        raise serializers.ValidationError(f"Use an id or one of: {', '.join(self.words)}.")
+
+
+class _ProductKeyMixin(serializers.Serializer):
+    product = serializers.SerializerMethodField(help_text="The product's key.")
+
+    def get_product(self, obj) -> str:
+        return obj.product.key
+
+
+class ProductScopedViewSet(ResourceViewSet):
+    """Lists over the caller's workspaces, or one product with `?product=`."""
+
+    def scope(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
+        if "product" in filters:
+            product = product_for_user(self.request.user, filters["product"], need=self.need)
+            return queryset.filter(product=product)
+        return queryset.filter(product__workspace_id__in=self.workspace_ids())
+
+    def check_write_role(self) -> None:
+        """Refuse a write at once when the caller's role allows it in no workspace, before
+        reading the body (so a stakeholder gets 403, not a 400 about their input)."""
+        if not any(role_allows(role, self.write_need) for role in self.roles().values()):
+            raise PermissionDenied("Your role does not allow this.")
+
+    def internal_workspaces(self) -> set[int]:
+        """Workspace ids where the caller sees internal fields."""
+        return {ws for ws, role in self.roles().items() if sees_internal(role)}
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["internal"] = self.internal_workspaces()
+        return context
+
+    def product_from_body(self) -> Product:
+        """The product a POST is for (`product`: id or key), checked against write_need."""
+        body = self.request.data if isinstance(self.request.data, dict) else {}
+        if body.get("product") in (None, ""):
+            raise serializers.ValidationError({"product": ["This field is required."]})
+        try:
+            value = ProductRefField().run_validation(body["product"])
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"product": exc.detail}) from exc
+        return product_for_user(self.request.user, value, need=self.write_need)
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def current_sprint_ids(products: QuerySet[Product], today: date | None = None) -> list[int]:
+    """Each product's current sprint in one query, as backlog.selectors.current_sprint has it:
+    the sprint running today; else the next to start; else the latest."""
+    today = today or _today()
+    ranked = (
+        Sprint.objects.filter(product=OuterRef("pk"))
+        .annotate(
+            running=Case(
+                When(start__lte=today, end__gte=today, then=0),
+                When(start__gt=today, then=1),
+                default=2,
+                output_field=IntegerField(),
+            ),
+            upcoming=Case(When(start__gt=today, then=F("start")), default=None),
+        )
+        .order_by("running", F("upcoming").asc(nulls_last=True), "-start", "-id")
+        .values("pk")[:1]
+    )
+    ids = products.annotate(current=Subquery(ranked)).values_list("current", flat=True)
+    return [pk for pk in ids if pk is not None]
+
+
+# --- stories --------------------------------------------------------------------------------
+
+
+class CriterionSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    done = serializers.BooleanField()
+
+
+_datetime = serializers.DateTimeField().to_representation
+
+
+class StorySerializer(_ProductKeyMixin, serializers.ModelSerializer):
+    """A user story: “As a … I want … so that …” with checkable acceptance criteria."""
+
+    key = serializers.SerializerMethodField(help_text="The story key, e.g. LOD-42.")
+    acceptance_criteria = CriterionSerializer(many=True)
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True, help_text="User id.")
+    sprint = serializers.IntegerField(source="sprint_id", allow_null=True, help_text="Sprint id.")
+    feature = serializers.IntegerField(source="feature_id", help_text="Feature id.")
+    persona = serializers.IntegerField(
+        source="persona_id", allow_null=True, help_text="Persona id."
+    )
+    points = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = UserStory
+        fields = [
+            "id",
+            "key",
+            "product",
+            "title",
+            "as_a",
+            "i_want",
+            "so_that",
+            "acceptance_criteria",
+            "points",
+            "status",
+            "assignee",
+            "sprint",
+            "feature",
+            "persona",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_key(self, story: UserStory) -> str:
+        return f"{story.product.key}-{story.number}"
+
+    def to_representation(self, story: UserStory) -> dict[str, Any]:
+        # Built by hand: lists render up to 100 stories, and the generic field machinery
+        # costs more than the query (bench/api_stories.py). The fields above document it.
+        updated_at = _datetime
+        return {
+            "id": story.pk,
+            "key": f"{story.product.key}-{story.number}",
+            "product": story.product.key,
+            "title": story.title,
+            "as_a": story.as_a,
+            "i_want": story.i_want,
+            "so_that": story.so_that,
+            "acceptance_criteria": [
+                {"text": str(c.get("text", "")), "done": bool(c.get("done", False))}
+                for c in story.acceptance_criteria or []
+                if isinstance(c, dict)
+            ],
+            "points": story.points,
+            "status": story.status,
+            "assignee": story.assignee_id,
+            "sprint": story.sprint_id,
+            "feature": story.feature_id,
+            "persona": story.persona_id,
+            "created_at": updated_at(story.created_at),
+            "updated_at": updated_at(story.updated_at),
+            "version": story.version,
+        }
+
+
+class StoryFilterSerializer(serializers.Serializer):
+    product = ProductRefField(required=False)
+    sprint = IdOrWordField(
+        words=("current", "none"),
+        help_text="Sprint id, `current` (running today, else the next) or `none`.",
+    )
+    status = serializers.ChoiceField(choices=StoryStatus.choices, required=False)
+    assignee = IdOrWordField(words=("me", "none"), help_text="User id, `me` or `none`.")
+    feature = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    updated_since = UpdatedSinceField()
+
+
+class StoryCriterionInput(serializers.Serializer):
+    text = serializers.CharField(
+        required=False, max_length=1000, help_text="Omit to keep the current text."
+    )
+    done = serializers.BooleanField()
+
+
+class StoryUpdateSerializer(serializers.Serializer):
+    """What a PATCH may change. Engineers: status, points, assignee and criteria `done` flags
+    (send every criterion; `text` may be omitted). PMs and admins: the rest as well."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version the change is based on: 409 when stale, and nothing changes.",
+    )
+    status = serializers.ChoiceField(choices=StoryStatus.choices, required=False)
+    points = serializers.ChoiceField(choices=STORY_POINTS, required=False, allow_null=True)
+    assignee = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="User id."
+    )
+    acceptance_criteria = StoryCriterionInput(many=True, required=False, max_length=200)
+    title = serializers.CharField(required=False, max_length=200)
+    as_a = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    i_want = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    so_that = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    sprint = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="Sprint id."
+    )
+
+    def validate_assignee(self, value: int | None) -> User | None:
+        if value is None:
+            return None
+        user = User.objects.filter(pk=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError("No such user in this workspace.")
+        return user
+
+    def validate_sprint(self, value: int | None) -> Sprint | None:
+        if value is None:
+            return None
+        sprint = Sprint.objects.filter(pk=value, product=self.context["story"].product_id).first()
+        if sprint is None:
+            raise serializers.ValidationError("Choose a sprint of this product.")
+        return sprint
+
+    def validate_acceptance_criteria(self, items: list[dict]) -> list[dict]:
+        current = self.context["story"].acceptance_criteria or []
+        if any("text" not in item for item in items):
+            if len(items) != len(current):
+                raise serializers.ValidationError(
+                    f"Send all {len(current)} criteria, in order, to check them off "
+                    "(or give each one's text)."
+                )
+            items = [
+                {"text": item.get("text", old.get("text", "")), "done": item["done"]}
+                for item, old in zip(items, current, strict=True)
+            ]
+        return [{"text": item["text"], "done": item["done"]} for item in items]
+
+
+class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+    """User stories by key (`LOD-42`), in rank order."""
+
+    output_serializer_class = StorySerializer
+    update_serializer_class = StoryUpdateSerializer
+    filter_serializer_class = StoryFilterSerializer
+    pagination_class = RankCursorPagination
+    write_need = Role.ENGINEER
+    lookup_field = "key"
+    lookup_parameter = OpenApiParameter(
+        "key",
+        str,
+        OpenApiParameter.PATH,
+        pattern=_STORY_KEY.pattern,
+        description="The story key, e.g. LOD-42.",
+    )
+
+    def get_queryset(self) -> QuerySet[UserStory]:
+        queryset = UserStory.objects.select_related("product")
+        if self.action != "list":
+            return queryset
+        filters = self.filters()
+        queryset = self.scope(queryset, filters)
+        sprint = filters.get("sprint")
+        if sprint == "current":
+            products = Product.objects.filter(
+                pk__in=queryset.values("product_id").order_by().distinct()
+            )
+            queryset = queryset.filter(sprint_id__in=current_sprint_ids(products))
+        elif sprint == "none":
+            queryset = queryset.filter(sprint=None)
+        elif sprint is not None:
+            queryset = queryset.filter(sprint_id=sprint)
+        assignee = filters.get("assignee")
+        if assignee == "me":
+            queryset = queryset.filter(assignee=self.request.user)
+        elif assignee == "none":
+            queryset = queryset.filter(assignee=None)
+        elif assignee is not None:
+            queryset = queryset.filter(assignee_id=assignee)
+        if "status" in filters:
+            queryset = queryset.filter(status=filters["status"])
+        if "feature" in filters:
+            queryset = queryset.filter(feature_id=filters["feature"])
+        if "updated_since" in filters:
+            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+        return queryset
+
+    def get_object(self) -> UserStory:
+        match = _STORY_KEY.match(self.kwargs["key"])
+        if match is None:
+            raise Http404("No such story.")
+        product = get_product_for_user(self.request.user, match[1], need=self.need)
+        story = self.get_queryset().filter(product=product, number=int(match[2])).first()
+        if story is None:
+            raise Http404("No such story.")
+        return story
+
+    def partial_update(self, request: Request, key: str) -> Response:
+        """Engineers update status, points, assignee and criteria check-offs; stale writes
+        (If-Match or `version`) change nothing and get 412 or 409."""
+        story = self.get_object()
+        if_match = self.check_if_match(story)
+        data = self.validated_input(self.update_serializer_class, story=story)
+        version = data.pop("version", None)
+        try:
+            services.story_update(
+                story=story,
+                data=data,
+                expected_version=version if version is not None else story.version,
+                actor=request.user,
+            )
+        except EditConflict as exc:
+            if version is None and if_match:  # changed between our check and the write
+                raise PreconditionFailed(etag=self.etag(exc.current)) from exc
+            raise Conflict(version=exc.current.version) from exc
+        return self.detail_response(self.get_queryset().get(pk=story.pk))
+
+
+# --- sprints --------------------------------------------------------------------------------
+
+
+class SprintSerializer(_ProductKeyMixin, serializers.ModelSerializer):
+    """A sprint with its committed and done story points."""
+
+    committed_points = serializers.IntegerField(help_text="Points of the sprint's stories.")
+    done_points = serializers.IntegerField(help_text="Points of its done stories.")
+
+    class Meta:
+        model = Sprint
+        fields = [
+            "id",
+            "product",
+            "name",
+            "goal",
+            "start",
+            "end",
+            "capacity",
+            "committed_points",
+            "done_points",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class SprintFilterSerializer(serializers.Serializer):
+    product = ProductRefField(required=False)
+
+
+class SprintViewSet(ListMixin, ProductScopedViewSet):
+    """Sprints, latest first."""
+
+    output_serializer_class = SprintSerializer
+    filter_serializer_class = SprintFilterSerializer
+
+    def get_queryset(self) -> QuerySet[Sprint]:
+        queryset = Sprint.objects.select_related("product").annotate(
+            committed_points=Coalesce(Sum("stories__points"), 0),
+            done_points=Coalesce(
+                Sum("stories__points", filter=Q(stories__status=StoryStatus.DONE)), 0
+            ),
+        )
+        if self.action == "list":
+            queryset = self.scope(queryset, self.filters())
+        return queryset.order_by("-start", "-id")
+
+
+# --- features -------------------------------------------------------------------------------
+
+
+def _internal_field(field: serializers.Field) -> serializers.Field:
+    """An internal field: present for members who see internal fields, absent for
+    stakeholders — so not `required` in the schema."""
+    field.read_only = False
+    field.required = False
+    return field
+
+
+class FeatureSerializer(_ProductKeyMixin, serializers.ModelSerializer):
+    """A backlog item. ROI inputs and customers' ARR are left out for stakeholders."""
+
+    theme = serializers.IntegerField(source="theme_id", allow_null=True, help_text="Theme id.")
+    expected_revenue = _internal_field(
+        serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    )
+    cost = _internal_field(
+        serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    )
+    roi_horizon_months = _internal_field(serializers.IntegerField(allow_null=True))
+    demand_arr = _internal_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+
+    class Meta:
+        model = Feature
+        fields = [
+            "id",
+            "product",
+            "title",
+            "description",
+            "kind",
+            "theme",
+            "status",
+            "moscow",
+            "shipped_at",
+            "score",
+            "reach",
+            "impact",
+            "confidence",
+            "effort",
+            "ease",
+            "business_value",
+            "time_criticality",
+            "risk_reduction",
+            "job_size",
+            "value",
+            "demand_customers",
+            "created_at",
+            "updated_at",
+            "version",
+            *INTERNAL_FEATURE_FIELDS,
+        ]
+        read_only_fields = [f for f in fields if f not in INTERNAL_FEATURE_FIELDS]
+
+    def to_representation(self, feature: Feature) -> dict[str, Any]:
+        data = super().to_representation(feature)
+        if feature.product.workspace_id not in self.context.get("internal", ()):
+            for name in INTERNAL_FEATURE_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class FeatureFilterSerializer(serializers.Serializer):
+    product = ProductRefField(required=False)
+    status = serializers.ChoiceField(choices=FeatureStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=FeatureKind.choices, required=False)
+    theme = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    updated_since = UpdatedSinceField()
+
+
+class FeatureCreateSerializer(serializers.ModelSerializer):
+    """A new feature, added at the bottom of its product's backlog and scored."""
+
+    product = ProductRefField()
+    theme = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="Theme id."
+    )
+
+    class Meta:
+        model = Feature
+        fields = [
+            "product",
+            "title",
+            "description",
+            "kind",
+            "theme",
+            "status",
+            "moscow",
+            "reach",
+            "impact",
+            "confidence",
+            "effort",
+            "ease",
+            "business_value",
+            "time_criticality",
+            "risk_reduction",
+            "job_size",
+            "value",
+            "expected_revenue",
+            "cost",
+            "roi_horizon_months",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        theme = attrs.get("theme")
+        if theme is not None:
+            attrs["theme"] = StrategicTheme.objects.filter(
+                pk=theme, product=self.context["product"]
+            ).first()
+            if attrs["theme"] is None:
+                raise serializers.ValidationError({"theme": "Choose a theme of this product."})
+        return attrs
+
+
+class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+    """Features in backlog (rank) order; pm and admin create them."""
+
+    output_serializer_class = FeatureSerializer
+    input_serializer_class = FeatureCreateSerializer
+    filter_serializer_class = FeatureFilterSerializer
+
+    def _visible(self, queryset: QuerySet[Feature]) -> QuerySet[Feature]:
+        """Archived features only for members who see internal fields (as the selectors)."""
+        return queryset.filter(
+            Q(product__workspace_id__in=self.internal_workspaces())
+            | ~Q(status=FeatureStatus.ARCHIVED)
+        )
+
+    def get_queryset(self) -> QuerySet[Feature]:
+        queryset = Feature.objects.select_related("product")
+        if self.action != "list":
+            return queryset
+        filters = self.filters()
+        queryset = self._visible(self.scope(queryset, filters))
+        for name in ("status", "kind"):
+            if name in filters:
+                queryset = queryset.filter(**{name: filters[name]})
+        if "theme" in filters:
+            queryset = queryset.filter(theme_id=filters["theme"])
+        if "updated_since" in filters:
+            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+        return queryset.order_by("rank", "id")
+
+    def get_object(self) -> Feature:
+        pk = parse_id(self.kwargs["pk"])
+        feature = self.get_queryset().filter(pk=pk).first() if pk else None
+        if feature is None:
+            raise Http404("No such feature.")
+        get_product_for_user(self.request.user, feature.product.key, need=self.need)
+        if not self._visible(Feature.objects.filter(pk=feature.pk)).exists():
+            raise Http404("No such feature.")
+        return feature
+
+    def create(self, request: Request) -> Response:
+        self.check_write_role()
+        product = self.product_from_body()
+        data = self.validated_input(self.input_serializer_class, product=product)
+        data.pop("product")
+        feature = services.feature_create(product=product, data=data, actor=request.user)
+        return self.detail_response(self.get_queryset().get(pk=feature.pk), status.HTTP_201_CREATED)
+
+
+# --- ideas ----------------------------------------------------------------------------------
+
+
+class IdeaSerializer(_ProductKeyMixin, serializers.ModelSerializer):
+    """An idea waiting for triage. Who outside the team asked is left out for stakeholders."""
+
+    submitter = serializers.IntegerField(
+        source="submitter_id", allow_null=True, help_text="User id."
+    )
+    feature = serializers.IntegerField(
+        source="feature_id", allow_null=True, help_text="Feature id."
+    )
+    merged_into = serializers.IntegerField(
+        source="merged_into_id", allow_null=True, help_text="Idea id."
+    )
+    submitter_name = _internal_field(serializers.CharField(allow_blank=True))
+
+    class Meta:
+        model = Idea
+        fields = [
+            "id",
+            "product",
+            "title",
+            "description",
+            "source",
+            "status",
+            "submitter",
+            "votes",
+            "feature",
+            "merged_into",
+            "decline_reason",
+            "created_at",
+            "updated_at",
+            "version",
+            *INTERNAL_IDEA_FIELDS,
+        ]
+        read_only_fields = [f for f in fields if f not in INTERNAL_IDEA_FIELDS]
+
+    def to_representation(self, idea: Idea) -> dict[str, Any]:
+        data = super().to_representation(idea)
+        if idea.product.workspace_id not in self.context.get("internal", ()):
+            for name in INTERNAL_IDEA_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class IdeaFilterSerializer(serializers.Serializer):
+    product = ProductRefField(required=False)
+    status = serializers.ChoiceField(choices=IdeaStatus.choices, required=False)
+    source = serializers.ChoiceField(choices=IdeaSource.choices, required=False)
+    updated_since = UpdatedSinceField()
+
+
+class IdeaCreateSerializer(serializers.ModelSerializer):
+    """A new idea; the caller is its submitter unless `submitter_name` says who asked."""
+
+    product = ProductRefField()
+
+    class Meta:
+        model = Idea
+        fields = ["product", "title", "description", "source", "submitter_name"]
+
+
+class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+    """Ideas, newest first; pm and admin capture them."""
+
+    output_serializer_class = IdeaSerializer
+    input_serializer_class = IdeaCreateSerializer
+    filter_serializer_class = IdeaFilterSerializer
+
+    def get_queryset(self) -> QuerySet[Idea]:
+        queryset = Idea.objects.select_related("product")
+        if self.action != "list":
+            return queryset
+        filters = self.filters()
+        queryset = self.scope(queryset, filters)
+        for name in ("status", "source"):
+            if name in filters:
+                queryset = queryset.filter(**{name: filters[name]})
+        if "updated_since" in filters:
+            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+        return queryset.order_by("-created_at", "-id")
+
+    def get_object(self) -> Idea:
+        pk = parse_id(self.kwargs["pk"])
+        idea = self.get_queryset().filter(pk=pk).first() if pk else None
+        if idea is None:
+            raise Http404("No such idea.")
+        get_product_for_user(self.request.user, idea.product.key, need=self.need)
+        return idea
+
+    def create(self, request: Request) -> Response:
+        self.check_write_role()
+        product = self.product_from_body()
+        data = self.validated_input(self.input_serializer_class, product=product)
+        data.pop("product")
+        idea = services.idea_create(product=product, data=data, actor=request.user)
+        return self.detail_response(self.get_queryset().get(pk=idea.pk), status.HTTP_201_CREATED)

@@ -1,0 +1,67 @@
+"""API permissions, on top of pm.permissions (the same rules as the pages).
+
+Every request must be authenticated; a read-only token may only make safe requests. Role
+checks happen where the product is known — in the views, through `product_for_user` and
+`pm.permissions.get_product_for_user` (outsiders 404, roles too weak 403) — and lists only
+ever cover the caller's workspaces (`member_roles`).
+"""
+
+import re
+
+from django.contrib.auth.models import User
+from django.http import Http404
+from rest_framework import permissions
+
+from pm.choices import ROLE_RANK, Role
+from pm.models import ApiToken, Product
+from pm.permissions import get_product_for_user, membership_for
+
+_PRODUCT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}$")
+MAX_ID = 2**63 - 1
+
+
+class TokenScope(permissions.BasePermission):
+    """Read tokens cannot write."""
+
+    message = "This token is read-only: create a read-write token to make changes."
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if isinstance(token, ApiToken) and request.method not in permissions.SAFE_METHODS:
+            return token.can_write
+        return True
+
+
+def parse_id(value: object) -> int | None:
+    """A database id from a URL or query parameter, or None if it cannot be one."""
+    text = str(value).strip()
+    if not text.isdecimal() or not text.isascii():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def product_for_user(user: User, ref: object, need: str = Role.STAKEHOLDER) -> Product:
+    """The product named by id or key (`42` or `LOD`), through get_product_for_user."""
+    text = str(ref).strip()
+    if _PRODUCT_KEY.match(text):
+        return get_product_for_user(user, text, need=need)
+    pk = parse_id(text)
+    key = Product.objects.filter(pk=pk).values_list("key", flat=True).first() if pk else None
+    if key is None:
+        raise Http404("No such product.")
+    return get_product_for_user(user, key, need=need)
+
+
+def member_roles(user: User) -> dict[int, str]:
+    """{workspace id: role} of the caller's memberships (cached on the user for the request)."""
+    if not user.is_authenticated:
+        return {}
+    membership_for(user, 0)  # fills the per-request cache
+    return {ws: m.role for ws, m in user._lodestar_memberships.items()}
+
+
+def sees_internal(role: str | None) -> bool:
+    """Internal fields (costs, ROI inputs, customer names and ARR) are hidden from
+    stakeholders."""
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[Role.ENGINEER]

@@ -1,0 +1,60 @@
+"""Serializers shared by every resource (filters), and the core resource, products."""
+
+from datetime import datetime, time
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+
+from pm.models import Product
+
+
+class UpdatedSinceField(serializers.DateTimeField):
+    """An ISO 8601 date or date-time (`2027-01-31`, `2027-01-31T09:00:00Z`). A `+hh:mm` offset
+    that arrived unencoded in a query string (so as a space) is read as `+`."""
+
+    default_error_messages = {
+        "invalid": "Use an ISO 8601 date or date-time, such as 2027-01-31T09:00:00Z."
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text", "Only items changed at or after this ISO 8601 date or date-time."
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        text = str(value).strip()
+        if " " in text and "T" in text:
+            text = text.replace(" ", "+")
+        try:
+            parsed = parse_datetime(text)
+            if parsed is None and (day := parse_date(text)) is not None:
+                parsed = datetime.combine(day, time.min)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+        return parsed
+
+
+class ProductFilterSerializer(serializers.Serializer):
+    updated_since = UpdatedSinceField()
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product the caller can see, and the caller's role in its workspace."""
+
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "key", "name", "workspace", "role", "updated_at"]
+        read_only_fields = fields
+
+    def get_role(self, product: Product) -> str:
+        return self.context["roles"][product.workspace_id]

@@ -1,0 +1,123 @@
+"""The base of every API resource: permission-scoped lookups, filters validated by a
+serializer, output and input serializers split by direction, and conditional requests.
+
+A resource sets `output_serializer_class` (and `input_serializer_class` for POST,
+`update_serializer_class` for PATCH, `filter_serializer_class` for list filters), implements
+`get_queryset()` with a selector-style queryset limited to the caller's workspaces, and
+`get_object()` with a permission-scoped fetch. The schema (pm.api.schema) reads the same
+attributes, so the documentation follows the code.
+"""
+
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from pm.api import conditional
+from pm.api.exceptions import PreconditionFailed
+from pm.api.permissions import member_roles, sees_internal
+from pm.choices import Role
+
+
+class ResourceViewSet(viewsets.GenericViewSet):
+    output_serializer_class: type[BaseSerializer] | None = None
+    input_serializer_class: type[BaseSerializer] | None = None
+    update_serializer_class: type[BaseSerializer] | None = None
+    filter_serializer_class: type[BaseSerializer] | None = None
+    # The weakest role that may read, and that may write (POST/PATCH/DELETE).
+    read_need: str = Role.STAKEHOLDER
+    write_need: str = Role.PM
+    lookup_value_regex = r"[^/]+"
+    # How the schema documents the lookup in the path (default: an integer `id`).
+    lookup_parameter: OpenApiParameter | None = None
+
+    # --- who and what -----------------------------------------------------------------
+
+    @property
+    def need(self) -> str:
+        return self.read_need if self.request.method in ("GET", "HEAD") else self.write_need
+
+    def roles(self) -> dict[int, str]:
+        """{workspace id: the caller's role}; lists never reach beyond these workspaces."""
+        return member_roles(self.request.user)
+
+    def workspace_ids(self) -> list[int]:
+        return list(self.roles())
+
+    def get_serializer_class(self):
+        return self.output_serializer_class
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return context
+        context["roles"] = self.roles()
+        return context
+
+    def filters(self) -> dict[str, Any]:
+        """The list filters from the query string, validated (400 on bad values)."""
+        if self.filter_serializer_class is None:
+            return {}
+        serializer = self.filter_serializer_class(
+            data=self.request.query_params, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
+
+    def validated_input(self, serializer_class, **context: Any) -> dict[str, Any]:
+        serializer = serializer_class(
+            data=self.request.data, context={**self.get_serializer_context(), **context}
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    # --- conditional requests ---------------------------------------------------------
+
+    def audience(self, instance: models.Model) -> str:
+        product = getattr(instance, "product", None)
+        role = self.roles().get(product.workspace_id) if product else None
+        return "internal" if sees_internal(role) else "public"
+
+    def etag(self, instance: models.Model) -> str:
+        return conditional.etag_for(instance, self.audience(instance))
+
+    def check_if_match(self, instance: models.Model) -> bool:
+        """Refuse a write based on a stale ETag (412). True when If-Match was given."""
+        header = self.request.headers.get("If-Match")
+        current = self.etag(instance)
+        if conditional.match_fails(header, current):
+            raise PreconditionFailed(etag=current)
+        return bool(header)
+
+    def detail_response(self, instance: models.Model, status_code: int = 200) -> Response:
+        etag = self.etag(instance)
+        data = self.get_serializer(instance).data
+        response = Response(data, status=status_code, headers={"ETag": etag})
+        response["Vary"] = "Accept, Authorization, Cookie"
+        return response
+
+
+class ListMixin:
+    """GET on the collection: the queryset, paginated, rendered."""
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
+
+class RetrieveMixin:
+    """GET on one item, with an ETag; `If-None-Match` with the current ETag gets 304."""
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        etag = self.etag(instance)
+        if conditional.none_match(request.headers.get("If-None-Match"), etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return self.detail_response(instance)

@@ -1,0 +1,49 @@
+"""Role-matrix entries for the API and the API-token pages (see tests/test_role_matrix.py).
+
+The shared matrix signs in with the session and tries each route's first methods; the API's
+own, fuller matrix (tokens of each role and scope, every method) is tests/api/test_permissions.py.
+List endpoints are SIGNED_IN: they list what the caller can see, so an outsider gets an empty
+list of this workspace's items rather than a 404."""
+
+from pm.api.tokens import api_token_create
+from pm.choices import Role
+from tests.api import data
+from tests.routing import PUBLIC, SIGNED_IN, Route
+
+
+def _token(cast):
+    token, _key = api_token_create(user=cast.engineer, name="CI", actor=cast.engineer)
+    return {"pk": token.pk}
+
+
+def _story(cast):
+    feature = data.feature(cast.product, cast.pm)
+    return {"key": data.story(feature, cast.pm).key}
+
+
+def _feature(cast):
+    return {"pk": data.feature(cast.product, cast.pm).pk}
+
+
+def _idea(cast):
+    return {"pk": data.idea(cast.product, cast.pm).pk}
+
+
+def _none(cast):
+    return {}
+
+
+ROUTES: dict[str, Route] = {
+    "api_tokens": Route(SIGNED_IN, kwargs=_none, methods=("get", "post")),
+    "api_token_revoke": Route(SIGNED_IN, kwargs=_token, methods=("post",)),
+    "api-schema": Route(PUBLIC, kwargs=_none),
+    "api-docs": Route(PUBLIC, kwargs=_none),
+    "api-product-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-story-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-sprint-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-feature-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
+    "api-idea-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
+    "api-story-detail": Route(Role.STAKEHOLDER, kwargs=_story, htmx=False),
+    "api-feature-detail": Route(Role.STAKEHOLDER, kwargs=_feature, htmx=False),
+    "api-idea-detail": Route(Role.STAKEHOLDER, kwargs=_idea, htmx=False),
+}
