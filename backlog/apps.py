@@ -3,3 +3,18 @@ from django.apps import AppConfig
 
 class BacklogConfig(AppConfig):
     name = "backlog"
+    verbose_name = "Backlog"
+
+    def ready(self) -> None:
+        from backlog.demo import load_demo_backlog
+        from backlog.views import top_of_backlog_panel
+        from pm.registry import NavItem, OverviewPanel, registry
+
+        registry.add_nav(NavItem("Ideas", "ideas", order=15))
+        registry.add_nav(NavItem("Backlog", "backlog", order=20))
+        registry.add_nav(NavItem("Sprints", "sprints", order=25))
+        registry.add_overview_panel(
+            OverviewPanel("backlog/panels/top.html", order=20, context=top_of_backlog_panel)
+        )
+        if load_demo_backlog not in registry.demo_loaders:
+            registry.demo_loaders.append(load_demo_backlog)

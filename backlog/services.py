@@ -16,6 +16,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from backlog import ranking, scoring
@@ -46,6 +48,7 @@ __all__ = [
     "features_sort_by_score",
     "idea_create",
     "idea_update",
+    "idea_add_votes",
     "idea_accept",
     "idea_decline",
     "idea_merge",
@@ -378,6 +381,16 @@ def idea_update(*, idea: Idea, data: dict[str, Any], expected_version: int, acto
     )
 
 
+@transaction.atomic
+def idea_add_votes(*, idea: Idea, delta: int) -> Idea:
+    """Add `delta` votes (negative to take some back; never below zero). A counter kept by
+    the ideas portal: one atomic UPDATE, no version bump (a vote never conflicts with an
+    edit) and no activity entry (the portal logs its own)."""
+    Idea.objects.filter(pk=idea.pk).update(votes=Greatest(F("votes") + delta, Value(0)))
+    idea.votes = Idea.objects.values_list("votes", flat=True).get(pk=idea.pk)
+    return idea
+
+
 def _idea_set(idea: Idea, expected_version: int | None, actor: User, **data: Any) -> Idea:
     if expected_version is None:
         expected_version = Idea.objects.values_list("version", flat=True).get(pk=idea.pk)
@@ -397,14 +410,18 @@ def idea_accept(
     idea: Idea,
     actor: User,
     feature_data: dict[str, Any] | None = None,
+    feature: Feature | None = None,
     expected_version: int | None = None,
 ) -> Feature:
-    """Accept the idea: create a feature from it (title and description unless given) and link
-    them. Returns the new feature."""
+    """Accept the idea: create a feature from it (title and description unless given in
+    `feature_data`), or link it to an existing `feature`. Returns the feature."""
     idea = Idea.objects.select_for_update().select_related("product").get(pk=idea.pk)
     _check_open(idea)
-    data = {"title": idea.title, "description": idea.description, **(feature_data or {})}
-    feature = feature_create(product=idea.product, data=data, actor=actor)
+    if feature is not None:
+        _check_same_product(idea.product, feature=feature)
+    else:
+        data = {"title": idea.title, "description": idea.description, **(feature_data or {})}
+        feature = feature_create(product=idea.product, data=data, actor=actor)
     _idea_set(idea, expected_version, actor, status=IdeaStatus.ACCEPTED, feature=feature)
     # Ideas merged into this one earlier point at the same feature.
     Idea.objects.filter(merged_into=idea, feature=None).update(feature=feature)

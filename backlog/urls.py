@@ -1,1 +1,42 @@
-urlpatterns: list = []
+from django.urls import path
+
+from backlog import views
+
+P = "p/<str:key>/"
+
+urlpatterns = [
+    # ideas
+    path(P + "ideas/", views.ideas, name="ideas"),
+    path(P + "ideas/new/", views.idea_new, name="idea_new"),
+    path(P + "ideas/<int:pk>/accept/", views.idea_accept, name="idea_accept"),
+    path(P + "ideas/<int:pk>/decline/", views.idea_decline, name="idea_decline"),
+    path(P + "ideas/<int:pk>/merge/", views.idea_merge, name="idea_merge"),
+    # the backlog
+    path(P + "backlog/", views.backlog, name="backlog"),
+    path(P + "backlog/new/", views.feature_new, name="feature_new"),
+    path(P + "backlog/settings/", views.backlog_settings, name="backlog_settings"),
+    path(P + "backlog/sort-by-score/", views.backlog_sort_by_score, name="backlog_sort_by_score"),
+    path(P + "backlog/bulk-status/", views.backlog_bulk_status, name="backlog_bulk_status"),
+    path(P + "backlog/<int:pk>/row/", views.feature_row, name="feature_row"),
+    path(P + "backlog/<int:pk>/score/", views.feature_score_edit, name="feature_score_edit"),
+    path(P + "backlog/<int:pk>/move/", views.feature_move, name="feature_move"),
+    # features and stories
+    path(P + "features/<int:pk>/", views.feature_detail, name="feature_detail"),
+    path(P + "features/<int:pk>/edit/", views.feature_edit, name="feature_edit"),
+    path(P + "features/<int:pk>/stories/new/", views.story_new, name="story_new"),
+    path(P + "stories/<int:number>/", views.story_detail, name="story_detail"),
+    path(P + "stories/<int:number>/edit/", views.story_edit, name="story_edit"),
+    path(P + "stories/<int:number>/status/", views.story_status, name="story_status"),
+    path(
+        P + "stories/<int:number>/criteria/<int:index>/",
+        views.story_criterion,
+        name="story_criterion",
+    ),
+    # sprints
+    path(P + "sprints/", views.sprints, name="sprints"),
+    path(P + "sprints/new/", views.sprint_new, name="sprint_new"),
+    path(P + "sprints/<int:pk>/", views.sprint_board, name="sprint_board"),
+    path(P + "sprints/<int:pk>/edit/", views.sprint_edit, name="sprint_edit"),
+    path(P + "sprints/<int:pk>/plan/", views.sprint_plan, name="sprint_plan"),
+    path(P + "sprints/<int:pk>/plan/story/", views.sprint_plan_story, name="sprint_plan_story"),
+]

@@ -290,3 +290,11 @@ def test_sprint_must_end_after_it_starts(cast):
             data={"name": "S1", "start": date(2027, 1, 10), "end": date(2027, 1, 1), "capacity": 5},
             actor=cast.pm,
         )
+
+
+def test_votes_can_be_added_and_taken_back_but_never_below_zero(cast):
+    idea = IdeaFactory(product=cast.product, votes=2)
+    assert services.idea_add_votes(idea=idea, delta=3).votes == 5
+    assert services.idea_add_votes(idea=idea, delta=-9).votes == 0
+    idea.refresh_from_db()
+    assert (idea.votes, idea.version) == (0, 1)

@@ -1,0 +1,916 @@
+"""Backlog pages: ideas, the ranked backlog, feature detail, stories, sprints and the board.
+
+Thin function views: a permission-scoped fetch first, a form to validate, a service to write,
+then the page or (for htmx) the partial that changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from backlog import scoring, selectors, services
+from backlog.choices import (
+    FeatureKind,
+    FeatureStatus,
+    Framework,
+    IdeaSource,
+    IdeaStatus,
+    MoSCoW,
+    StoryStatus,
+)
+from backlog.forms import (
+    BacklogSettingsForm,
+    BulkStatusForm,
+    CriterionForm,
+    DeclineForm,
+    EngineerStoryForm,
+    FeatureCreateForm,
+    FeatureForm,
+    IdeaForm,
+    MergeForm,
+    ScoreForm,
+    SprintForm,
+    StoryForm,
+    StoryStatusForm,
+)
+from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from pm.choices import Role
+from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.models import Product
+from pm.permissions import get_product_for_user
+from pm.registry import registry
+from pm.selectors import activity_for_object, themes_for_product
+from pm.services import EditConflict
+
+PAGE_SIZE = 100
+
+
+# --- shared helpers -----------------------------------------------------------------------
+
+
+def _context(request: HttpRequest, product: Product, tab: str, **extra: Any) -> dict[str, Any]:
+    request.lodestar_workspace = product.workspace
+    membership = product.membership
+    settings = selectors.backlog_settings(product)
+    return {
+        "product": product,
+        "workspace": product.workspace,
+        "membership": membership,
+        "can_edit": membership.allows(Role.PM),
+        "can_work": membership.allows(Role.ENGINEER),
+        "sees_internal": membership.allows(Role.ENGINEER),
+        "settings": settings,
+        "framework": settings.framework,
+        "framework_label": Framework(settings.framework).label,
+        "reach_locked": settings.reach_source != BacklogSettings.ReachSource.MANUAL,
+        "active_tab": tab,
+        **extra,
+    }
+
+
+def _conflicted(form_class, data, instance, conflict: EditConflict, **kwargs):
+    """Re-bind what the editor typed to the current row and explain what changed; the new
+    version lets them save again deliberately."""
+    data = data.copy()
+    data["version"] = conflict.current.version
+    form = form_class(data, instance=conflict.current, **kwargs)
+    form.is_valid()
+    form.add_error(None, conflict.message())
+    form.conflict = conflict
+    return form
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _feature_or_404(request, product: Product, pk: int) -> Feature:
+    try:
+        return selectors.feature_get(product=product, user=request.user, pk=pk)
+    except Feature.DoesNotExist:
+        raise Http404("No such feature.") from None
+
+
+def _story_or_404(request, product: Product, number: int) -> UserStory:
+    try:
+        return selectors.story_get(product=product, user=request.user, number=number)
+    except UserStory.DoesNotExist:
+        raise Http404("No such story.") from None
+
+
+def _sprint_or_404(product: Product, pk: int) -> Sprint:
+    try:
+        return selectors.sprint_get(product=product, pk=pk)
+    except Sprint.DoesNotExist:
+        raise Http404("No such sprint.") from None
+
+
+def _idea_or_404(product: Product, pk: int) -> Idea:
+    try:
+        return Idea.objects.select_related("product").get(product=product, pk=pk)
+    except Idea.DoesNotExist:
+        raise Http404("No such idea.") from None
+
+
+def _with_scores(features, framework: str, internal: bool):
+    """Attach each feature's score breakdown (pure Python, no queries). Stakeholders get no
+    ROI breakdown: it would spell out cost and expected revenue."""
+    for feature in features:
+        if framework == Framework.ROI and not internal:
+            feature.score_info = None
+        else:
+            feature.score_info = scoring.score_feature(feature, framework)
+    return features
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- ideas --------------------------------------------------------------------------------
+
+
+def _idea_filters(request: HttpRequest) -> dict[str, str]:
+    filters = {k: request.GET.get(k, "") for k in ("status", "source", "q", "sort")}
+    if "status" not in request.GET:
+        filters["status"] = "open"
+    return filters
+
+
+def _ideas_context(request, product, **extra) -> dict[str, Any]:
+    filters = _idea_filters(request) if request.method == "GET" else {"status": "open"}
+    ideas = list(selectors.idea_list(product=product, user=request.user, filters=filters)[:200])
+    return _context(
+        request,
+        product,
+        "ideas",
+        ideas=ideas,
+        filters=filters,
+        status_choices=[("open", "Open (new or under review)"), *IdeaStatus.choices],
+        source_choices=IdeaSource.choices,
+        **extra,
+    )
+
+
+@login_required
+@require_GET
+def ideas(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    return render_page(
+        request, "backlog/ideas.html", _ideas_context(request, product), partial="idea-list"
+    )
+
+
+def _ideas_list_response(request, product, message: str, level: str = "success") -> HttpResponse:
+    if not is_partial(request):
+        messages.success(request, message)
+        return redirect("ideas", key=product.key)
+    response = render_fragment(
+        request, "backlog/ideas.html", "idea-list", _ideas_context(request, product)
+    )
+    return toast(retarget(response, "#idea-list"), message, level)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = IdeaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.idea_create(product=product, data=form.model_data(), actor=request.user)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _ideas_list_response(request, product, f"Idea “{idea.title}” captured.")
+    context = _context(request, product, "ideas", form=form)
+    if not is_partial(request):
+        return render_page(request, "backlog/idea_form.html", context)
+    return render_fragment(request, "backlog/ideas.html", "idea-form", context)
+
+
+@login_required
+@require_POST
+def idea_accept(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    idea = _idea_or_404(product, pk)
+    try:
+        feature = services.idea_accept(idea=idea, actor=request.user)
+    except ValidationError as exc:
+        return _ideas_list_response(request, product, " ".join(exc.messages), "error")
+    return _ideas_list_response(
+        request, product, f"Accepted: “{feature.title}” is now at the bottom of the backlog."
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_decline(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    idea = _idea_or_404(product, pk)
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.idea_decline(idea=idea, reason=form.cleaned_data["reason"], actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _ideas_list_response(request, product, f"Declined “{idea.title}”.")
+    if not is_partial(request):
+        return redirect("ideas", key=product.key)
+    context = _context(request, product, "ideas", form=form, idea=idea)
+    return render_fragment(request, "backlog/ideas.html", "decline-form", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_merge(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    idea = _idea_or_404(product, pk)
+    form = MergeForm(request.POST or None, targets=selectors.idea_merge_targets(idea))
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = services.idea_merge(
+                idea=idea, into=form.cleaned_data["into"], actor=request.user
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _ideas_list_response(
+                request,
+                product,
+                f"Merged “{idea.title}” into “{target.title}” ({target.votes} votes now).",
+            )
+    if not is_partial(request):
+        return redirect("ideas", key=product.key)
+    context = _context(request, product, "ideas", form=form, idea=idea)
+    return render_fragment(request, "backlog/ideas.html", "merge-form", context)
+
+
+# --- the backlog --------------------------------------------------------------------------
+
+BACKLOG_FILTERS = ("theme", "status", "kind", "moscow", "q", "sort")
+
+
+def _backlog_filters(request: HttpRequest) -> dict[str, str]:
+    source = request.GET if request.method == "GET" else request.POST
+    return {k: source.get(k, "") for k in BACKLOG_FILTERS}
+
+
+def _backlog_context(request, product, filters, offset: int = 0, **extra) -> dict[str, Any]:
+    context = _context(request, product, "backlog", **extra)
+    qs = selectors.feature_list(product=product, user=request.user, filters=filters)
+    rows = list(qs[offset : offset + PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    features = _with_scores(rows[:PAGE_SIZE], context["framework"], context["sees_internal"])
+    query = {k: v for k, v in filters.items() if v}
+    context.update(
+        features=features,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        next_offset=offset + PAGE_SIZE if has_more else None,
+        filters=filters,
+        filter_query=urlencode(query),
+        filtered=any(filters.get(k) for k in ("theme", "status", "kind", "moscow", "q")),
+        draggable=context["can_edit"] and (filters.get("sort") or "rank") == "rank",
+        score_fields=scoring.INPUTS[Framework(context["framework"])],
+        score_formula=scoring.FORMULAS[Framework(context["framework"])],
+        status_choices=FeatureStatus.choices,
+        kind_choices=FeatureKind.choices,
+        moscow_choices=MoSCoW.choices,
+        framework_choices=Framework.choices,
+        reach_choices=BacklogSettings.ReachSource.choices,
+    )
+    return context
+
+
+@login_required
+@require_GET
+def backlog(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    filters = _backlog_filters(request)
+    offset = max(_int_or_none(request.GET.get("offset")) or 0, 0)
+    if offset and is_partial(request):
+        # "Load more": only the next rows.
+        context = _backlog_context(request, product, filters, offset)
+        return render_fragment(request, "backlog/backlog.html", "feature-rows", context)
+    context = _backlog_context(request, product, filters, themes=themes_for_product(product))
+    context["new_form"] = FeatureCreateForm(product=product)
+    return render_page(request, "backlog/backlog.html", context, partial="feature-table")
+
+
+def _table_response(request, product, message: str, level: str = "success") -> HttpResponse:
+    filters = _backlog_filters(request)
+    if not is_partial(request):
+        if level == "success":
+            messages.success(request, message)
+        else:
+            messages.error(request, message)
+        query = urlencode({k: v for k, v in filters.items() if v})
+        return redirect(reverse("backlog", args=[product.key]) + (f"?{query}" if query else ""))
+    context = _backlog_context(request, product, filters)
+    response = render_fragment(request, "backlog/backlog.html", "feature-table", context)
+    return toast(retarget(response, "#feature-table"), message, level)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = FeatureCreateForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feature = services.feature_create(
+                product=product, data=form.model_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if not is_partial(request):
+                return redirect("feature_detail", key=product.key, pk=feature.pk)
+            return _table_response(
+                request, product, f"“{feature.title}” added at the bottom of the backlog."
+            )
+    context = _context(request, product, "backlog", new_form=form)
+    if not is_partial(request):
+        return render_page(request, "backlog/feature_new.html", context)
+    return retarget(
+        render_fragment(request, "backlog/backlog.html", "new-feature", context), "#new-feature"
+    )
+
+
+@login_required
+@require_POST
+def feature_move(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Drag and drop: the dropped feature and its new neighbours (ids, either may be blank)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    feature = _feature_or_404(request, product, pk)
+    neighbours = {}
+    for name in ("before", "after"):
+        value = _int_or_none(request.POST.get(name))
+        neighbours[name] = _feature_or_404(request, product, value) if value else None
+    try:
+        services.feature_move(feature=feature, actor=request.user, **neighbours)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"ok": True, "message": f"Moved “{feature.title}”.", "rank": feature.rank})
+
+
+def _row_context(request, product, feature, **extra):
+    context = _context(request, product, "backlog", **extra)
+    _with_scores([feature], context["framework"], context["sees_internal"])
+    context.update(
+        f=feature,
+        offset=None,
+        draggable=context["can_edit"],
+        score_fields=scoring.INPUTS[Framework(context["framework"])],
+    )
+    return context
+
+
+def _annotated_feature(request, product, pk):
+    try:
+        return selectors.feature_list(product=product, user=request.user).get(pk=pk)
+    except Feature.DoesNotExist:
+        raise Http404("No such feature.") from None
+
+
+@login_required
+@require_GET
+def feature_row(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """One backlog row as it stands (what "Cancel" on the inline score editor swaps back)."""
+    product = get_product_for_user(request.user, key)
+    feature = _annotated_feature(request, product, pk)
+    if not is_partial(request):
+        return redirect("backlog", key=product.key)
+    context = _row_context(request, product, feature)
+    return render_fragment(request, "backlog/backlog.html", "feature-row", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_score_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Inline editing of a row's score inputs (only the product's framework's inputs)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    feature = _annotated_feature(request, product, pk)
+    context = _row_context(request, product, feature)
+    kwargs = {"framework": context["framework"], "reach_locked": context["reach_locked"]}
+    form = ScoreForm(request.POST or None, instance=feature, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.feature_update(
+                feature=feature,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(ScoreForm, request.POST, feature, conflict, **kwargs)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if not is_partial(request):
+                return redirect("backlog", key=product.key)
+            feature = _annotated_feature(request, product, pk)
+            context = _row_context(request, product, feature)
+            response = render_fragment(request, "backlog/backlog.html", "feature-row", context)
+            score = feature.score_info
+            detail = f" Score {score.breakdown}." if score and score.ok else ""
+            return toast(response, f"Saved “{feature.title}”.{detail}")
+    if not is_partial(request):
+        return redirect("feature_detail", key=product.key, pk=feature.pk)
+    context["form"] = form
+    return render_fragment(request, "backlog/backlog.html", "score-form", context)
+
+
+@login_required
+@require_POST
+def backlog_settings(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = BacklogSettingsForm(request.POST)
+    if not form.is_valid():
+        return _table_response(request, product, "Choose a valid framework.", "error")
+    settings = services.backlog_settings_update(
+        product=product,
+        actor=request.user,
+        framework=form.cleaned_data["framework"] or None,
+        reach_source=form.cleaned_data["reach_source"] or None,
+    )
+    product.backlog_settings = settings
+    message = f"Scoring with {Framework(settings.framework).label}; every feature was rescored."
+    if is_partial(request):
+        # The framework changes the column headers and the settings form: redraw the page body.
+        response = HttpResponse(status=204)
+        response.headers["HX-Refresh"] = "true"
+        messages.success(request, message)
+        return response
+    messages.success(request, message)
+    return redirect("backlog", key=product.key)
+
+
+@login_required
+@require_POST
+def backlog_sort_by_score(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    count = services.features_sort_by_score(product=product, actor=request.user)
+    return _table_response(request, product, f"Re-ranked {count} features by score, highest first.")
+
+
+@login_required
+@require_POST
+def backlog_bulk_status(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = BulkStatusForm(request.POST)
+    if not form.is_valid():
+        errors = [e for errs in form.errors.values() for e in errs]
+        return _table_response(request, product, " ".join(errors), "error")
+    changed = services.features_set_status(
+        product=product,
+        feature_ids=form.cleaned_data["features"],
+        status=form.cleaned_data["status"],
+        actor=request.user,
+    )
+    label = FeatureStatus(form.cleaned_data["status"]).label
+    return _table_response(
+        request, product, f"{changed} feature{'s' if changed != 1 else ''} set to {label}."
+    )
+
+
+# --- feature detail -----------------------------------------------------------------------
+
+
+def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
+    context = _context(request, product, "backlog", **extra)
+    internal = context["sees_internal"]
+    frameworks = [f for f in Framework if internal or f != Framework.ROI]
+    scores = [scoring.score_feature(feature, f) for f in frameworks]
+    panels = []
+    for panel in registry.feature_panels:
+        if product.membership.allows(panel.need):
+            panel_context = panel.context(request, feature)
+            if panel_context is not None:
+                panels.append((panel.template, panel_context))
+    context.update(
+        feature=feature,
+        score=next((s for s in scores if s.framework == context["framework"]), None),
+        other_scores=[s for s in scores if s.framework != context["framework"]],
+        roi=scoring.score_feature(feature, Framework.ROI) if internal else None,
+        stories=list(selectors.stories_for_feature(feature)),
+        history=list(activity_for_object(feature)[:30]),
+        ideas=list(feature.ideas.all()[:20]),
+        panels=panels,
+    )
+    context["story_points"] = sum(s.points or 0 for s in context["stories"])
+    context["done_points"] = sum(
+        s.points or 0 for s in context["stories"] if s.status == StoryStatus.DONE
+    )
+    return context
+
+
+@login_required
+@require_GET
+def feature_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    feature = _feature_or_404(request, product, pk)
+    return render_page(request, "backlog/feature.html", _feature_context(request, product, feature))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feature_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    feature = _feature_or_404(request, product, pk)
+    settings = selectors.backlog_settings(product)
+    kwargs = {
+        "product": product,
+        "reach_locked": settings.reach_source != BacklogSettings.ReachSource.MANUAL,
+    }
+    form = FeatureForm(request.POST or None, instance=feature, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feature = services.feature_update(
+                feature=feature,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(FeatureForm, request.POST, feature, conflict, **kwargs)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if not is_partial(request):
+                messages.success(request, f"Saved “{feature.title}”.")
+                return redirect("feature_detail", key=product.key, pk=feature.pk)
+            response = HttpResponse(status=204)
+            response.headers["HX-Refresh"] = "true"
+            messages.success(request, f"Saved “{feature.title}”.")
+            return response
+    context = _feature_context(request, product, feature, form=form, editing=True)
+    if not is_partial(request):
+        return render_page(request, "backlog/feature.html", context)
+    return render_fragment(request, "backlog/feature.html", "feature-form", context)
+
+
+# --- stories ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def story_new(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    feature = _feature_or_404(request, product, pk)
+    form = StoryForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            story = services.story_create(
+                feature=feature, data=form.model_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if not is_partial(request):
+                return redirect("story_detail", key=product.key, number=story.number)
+            context = _feature_context(request, product, feature)
+            response = render_fragment(request, "backlog/feature.html", "story-list", context)
+            return toast(retarget(response, "#stories"), f"Story {story.key} added.")
+    if not is_partial(request):
+        return redirect("feature_detail", key=product.key, pk=feature.pk)
+    context = _context(request, product, "backlog", form=form, feature=feature)
+    return render_fragment(request, "backlog/feature.html", "story-form", context)
+
+
+def _story_context(request, product, story, **extra) -> dict[str, Any]:
+    return _context(
+        request,
+        product,
+        "backlog",
+        story=story,
+        history=list(activity_for_object(story)[:20]),
+        statuses=StoryStatus.choices,
+        **extra,
+    )
+
+
+@login_required
+@require_GET
+def story_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    story = _story_or_404(request, product, number)
+    return render_page(request, "backlog/story.html", _story_context(request, product, story))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def story_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """PMs edit the whole story; engineers status, points and assignee."""
+    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    story = _story_or_404(request, product, number)
+    form_class = StoryForm if product.membership.allows(Role.PM) else EngineerStoryForm
+    form = form_class(request.POST or None, instance=story, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            story = services.story_update(
+                story=story,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(form_class, request.POST, story, conflict, product=product)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            story = _story_or_404(request, product, number)
+            if not is_partial(request):
+                messages.success(request, f"Saved {story.key}.")
+                return redirect("story_detail", key=product.key, number=story.number)
+            context = _story_context(request, product, story)
+            response = render_fragment(request, "backlog/story.html", "story-main", context)
+            return toast(retarget(response, "#story-main"), f"Saved {story.key}.")
+    context = _story_context(request, product, story, form=form, editing=True)
+    if not is_partial(request):
+        return render_page(request, "backlog/story.html", context)
+    return render_fragment(request, "backlog/story.html", "story-form", context)
+
+
+@login_required
+@require_POST
+def story_criterion(request: HttpRequest, key: str, number: int, index: int) -> HttpResponse:
+    """Check an acceptance criterion off, or on again."""
+    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    story = _story_or_404(request, product, number)
+    form = CriterionForm(request.POST)
+    message, level = "", "success"
+    if form.is_valid():
+        try:
+            story = services.story_set_criterion(
+                story=story,
+                index=index,
+                text=form.cleaned_data["text"],
+                done=form.cleaned_data["done"],
+                actor=request.user,
+            )
+            message = (
+                "Criterion checked off." if form.cleaned_data["done"] else "Criterion reopened."
+            )
+        except EditConflict:
+            message, level = (
+                "The criteria changed meanwhile; here they are as they stand now.",
+                "error",
+            )
+    else:
+        message, level = "That criterion could not be found.", "error"
+    story = _story_or_404(request, product, number)
+    if not is_partial(request):
+        return redirect("story_detail", key=product.key, number=story.number)
+    context = _story_context(request, product, story)
+    response = render_fragment(request, "backlog/story.html", "story-main", context)
+    return toast(retarget(response, "#story-main"), message, level)
+
+
+@login_required
+@require_POST
+def story_status(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """The board's drag and drop: a new status for a story, refused if the card was stale."""
+    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    story = _story_or_404(request, product, number)
+    form = StoryStatusForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": "Choose a valid status."}, status=400)
+    try:
+        story = services.story_update(
+            story=story,
+            data={"status": form.cleaned_data["status"]},
+            expected_version=form.cleaned_data["version"],
+            actor=request.user,
+        )
+    except EditConflict as conflict:
+        return JsonResponse({"error": conflict.message()}, status=409)
+    except PermissionDenied as exc:
+        return JsonResponse({"error": str(exc)}, status=403)
+    label = StoryStatus(story.status).label
+    return JsonResponse(
+        {
+            "ok": True,
+            "version": story.version,
+            "message": f"{product.key}-{story.number} moved to {label}.",
+        }
+    )
+
+
+# --- sprints ------------------------------------------------------------------------------
+
+
+def _sprints_context(request, product, **extra) -> dict[str, Any]:
+    sprints = list(selectors.sprint_list(product=product).order_by("-start"))
+    points = selectors.velocity(product)
+    current = selectors.current_sprint(product)
+    chart = {
+        "labels": [p.sprint for p in points],
+        "done": [p.done for p in points],
+        "committed": [p.committed for p in points],
+    }
+    return _context(
+        request,
+        product,
+        "sprints",
+        sprints=sprints,
+        current=current,
+        velocity=points,
+        average_velocity=selectors.average_velocity(points),
+        chart=chart,
+        **extra,
+    )
+
+
+@login_required
+@require_GET
+def sprints(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    return render_page(request, "backlog/sprints.html", _sprints_context(request, product))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sprint_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = SprintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sprint = services.sprint_create(
+                product=product, data=form.model_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{sprint.name} created. Now plan it.")
+            if is_partial(request):
+                response = HttpResponse(status=204)
+                response.headers["HX-Redirect"] = reverse(
+                    "sprint_plan", args=[product.key, sprint.pk]
+                )
+                return response
+            return redirect("sprint_plan", key=product.key, pk=sprint.pk)
+    context = _context(request, product, "sprints", form=form)
+    if not is_partial(request):
+        return render_page(request, "backlog/sprint_form.html", context)
+    return render_fragment(request, "backlog/sprints.html", "sprint-form", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sprint_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    sprint = _sprint_or_404(product, pk)
+    form = SprintForm(request.POST or None, instance=sprint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sprint = services.sprint_update(
+                sprint=sprint,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(SprintForm, request.POST, sprint, conflict)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{sprint.name} saved.")
+            if is_partial(request):
+                response = HttpResponse(status=204)
+                response.headers["HX-Refresh"] = "true"
+                return response
+            return redirect("sprint_board", key=product.key, pk=sprint.pk)
+    context = _context(request, product, "sprints", form=form, sprint=sprint)
+    if not is_partial(request):
+        return render_page(request, "backlog/sprint_form.html", context)
+    return render_fragment(request, "backlog/sprints.html", "sprint-form", context)
+
+
+def _commitment(sprint: Sprint) -> dict[str, Any]:
+    committed, capacity = sprint.committed_points, sprint.capacity
+    return {
+        "committed": committed,
+        "capacity": capacity,
+        "over": committed > capacity,
+        "over_by": committed - capacity,
+        "left": max(capacity - committed, 0),
+        "percent": round(100 * committed / capacity) if capacity else (100 if committed else 0),
+    }
+
+
+@login_required
+@require_GET
+def sprint_board(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    sprint = _sprint_or_404(product, pk)
+    columns = selectors.board_stories(sprint)
+    context = _context(
+        request,
+        product,
+        "sprints",
+        sprint=sprint,
+        columns=[(StoryStatus(s), columns[s]) for s in StoryStatus.values],
+        commitment=_commitment(sprint),
+        sprints=list(selectors.sprint_list(product=product).order_by("-start")[:12]),
+    )
+    return render_page(request, "backlog/board.html", context, partial="board")
+
+
+def _plan_context(request, product, sprint, **extra) -> dict[str, Any]:
+    sprint = _sprint_or_404(product, sprint.pk)  # fresh committed points
+    return _context(
+        request,
+        product,
+        "sprints",
+        sprint=sprint,
+        commitment=_commitment(sprint),
+        candidates=list(selectors.plannable_stories(product)[:300]),
+        planned=list(
+            selectors.story_list(product=product, user=request.user, filters={"sprint": sprint.pk})
+        ),
+        **extra,
+    )
+
+
+@login_required
+@require_GET
+def sprint_plan(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    sprint = _sprint_or_404(product, pk)
+    return render_page(
+        request, "backlog/plan.html", _plan_context(request, product, sprint), partial="plan"
+    )
+
+
+@login_required
+@require_POST
+def sprint_plan_story(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Move a story into the sprint (action=add) or back to the backlog (action=remove)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    sprint = _sprint_or_404(product, pk)
+    number = _int_or_none(request.POST.get("story"))
+    action = request.POST.get("action")
+    message, level = "", "success"
+    if number is None or action not in ("add", "remove"):
+        message, level = "Choose a story to add or remove.", "error"
+    else:
+        story = _story_or_404(request, product, number)
+        try:
+            story = services.story_update(
+                story=story,
+                data={"sprint": sprint if action == "add" else None},
+                expected_version=_int_or_none(request.POST.get("version")) or story.version,
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            message, level = conflict.message(), "error"
+        else:
+            message = (
+                f"{story.key} added to {sprint.name}."
+                if action == "add"
+                else f"{story.key} moved back to the backlog."
+            )
+    if not is_partial(request):
+        return redirect("sprint_plan", key=product.key, pk=sprint.pk)
+    context = _plan_context(request, product, sprint)
+    if level == "success" and context["commitment"]["over"]:
+        message += f" Over capacity by {context['commitment']['over_by']} points."
+        level = "warning"
+    response = render_fragment(request, "backlog/plan.html", "plan", context)
+    return toast(retarget(response, "#plan"), message, level)
+
+
+# --- overview panel -----------------------------------------------------------------------
+
+
+def top_of_backlog_panel(request: HttpRequest, product: Product) -> dict[str, Any] | None:
+    """Context of the Overview's "Top of the backlog" panel (two queries)."""
+    settings = selectors.backlog_settings(product)
+    features = selectors.top_of_backlog(product=product, user=request.user, limit=5)
+    internal = product.membership.allows(Role.ENGINEER)
+    return {
+        "product": product,
+        "features": _with_scores(features, settings.framework, internal),
+        "framework_label": Framework(settings.framework).label,
+    }
