@@ -28,3 +28,23 @@ class ActivityAction(models.TextChoices):
     CREATED = "created", "created"
     UPDATED = "updated", "updated"
     DELETED = "deleted", "deleted"
+
+
+class DigestFrequency(models.TextChoices):
+    OFF = "off", "Off"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    EMPTY = "empty", "Nothing new (not sent)"
+    FAILED = "failed", "Failed"
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", "Mention"
+    ASSIGNMENT = "assignment", "Assignment"
+    FEEDBACK_LINKED = "feedback_linked", "Feedback linked"

@@ -6,12 +6,20 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from pm.choices import ROLE_RANK, ActivityAction, ObjectiveStatus, Role
+from pm.choices import (
+    ROLE_RANK,
+    ActivityAction,
+    DeliveryStatus,
+    DigestFrequency,
+    NotificationKind,
+    ObjectiveStatus,
+    Role,
+)
 
 product_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
@@ -397,3 +405,103 @@ class ApiToken(models.Model):
         if self.expires_at and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class DigestSubscription(models.Model):
+    """A user's digest preference for one product: off, daily or weekly at an hour of the
+    workspace's time zone."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscriptions"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="digest_subscriptions"
+    )
+    frequency = models.CharField(
+        max_length=10, choices=DigestFrequency.choices, default=DigestFrequency.OFF
+    )
+    weekday = models.PositiveSmallIntegerField(
+        choices=WEEKDAYS, default=0, help_text="For weekly digests."
+    )
+    hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MaxValueValidator(23)], help_text="Hour of day, workspace time."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="digest_subscription_unique"),
+            models.CheckConstraint(condition=models.Q(hour__lte=23), name="digest_hour_valid"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="digest_weekday_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.product} ({self.frequency})"
+
+
+class DigestDelivery(models.Model):
+    """One digest for one user, product and period. The unique constraint is what makes a digest
+    go out at most once per period: the row is recorded before anything is sent, and sending
+    claims it with a conditional update."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    frequency = models.CharField(max_length=10, choices=DigestFrequency.choices)
+    period_key = models.CharField(max_length=20, help_text="2026-11-26 (daily) or 2026-W48.")
+    period_start = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "product", "period_key"], name="digest_once_per_period"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="digest_delivery_status")]
+
+    def __str__(self) -> str:
+        return f"Digest {self.period_key} for {self.user} ({self.product.key}): {self.status}"
+
+
+class Notification(models.Model):
+    """An in-app notification: a mention, an assignment, feedback linked to your feature."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.message
