@@ -1,5 +1,6 @@
 """Core pages: home and workspaces, members and invitations, product overview, strategy, history."""
 
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -417,12 +418,15 @@ def _section_or_404(section: str) -> Section:
         raise Http404("No such section.") from None
 
 
-def _render_section(request, product, section: Section, **extra) -> HttpResponse:
+def _render_section(request, product, section: Section, *, changed: bool = False) -> HttpResponse:
     if not is_partial(request):
         return redirect(reverse("strategy", args=[product.key]) + f"#section-{section.slug}")
     context = _product_context(request, product)
-    context.update(section=section, items=_SECTION_ITEMS[section.slug](product), **extra)
+    context.update(section=section, items=_SECTION_ITEMS[section.slug](product))
     response = render_fragment(request, "pm/strategy.html", "section", context)
+    if changed and section.slug == "objectives":
+        # Theme cards count their objectives; the themes section listens and refreshes itself.
+        response.headers["HX-Trigger"] = json.dumps({"objectives-changed": True})
     return retarget(response, f"#section-{section.slug}")
 
 
@@ -515,7 +519,7 @@ def strategy_item_new(request: HttpRequest, key: str, section: str) -> HttpRespo
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            response = _render_section(request, product, sec)
+            response = _render_section(request, product, sec, changed=True)
             return toast(response, f"{sec.noun.capitalize()} “{instance}” added.")
     return _render_form(request, product, sec, form)
 
@@ -544,7 +548,7 @@ def strategy_item_edit(request: HttpRequest, key: str, section: str, pk: int) ->
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            response = _render_section(request, product, sec)
+            response = _render_section(request, product, sec, changed=True)
             return toast(response, f"{sec.noun.capitalize()} “{item}” saved.")
     return _render_form(request, product, sec, form, item=item)
 
@@ -558,7 +562,8 @@ def strategy_item_delete(request: HttpRequest, key: str, section: str, pk: int) 
     name = str(item)
     services.strategy_item_delete(instance=item, actor=request.user)
     return toast(
-        _render_section(request, product, sec), f"{sec.noun.capitalize()} “{name}” deleted."
+        _render_section(request, product, sec, changed=True),
+        f"{sec.noun.capitalize()} “{name}” deleted.",
     )
 
 

@@ -77,6 +77,8 @@ def test_pm_creates_a_product_and_edits_its_strategy_inline(page, team, screensh
     form.get_by_role("button", name="Add objective").click()
     objectives = page.locator('[data-testid="section-objectives"]')
     objectives.get_by_text("Make feedback the first input").wait_for()
+    # The theme's objective count follows without a reload.
+    themes.get_by_text("1 objective", exact=True).wait_for()
 
     # A form error shows beside the field, still without a reload.
     page.get_by_role("button", name="Add persona").click()

@@ -516,3 +516,25 @@ def test_history_can_be_filtered_by_record_type(cast, pm_client):
 def test_history_of_a_product_without_changes_has_an_empty_state(cast, pm_client):
     response = pm_client.get(reverse("product_history", args=[cast.product.key]))
     assert "No changes recorded." in text_of(response.content)
+
+
+def test_objective_changes_ask_the_themes_section_to_refresh_its_counts(cast, pm_client):
+    import json
+
+    theme = ThemeFactory(product=cast.product)
+    objectives = CASES[1]
+    response = pm_client.post(
+        _new_url(cast, objectives), {**objectives.valid, "theme": theme.pk}, headers=HX
+    )
+    triggers = json.loads(response["HX-Trigger"])
+    assert triggers["objectives-changed"] is True and "toast" in triggers
+    # The themes section is the one listening, and re-renders with the new count.
+    page = pm_client.get(reverse("strategy", args=[cast.product.key])).content.decode()
+    assert 'hx-trigger="objectives-changed from:body"' in page
+    section = pm_client.get(
+        reverse("strategy_section", args=[cast.product.key, "themes"]), headers=HX
+    )
+    assert "1 objective" in text_of(section.content)
+    # Other sections' writes do not.
+    response = pm_client.post(_new_url(cast, CASES[2]), CASES[2].valid, headers=HX)
+    assert "objectives-changed" not in response["HX-Trigger"]
