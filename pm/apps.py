@@ -10,4 +10,19 @@ class PmConfig(AppConfig):
 
         registry.add_nav(NavItem("Overview", "product_overview", order=0))
         registry.add_nav(NavItem("Strategy", "strategy", order=10))
+        registry.add_nav(NavItem("Digest", "digest_preview", order=900))
         registry.add_nav(NavItem("History", "product_history", order=1000))
+
+        from pm.digests import strategy_section_build
+        from pm.registry import DigestSection
+
+        registry.add_digest_section(
+            DigestSection(
+                key="strategy",
+                title="Strategy updates",
+                order=50,
+                build=strategy_section_build,
+                html_template="pm/email/section_strategy.html",
+                text_template="pm/email/section_strategy.txt",
+            )
+        )

@@ -43,7 +43,13 @@ def navigation(request: HttpRequest) -> dict:
                 return m.role
         return None
 
+    def unread():
+        from pm.notifications import unread_count
+
+        return unread_count(user)
+
     return {
+        "nav_unread": SimpleLazyObject(unread),
         "nav_role": SimpleLazyObject(current_role),
         "nav_memberships": lazy_memberships,
         "nav_workspace": lazy_current,

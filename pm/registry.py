@@ -39,11 +39,27 @@ class FeaturePanel:
     need: str = "stakeholder"
 
 
+@dataclass(frozen=True)
+class DigestSection:
+    """A section of the digest e-mail. `build(product=, since=, until=, role=)` returns the
+    section's context, or None when there is nothing to say; it must only include what `role`
+    may see, and run a constant number of queries. Templates get `section` (that context),
+    `product` and `site_url`."""
+
+    key: str
+    title: str
+    order: int
+    build: Callable[..., dict | None]
+    html_template: str
+    text_template: str
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     overview_panels: list[OverviewPanel] = field(default_factory=list)
     feature_panels: list[FeaturePanel] = field(default_factory=list)
+    digest_sections: list[DigestSection] = field(default_factory=list)
     # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
 
@@ -56,6 +72,11 @@ class Registry:
         if panel not in self.feature_panels:
             self.feature_panels.append(panel)
             self.feature_panels.sort(key=lambda p: p.order)
+
+    def add_digest_section(self, section: DigestSection) -> None:
+        if all(s.key != section.key for s in self.digest_sections):
+            self.digest_sections.append(section)
+            self.digest_sections.sort(key=lambda s: s.order)
 
     def add_overview_panel(self, panel: OverviewPanel) -> None:
         if panel not in self.overview_panels:

@@ -55,3 +55,41 @@ def purge_expired_invitations() -> int:
     cutoff = timezone.now() - timedelta(days=30)
     deleted, _ = Invitation.objects.filter(accepted_at=None, expires_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def schedule_digests() -> int:
+    """Beat, every quarter hour: record the digests that are due and hand them to workers in
+    batches. Running it twice at once records each digest once."""
+    from pm.digests import BATCH_SIZE, digests_schedule
+
+    ids = digests_schedule()
+    for start in range(0, len(ids), BATCH_SIZE):
+        send_digest_batch.delay(ids[start : start + BATCH_SIZE])
+    return len(ids)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,  # guarded: sending claims each row with a conditional update
+    reject_on_worker_lost=True,
+    max_retries=5,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def send_digest_batch(self, delivery_ids: list[int]) -> dict[str, list[int]]:
+    """Send a batch of digests; the ones the SMTP server refused are retried with backoff."""
+    from pm.choices import DeliveryStatus
+    from pm.digests import digests_send
+    from pm.models import DigestDelivery
+
+    result = digests_send(delivery_ids=delivery_ids)
+    if result["failed"]:
+        if self.request.retries >= self.max_retries:
+            DigestDelivery.objects.filter(pk__in=result["failed"]).update(
+                status=DeliveryStatus.FAILED
+            )
+            log.error("digests %s failed after %s retries", result["failed"], self.max_retries)
+            return result
+        raise self.retry(args=[result["failed"]], countdown=min(60 * 2**self.request.retries, 3600))
+    return result

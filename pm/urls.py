@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from pm import views, views_tokens
+from pm import views, views_digests, views_tokens
 from pm.api import views as api_views
 
 urlpatterns = [
@@ -38,6 +38,24 @@ urlpatterns = [
     path("w/<slug:slug>/products/new/", views.product_create, name="product_create"),
     path("p/<str:key>/", views.product_overview, name="product_overview"),
     path("p/<str:key>/history/", views.product_history, name="product_history"),
+    path("p/<str:key>/digest/", views_digests.digest_preview, name="digest_preview"),
+    path(
+        "p/<str:key>/digest/email/",
+        views_digests.digest_email_preview,
+        name="digest_email_preview",
+    ),
+    path(
+        "digests/unsubscribe/<str:token>/",
+        views_digests.digest_unsubscribe,
+        name="digest_unsubscribe",
+    ),
+    path("notifications/", views_digests.notification_list, name="notification_list"),
+    path("notifications/menu/", views_digests.notification_menu, name="notification_menu"),
+    path(
+        "notifications/read-all/",
+        views_digests.notification_read_all,
+        name="notification_read_all",
+    ),
     path("p/<str:key>/strategy/", views.strategy, name="strategy"),
     path("p/<str:key>/strategy/vision/", views.vision_show, name="vision_show"),
     path("p/<str:key>/strategy/vision/edit/", views.vision_edit, name="vision_edit"),

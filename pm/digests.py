@@ -1,0 +1,357 @@
+"""Digest e-mails: scheduling, content and sending.
+
+Exactly once per period: `digests_schedule` records one DigestDelivery row per (user, product,
+period) under a unique constraint before anything is sent, so a second beat tick or a second
+worker finds the row already there. `digests_send` claims rows with a conditional UPDATE
+(pending → sending) so two workers never both send one, and puts a row back to pending only when
+the SMTP server refused it, for the retry. A worker that dies between claiming and sending leaves
+the row in `sending`; it is re-claimable once STALE_CLAIM has passed.
+
+Content comes from the sections the apps register (`pm.registry.DigestSection`), built once per
+product, role and period for a whole batch, so a batch costs a constant number of queries.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from pm.choices import DeliveryStatus, DigestFrequency
+from pm.models import DigestDelivery, DigestSubscription, Membership, Product
+from pm.registry import registry
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+STALE_CLAIM = timedelta(minutes=30)
+UNSUBSCRIBE_SALT = "lodestar.digest.unsubscribe"
+
+
+# --- periods ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    start: datetime  # when this period's digest is due (aware)
+    since: datetime  # what it covers: from the previous due time …
+    until: datetime  # … to this one
+
+
+def current_period(subscription: DigestSubscription, now: datetime, tz: ZoneInfo) -> Period | None:
+    """The latest period whose send time has passed, or None for an 'off' subscription."""
+    local = now.astimezone(tz)
+    due = local.replace(hour=subscription.hour, minute=0, second=0, microsecond=0)
+    if subscription.frequency == DigestFrequency.DAILY:
+        if due > local:
+            due -= timedelta(days=1)
+        return Period(due.date().isoformat(), due, due - timedelta(days=1), due)
+    if subscription.frequency == DigestFrequency.WEEKLY:
+        due -= timedelta(days=(local.weekday() - subscription.weekday) % 7)
+        if due > local:
+            due -= timedelta(days=7)
+        year, week, _ = due.isocalendar()
+        return Period(f"{year}-W{week:02d}", due, due - timedelta(days=7), due)
+    return None
+
+
+def _tz(product: Product) -> ZoneInfo:
+    try:
+        return ZoneInfo(product.workspace.time_zone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# --- content ------------------------------------------------------------------------------
+
+
+def digest_sections(*, product: Product, role: str, since: datetime, until: datetime) -> list:
+    """[(DigestSection, context)] with something to say, as `role` may see it."""
+    sections = []
+    for section in registry.digest_sections:
+        context = section.build(product=product, since=since, until=until, role=role)
+        if context:
+            sections.append((section, context))
+    return sections
+
+
+def unsubscribe_token(*, user_id: int, product_id: int) -> str:
+    return signing.dumps({"u": user_id, "p": product_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_payload(token: str) -> dict | None:
+    """The signed payload, or None when the token was tampered with."""
+    try:
+        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or not {"u", "p"} <= payload.keys():
+        return None
+    return payload
+
+
+def render_digest(
+    *, user: User, product: Product, sections: list, since: datetime, until: datetime
+) -> dict:
+    """Subject, text and HTML of one user's digest."""
+    unsubscribe_url = settings.SITE_URL + reverse(
+        "digest_unsubscribe", args=[unsubscribe_token(user_id=user.pk, product_id=product.pk)]
+    )
+    context = {
+        "user": user,
+        "product": product,
+        "sections": sections,
+        "since": since,
+        "until": until,
+        "site_url": settings.SITE_URL,
+        "product_url": settings.SITE_URL + reverse("product_overview", args=[product.key]),
+        "settings_url": settings.SITE_URL + reverse("digest_preview", args=[product.key]),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    return {
+        "subject": f"{product.name}: what changed since {since.strftime('%-d %b')}",
+        "text": render_to_string("pm/email/digest.txt", context),
+        "html": render_to_string("pm/email/digest.html", context),
+        "unsubscribe_url": unsubscribe_url,
+    }
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+def digests_schedule(*, now: datetime | None = None) -> list[int]:
+    """Record the deliveries that are due and return their ids. Safe to run any number of times
+    at once: a period's row is inserted once, whoever gets there first."""
+    now = now or timezone.now()
+    created: list[int] = []
+    subscriptions = (
+        DigestSubscription.objects.exclude(frequency=DigestFrequency.OFF)
+        .filter(user__is_active=True)
+        .select_related("product__workspace")
+        .order_by("pk")
+    )
+    last_pk = 0
+    while True:
+        # Queries per batch: subscriptions, existing deliveries, the insert, the re-read.
+        batch = list(subscriptions.filter(pk__gt=last_pk)[:BATCH_SIZE])
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        wanted = {}
+        for sub in batch:
+            period = current_period(sub, now, _tz(sub.product))
+            # A subscription made after the period's send time waits for the next period.
+            if period and sub.updated_at <= period.start:
+                wanted[(sub.user_id, sub.product_id, period.key)] = (sub, period)
+        if not wanted:
+            continue
+        existing = set(
+            DigestDelivery.objects.filter(
+                user_id__in={k[0] for k in wanted}, product_id__in={k[1] for k in wanted}
+            )
+            .filter(period_key__in={k[2] for k in wanted})
+            .values_list("user_id", "product_id", "period_key")
+        )
+        new = [
+            DigestDelivery(
+                user_id=user_id,
+                product_id=product_id,
+                period_key=key,
+                frequency=sub.frequency,
+                period_start=period.start,
+            )
+            for (user_id, product_id, key), (sub, period) in wanted.items()
+            if (user_id, product_id, key) not in existing
+        ]
+        if not new:
+            continue
+        # Another scheduler may insert the same rows concurrently: the constraint keeps one.
+        DigestDelivery.objects.bulk_create(new, ignore_conflicts=True)
+        q = Q()
+        for d in new:
+            q |= Q(user_id=d.user_id, product_id=d.product_id, period_key=d.period_key)
+        created += list(
+            DigestDelivery.objects.filter(q, status=DeliveryStatus.PENDING, attempts=0).values_list(
+                "pk", flat=True
+            )
+        )
+    return created
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def _claim(delivery_ids: list[int], now: datetime) -> list[int]:
+    """Atomically take pending (or stale) deliveries; returns the ids this caller owns."""
+    claimable = Q(status=DeliveryStatus.PENDING) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    )
+    with transaction.atomic():
+        ids = list(
+            DigestDelivery.objects.select_for_update(skip_locked=True)
+            .filter(claimable, pk__in=delivery_ids)
+            .values_list("pk", flat=True)
+        )
+        DigestDelivery.objects.filter(pk__in=ids).update(
+            status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def digests_send(*, delivery_ids: list[int]) -> dict[str, list[int]]:
+    """Send the given deliveries. Returns {"sent": [...], "empty": [...], "failed": [...]};
+    failed ones are back in `pending` for the caller to retry."""
+    now = timezone.now()
+    result: dict[str, list[int]] = {"sent": [], "empty": [], "failed": []}
+    ids = _claim(delivery_ids, now)
+    if not ids:
+        return result
+    deliveries = list(
+        DigestDelivery.objects.filter(pk__in=ids).select_related("user", "product__workspace")
+    )
+    roles = {
+        (m.user_id, m.workspace_id): m.role
+        for m in Membership.objects.filter(
+            user_id__in={d.user_id for d in deliveries},
+            workspace_id__in={d.product.workspace_id for d in deliveries},
+        )
+    }
+    built: dict[tuple, list] = {}
+    messages: list[tuple[DigestDelivery, EmailMultiAlternatives]] = []
+    for delivery in deliveries:
+        role = roles.get((delivery.user_id, delivery.product.workspace_id))
+        if role is None or not delivery.user.email:
+            # Left the workspace (or has no address) since subscribing: nothing to send.
+            result["empty"].append(delivery.pk)
+            continue
+        span = timedelta(days=7 if delivery.frequency == DigestFrequency.WEEKLY else 1)
+        since, until = delivery.period_start - span, delivery.period_start
+        group = (delivery.product_id, role, since, until)
+        if group not in built:
+            built[group] = digest_sections(
+                product=delivery.product, role=role, since=since, until=until
+            )
+        sections = built[group]
+        if not sections:
+            result["empty"].append(delivery.pk)
+            continue
+        rendered = render_digest(
+            user=delivery.user,
+            product=delivery.product,
+            sections=sections,
+            since=since,
+            until=until,
+        )
+        email = EmailMultiAlternatives(
+            subject=rendered["subject"],
+            body=rendered["text"],
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.user.email],
+            headers={
+                "List-Unsubscribe": f"<{rendered['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        email.attach_alternative(rendered["html"], "text/html")
+        messages.append((delivery, email))
+
+    DigestDelivery.objects.filter(pk__in=result["empty"]).update(status=DeliveryStatus.EMPTY)
+    if messages:
+        connection = mailers.default
+        with connection:
+            for delivery, email in messages:
+                email.connection = connection
+                try:
+                    email.send()
+                except OSError as exc:  # SMTP refused or unreachable: back to pending, retried
+                    log.warning("digest %s not sent: %s", delivery.pk, exc)
+                    result["failed"].append(delivery.pk)
+                    DigestDelivery.objects.filter(pk=delivery.pk).update(
+                        status=DeliveryStatus.PENDING, error=str(exc)[:500]
+                    )
+                else:
+                    result["sent"].append(delivery.pk)
+    DigestDelivery.objects.filter(pk__in=result["sent"]).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), error=""
+    )
+    return result
+
+
+# --- preferences --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def digest_subscription_set(
+    *, user: User, product: Product, frequency: str, weekday: int, hour: int
+) -> DigestSubscription:
+    subscription, _ = DigestSubscription.objects.select_for_update().get_or_create(
+        user=user, product=product
+    )
+    subscription.frequency, subscription.weekday, subscription.hour = frequency, weekday, hour
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def digest_unsubscribe(*, user_id: int, product_id: int) -> bool:
+    """Turn the digest off; True when there was one to turn off."""
+    return bool(
+        DigestSubscription.objects.filter(user_id=user_id, product_id=product_id)
+        .exclude(frequency=DigestFrequency.OFF)
+        .update(frequency=DigestFrequency.OFF, updated_at=timezone.now())
+    )
+
+
+def digest_preview(*, user: User, product: Product, role: str) -> dict:
+    """What the user's digest would contain if it were sent now."""
+    subscription = DigestSubscription.objects.filter(user=user, product=product).first()
+    days = 7 if subscription is None or subscription.frequency != DigestFrequency.DAILY else 1
+    until = timezone.now()
+    since = until - timedelta(days=days)
+    sections = digest_sections(product=product, role=role, since=since, until=until)
+    return {
+        "sections": sections,
+        "since": since,
+        "until": until,
+        "rendered": render_digest(
+            user=user, product=product, sections=sections, since=since, until=until
+        ),
+    }
+
+
+# --- the core's own section ---------------------------------------------------------------
+
+STRATEGY_TYPES = ("pm.product", "pm.strategictheme", "pm.objective", "pm.keyresult")
+
+
+def strategy_section_build(*, product: Product, since: datetime, until: datetime, role: str):
+    """Strategy changes in the period: objectives and themes added or updated, key results moved.
+    Strategy is visible to every role, so the section is the same for all."""
+    from pm.models import ActivityLog
+
+    entries = list(
+        ActivityLog.objects.filter(
+            product=product,
+            object_type__in=STRATEGY_TYPES,
+            created_at__gte=since,
+            created_at__lt=until,
+        )
+        .select_related("actor")
+        .order_by("-created_at")[:15]
+    )
+    if not entries:
+        return None
+    return {
+        "entries": entries,
+        "url": settings.SITE_URL + reverse("strategy", args=[product.key]),
+    }

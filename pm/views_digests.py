@@ -1,0 +1,136 @@
+"""Digest settings and preview, one-click unsubscribe, and the notification menu."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pm import digests, notifications
+from pm.choices import DigestFrequency
+from pm.htmx import render_fragment, render_page, toast
+from pm.models import WEEKDAYS, DigestSubscription, Product
+from pm.permissions import get_product_for_user
+
+
+class DigestSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DigestSubscription
+        fields = ["frequency", "weekday", "hour"]
+        widgets = {"hour": forms.Select(choices=[(h, f"{h:02d}:00") for h in range(24)])}
+        labels = {"weekday": "Day (weekly digests)", "hour": "Time"}
+        help_texts = {"weekday": "", "hour": ""}
+
+
+def _digest_context(request, product, form=None) -> dict:
+    subscription = DigestSubscription.objects.filter(user=request.user, product=product).first()
+    request.lodestar_workspace = product.workspace
+    preview = digests.digest_preview(
+        user=request.user, product=product, role=product.membership.role
+    )
+    return {
+        "product": product,
+        "workspace": product.workspace,
+        "membership": product.membership,
+        "can_edit": False,
+        "form": form or DigestSettingsForm(instance=subscription),
+        "subscription": subscription,
+        "preview": preview,
+        "weekdays": WEEKDAYS,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def digest_preview(request: HttpRequest, key: str) -> HttpResponse:
+    """Settings for this product's digest, and the digest you would get now."""
+    product = get_product_for_user(request.user, key)
+    if request.method == "POST":
+        form = DigestSettingsForm(request.POST)
+        if form.is_valid():
+            digests.digest_subscription_set(user=request.user, product=product, **form.cleaned_data)
+            response = render_page(
+                request, "pm/digest.html", _digest_context(request, product), partial="settings"
+            )
+            frequency = DigestFrequency(form.cleaned_data["frequency"]).label.lower()
+            return toast(response, f"Digest for {product.name}: {frequency}.")
+        return render_page(
+            request, "pm/digest.html", _digest_context(request, product, form), partial="settings"
+        )
+    return render_page(request, "pm/digest.html", _digest_context(request, product))
+
+
+@require_GET
+@login_required
+def digest_email_preview(request: HttpRequest, key: str) -> HttpResponse:
+    """The HTML part of the e-mail exactly as sent, for the preview frame."""
+    product = get_product_for_user(request.user, key)
+    preview = digests.digest_preview(
+        user=request.user, product=product, role=product.membership.role
+    )
+    response = HttpResponse(preview["rendered"]["html"])
+    # The e-mail's own inline styles are for mail clients; this page is framed by our own page.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail clients; the signed token is the credential
+@require_http_methods(["GET", "POST"])
+def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows one button (mail scanners prefetch links); POST turns the digest off."""
+    payload = digests.unsubscribe_payload(token)
+    if payload is None:
+        raise Http404("This unsubscribe link is not valid.")
+    product = Product.objects.filter(pk=payload["p"]).first()
+    if product is None:
+        raise Http404("This product no longer exists.")
+    done = False
+    if request.method == "POST":
+        digests.digest_unsubscribe(user_id=payload["u"], product_id=payload["p"])
+        done = True
+    return render(request, "pm/unsubscribe.html", {"digest_product": product, "done": done})
+
+
+@login_required
+@require_GET
+def notification_menu(request: HttpRequest) -> HttpResponse:
+    """The latest notifications for the menu; opening the menu marks them read."""
+    items = list(notifications.notifications_for(request.user)[:15])
+    unread = [n.pk for n in items if n.read_at is None]
+    notifications.notifications_mark_read(user=request.user, ids=unread)
+    response = render_fragment(
+        request,
+        "pm/notifications.html",
+        "menu",
+        {
+            "items": items,
+            "unread_ids": set(unread),
+            "unread_left": notifications.unread_count(request.user),
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    items = list(notifications.notifications_for(request.user)[:200])
+    return render_page(request, "pm/notifications.html", {"items": items, "unread_ids": set()})
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = notifications.notifications_mark_read(user=request.user)
+    items = list(notifications.notifications_for(request.user)[:200])
+    response = render_page(
+        request, "pm/notifications.html", {"items": items, "unread_ids": set()}, partial="list"
+    )
+    return toast(response, f"{count} notification{'s' if count != 1 else ''} marked read.")
