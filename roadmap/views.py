@@ -36,7 +36,9 @@ from roadmap.timeline import build as build_timeline
 
 def _context(request: HttpRequest, product, section: str) -> dict:
     request.lodestar_workspace = product.workspace
-    request.session["workspace_id"] = product.workspace_id
+    # Assigning would mark the session modified and cost an UPDATE on every page view.
+    if request.session.get("workspace_id") != product.workspace_id:
+        request.session["workspace_id"] = product.workspace_id
     visibility = selectors.visibility_for(product.membership)
     return {
         "product": product,
@@ -496,6 +498,7 @@ def public_page_html(product_id: int, data: dict) -> str:
             "roadmap/public.html",
             {
                 "data": data,
+                "generated_at": datetime.fromisoformat(data["generated_at"]),
                 "timeline": build_timeline(items, markers, timezone.localdate()),
                 "scale": "month",
                 "columns": [
