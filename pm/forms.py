@@ -13,6 +13,7 @@ from pm.models import (
     Product,
     StrategicTheme,
     Workspace,
+    is_time_zone,
 )
 
 
@@ -36,6 +37,17 @@ class WorkspaceForm(forms.ModelForm):
     class Meta:
         model = Workspace
         fields = ["name", "time_zone"]
+        help_texts = {
+            "time_zone": "An IANA name such as Europe/Amsterdam, America/New_York or UTC."
+        }
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        if not is_time_zone(value):
+            raise forms.ValidationError(
+                "Unknown time zone. Use an IANA name such as Europe/Amsterdam or UTC."
+            )
+        return value
 
 
 class ProductCreateForm(VersionedForm):

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.apps import apps
 from django.conf import settings
@@ -26,6 +27,15 @@ product_key_validator = RegexValidator(
     "Use 2–10 capital letters or digits, starting with a letter (e.g. LOD).",
 )
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #4f46e5.")
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is a time zone ZoneInfo accepts (digests and KPI rollups rely on it)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class Versioned(models.Model):

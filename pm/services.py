@@ -20,6 +20,7 @@ from pm.models import (
     Product,
     Versioned,
     Workspace,
+    is_time_zone,
 )
 
 # --- activity log -------------------------------------------------------------------------
@@ -205,6 +206,8 @@ def _unique_slug(name: str) -> str:
 @transaction.atomic
 def workspace_create(*, name: str, actor: User, time_zone: str = "UTC") -> Workspace:
     """Create a workspace with `actor` as its first admin."""
+    if not is_time_zone(time_zone):
+        raise ValidationError({"time_zone": "Unknown time zone."})
     workspace = Workspace(name=name.strip(), slug=_unique_slug(name), time_zone=time_zone)
     workspace.full_clean()
     workspace.save()

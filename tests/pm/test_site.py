@@ -240,3 +240,28 @@ def test_core_pages_have_no_inline_script_style_or_handlers(cast, name, args):
     assert re.findall(r"<[^>]+\sstyle=", html) == []
     assert re.findall(r"<[^>]+\son[a-z]+=", html) == []
     assert "hx-on" not in html and "js:" not in html
+
+
+def test_a_workspace_needs_a_real_time_zone(cast):
+    # Digests and KPI rollups build ZoneInfo(workspace.time_zone): a typo would break them later.
+    client = cast.client("outsider")
+    response = client.post(reverse("home"), {"name": "Orbit Inc", "time_zone": "Mars/Olympus"})
+    assert response.status_code == 200
+    from tests.pm.helpers import field_errors
+
+    assert field_errors(response.content, "time_zone") == [
+        "Unknown time zone. Use an IANA name such as Europe/Amsterdam or UTC."
+    ]
+    assert not Workspace.objects.filter(name="Orbit Inc").exists()
+    client.post(reverse("home"), {"name": "Orbit Inc", "time_zone": "Europe/Amsterdam"})
+    assert Workspace.objects.get(name="Orbit Inc").time_zone == "Europe/Amsterdam"
+
+
+def test_the_workspace_service_refuses_an_unknown_time_zone(cast):
+    from django.core.exceptions import ValidationError
+
+    from pm import services
+
+    with pytest.raises(ValidationError):
+        services.workspace_create(name="Orbit", time_zone="../etc/passwd", actor=cast.outsider)
+    assert not Workspace.objects.filter(name="Orbit").exists()
