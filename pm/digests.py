@@ -270,9 +270,8 @@ def digests_send(*, delivery_ids: list[int]) -> dict[str, list[int]]:
         connection = mailers.default
         with connection:
             for delivery, email in messages:
-                email.connection = connection
                 try:
-                    email.send()
+                    connection.send_messages([email])
                 except OSError as exc:  # SMTP refused or unreachable: back to pending, retried
                     log.warning("digest %s not sent: %s", delivery.pk, exc)
                     result["failed"].append(delivery.pk)

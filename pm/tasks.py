@@ -91,5 +91,6 @@ def send_digest_batch(self, delivery_ids: list[int]) -> dict[str, list[int]]:
             )
             log.error("digests %s failed after %s retries", result["failed"], self.max_retries)
             return result
+        # This run's sent digests stay sent; only the refused ones go again.
         raise self.retry(args=[result["failed"]], countdown=min(60 * 2**self.request.retries, 3600))
     return result
