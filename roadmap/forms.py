@@ -13,21 +13,24 @@ from roadmap.models import Initiative, Release
 from roadmap.periods import Period
 
 
-class PeriodField(forms.CharField):
+class PeriodField(forms.Field):
     """A month or a quarter typed as text ('2027 Q1', '2027-03', 'Mar 2027')."""
 
+    widget = forms.TextInput
+
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 20)
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
         self.widget.attrs.update(
-            {"placeholder": "2027 Q1 or 2027-03", "list": "period-suggestions"}
+            {"placeholder": "2027 Q1 or 2027-03", "list": "period-suggestions", "maxlength": 20}
         )
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip()
         if not value:
             return None
+        if len(value) > 20:
+            raise forms.ValidationError("Write a month (2027-03) or a quarter (2027 Q1).")
         try:
             return Period.parse(value)
         except ValueError as exc:

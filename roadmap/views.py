@@ -499,6 +499,15 @@ def public_page_html(product_id: int, data: dict) -> str:
             {
                 "data": data,
                 "generated_at": datetime.fromisoformat(data["generated_at"]),
+                "releases": [
+                    {
+                        **r,
+                        "target_date": _date(r["target_date"]),
+                        "shipped_date": _date(r["shipped_date"]) if r["shipped_date"] else None,
+                    }
+                    for r in data["releases"]
+                ],
+                "changes": [{**c, "at": datetime.fromisoformat(c["at"])} for c in data["changes"]],
                 "timeline": build_timeline(items, markers, timezone.localdate()),
                 "scale": "month",
                 "columns": [

@@ -120,9 +120,24 @@
     });
   }
 
+  // On a narrow screen the timeline starts a quarter back; bring today into view.
+  function scrollToToday(root) {
+    root.querySelectorAll(".tl-scroll").forEach(function (box) {
+      var today = box.querySelector(".tl-today");
+      if (!today || box.dataset.scrolled) return;
+      box.dataset.scrolled = "1";
+      var label = box.querySelector(".tl-label");
+      var labelWidth = label ? label.getBoundingClientRect().width : 0;
+      var x = today.getBoundingClientRect().left - box.getBoundingClientRect().left + box.scrollLeft;
+      var visible = box.clientWidth - labelWidth;
+      if (x - labelWidth > visible * 0.6) box.scrollLeft = x - labelWidth - visible * 0.25;
+    });
+  }
+
   function init(root) {
     initBoards(root);
     initCopy(root);
+    scrollToToday(root);
   }
 
   init(document);
