@@ -30,6 +30,7 @@ from backlog.choices import (
     FeatureStatus,
     IdeaSource,
     IdeaStatus,
+    MoSCoW,
     StoryStatus,
 )
 from backlog.models import Feature, Idea, Sprint, UserStory
@@ -435,26 +436,25 @@ class SprintViewSet(ListMixin, ProductScopedViewSet):
 # --- features -------------------------------------------------------------------------------
 
 
-def _internal_field(field: serializers.Field) -> serializers.Field:
+def _internal_field(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:
     """An internal field: present for members who see internal fields, absent for
-    stakeholders — so not `required` in the schema."""
-    field.read_only = False
-    field.required = False
-    return field
+    stakeholders — so not `required` in the schema. (Output only: it never reads input.)"""
+    return field_class(required=False, **kwargs)
 
 
 class FeatureSerializer(_ProductKeyMixin, serializers.ModelSerializer):
     """A backlog item. ROI inputs and customers' ARR are left out for stakeholders."""
 
     theme = serializers.IntegerField(source="theme_id", allow_null=True, help_text="Theme id.")
+    moscow = serializers.ChoiceField(choices=MoSCoW.choices, allow_blank=True)
     expected_revenue = _internal_field(
-        serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+        serializers.DecimalField, max_digits=14, decimal_places=2, allow_null=True
     )
     cost = _internal_field(
-        serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+        serializers.DecimalField, max_digits=14, decimal_places=2, allow_null=True
     )
-    roi_horizon_months = _internal_field(serializers.IntegerField(allow_null=True))
-    demand_arr = _internal_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+    roi_horizon_months = _internal_field(serializers.IntegerField, allow_null=True)
+    demand_arr = _internal_field(serializers.DecimalField, max_digits=16, decimal_places=2)
 
     class Meta:
         model = Feature
@@ -610,7 +610,7 @@ class IdeaSerializer(_ProductKeyMixin, serializers.ModelSerializer):
     merged_into = serializers.IntegerField(
         source="merged_into_id", allow_null=True, help_text="Idea id."
     )
-    submitter_name = _internal_field(serializers.CharField(allow_blank=True))
+    submitter_name = _internal_field(serializers.CharField, allow_blank=True)
 
     class Meta:
         model = Idea

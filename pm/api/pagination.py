@@ -1,6 +1,6 @@
 """Pagination: page numbers for most lists, cursors for stories (stable while a script walks
-a list that others are re-ranking). Both take `page_size` (at most 100) and answer with
-`next` and `results`."""
+a list that others are re-ranking). Both take `page_size` (1–100) and answer with `next` and
+`results`. Bad values are a 400 in the API's error shape, never silently replaced."""
 
 import re
 from base64 import b64decode
@@ -14,20 +14,57 @@ DEFAULT_PAGE_SIZE = 50
 _POSITION = re.compile(r"^[0-9A-Za-z~]{1,64}$")
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
+def _strict_int(value: str, name: str, minimum: int, maximum: int) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdecimal()) or not minimum <= int(text) <= maximum:
+        raise ValidationError({name: [f"Use a whole number from {minimum} to {maximum}."]})
+    return int(text)
+
+
+class _PageSize:
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
+    def get_page_size(self, request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        return _strict_int(value, self.page_size_query_param, 1, self.max_page_size)
 
-class RankCursorPagination(pagination.CursorPagination):
+    def _bounded(self, parameters: list[dict]) -> list[dict]:
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+            elif parameter["name"] == "page":
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
+
+class PageNumberPagination(_PageSize, pagination.PageNumberPagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        page = request.query_params.get(self.page_query_param)
+        if page is not None:
+            _strict_int(page, self.page_query_param, 1, 2**31 - 1)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return self._bounded(super().get_schema_operation_parameters(view))
+
+
+class RankCursorPagination(_PageSize, pagination.CursorPagination):
     """Cursor pagination in rank order. An unreadable cursor is a 400, not a 404."""
 
     ordering = ("rank", "id")
-    page_size = DEFAULT_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
     cursor_query_param = "cursor"
+
+    def get_schema_operation_parameters(self, view):
+        return self._bounded(super().get_schema_operation_parameters(view))
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)

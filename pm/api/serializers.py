@@ -1,6 +1,6 @@
 """Serializers shared by every resource (filters), and the core resource, products."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -36,9 +36,13 @@ class UpdatedSinceField(serializers.DateTimeField):
             parsed = None
         if parsed is None:
             self.fail("invalid")
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
-        return parsed
+        try:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            self.fail("invalid")
 
 
 class ProductFilterSerializer(serializers.Serializer):

@@ -62,8 +62,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
         """The list filters from the query string, validated (400 on bad values)."""
         if self.filter_serializer_class is None:
             return {}
+        # A plain dict, not the QueryDict: DRF reads an empty HTML-form value as "absent",
+        # but `?status=` is a bad filter value and gets a 400 like any other.
         serializer = self.filter_serializer_class(
-            data=self.request.query_params, context=self.get_serializer_context()
+            data=self.request.query_params.dict(), context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
