@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", "Sum of values"
+    AVERAGE = "average", "Average of values"
+    COUNT = "count", "Count of data points"
+    LAST = "last", "Last value"
+    RATIO = "ratio", "Ratio of two KPIs"
+
+
+class Granularity(models.TextChoices):
+    DAY = "day", "Day"
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    CONCLUDED = "concluded", "Concluded"

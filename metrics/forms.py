@@ -1,0 +1,234 @@
+"""Forms for the metrics pages. Versioned forms carry the version the editor loaded."""
+
+from django import forms
+from django.contrib.auth.models import User
+
+from backlog.models import Feature
+from metrics.choices import Aggregation
+from metrics.models import KPI, Experiment, Funnel, LaunchImpact
+from pm.forms import VersionedForm
+from pm.models import KeyResult, Product
+
+
+class KPIForm(VersionedForm):
+    class Meta:
+        model = KPI
+        fields = [
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "aggregation",
+            "granularity",
+            "numerator",
+            "denominator",
+            "ratio_multiplier",
+            "target_value",
+            "target_date",
+            "owner",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "target_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"numerator": "Numerator KPI", "denominator": "Denominator KPI"}
+
+    def __init__(self, *args, product: Product, **kwargs):
+        self.product = product
+        super().__init__(*args, **kwargs)
+        parts = KPI.objects.filter(product=product).exclude(aggregation=Aggregation.RATIO)
+        if self.instance.pk:
+            parts = parts.exclude(pk=self.instance.pk)
+        for name in ("numerator", "denominator"):
+            self.fields[name].queryset = parts
+            self.fields[name].help_text = "Ratio KPIs only."
+        self.fields["owner"].queryset = User.objects.filter(
+            memberships__workspace_id=product.workspace_id
+        ).order_by("first_name", "username")
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["target_value"].help_text = "In the KPI's unit, e.g. 4.5 for 4.5 %."
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = KPI.objects.filter(product=self.product, name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("A KPI with this name already exists in this product.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("aggregation") == Aggregation.RATIO:
+            for name in ("numerator", "denominator"):
+                if not cleaned.get(name):
+                    self.add_error(name, "A ratio KPI needs this.")
+            if cleaned.get("numerator") and cleaned.get("numerator") == cleaned.get("denominator"):
+                self.add_error("denominator", "Choose a different KPI than the numerator.")
+            if self.instance.pk and (
+                self.instance.ratios_as_numerator.exists()
+                or self.instance.ratios_as_denominator.exists()
+            ):
+                self.add_error(
+                    "aggregation", "Other ratio KPIs are built on this one; it cannot be a ratio."
+                )
+        else:
+            cleaned["numerator"] = cleaned["denominator"] = None
+        return cleaned
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            "A header row with “timestamp” (or “date”) and “value”; other columns become "
+            "dimensions. Up to 10,000 rows. Times without an offset are in the workspace's "
+            "time zone."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB; split it up.")
+        return upload
+
+
+class KeyResultLinkForm(forms.Form):
+    key_result = forms.ModelChoiceField(queryset=KeyResult.objects.none(), label="Key result")
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key_result"].queryset = KeyResult.objects.filter(
+            objective__product=product
+        ).select_related("objective")
+        self.fields["key_result"].label_from_instance = lambda kr: (
+            f"{kr.objective.title} — {kr.description}"
+        )
+
+
+class LaunchImpactForm(VersionedForm):
+    class Meta:
+        model = LaunchImpact
+        fields = ["feature", "kpi", "predicted_change", "window_days", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        labels = {"kpi": "KPI"}
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["feature"].queryset = Feature.objects.filter(product=product).order_by("title")
+        self.fields["kpi"].queryset = KPI.objects.filter(product=product)
+        self.product = product
+
+    def clean(self):
+        cleaned = super().clean()
+        feature, kpi = cleaned.get("feature"), cleaned.get("kpi")
+        if feature and kpi:
+            clash = LaunchImpact.objects.filter(feature=feature, kpi=kpi)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("kpi", "This feature already has a prediction for this KPI.")
+        return cleaned
+
+
+class ExperimentForm(VersionedForm):
+    class Meta:
+        model = Experiment
+        fields = ["name", "hypothesis", "feature", "status", "started_on", "ended_on"]
+        widgets = {
+            "hypothesis": forms.Textarea(attrs={"rows": 3}),
+            "started_on": forms.DateInput(attrs={"type": "date"}),
+            "ended_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["feature"].queryset = Feature.objects.filter(product=product).order_by("title")
+
+
+class VariantForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    exposures = forms.IntegerField(min_value=0, max_value=2_000_000_000)
+    conversions = forms.IntegerField(min_value=0, max_value=2_000_000_000)
+
+    def clean(self):
+        cleaned = super().clean()
+        exposures, conversions = cleaned.get("exposures"), cleaned.get("conversions")
+        if exposures is not None and conversions is not None and conversions > exposures:
+            self.add_error("conversions", "Cannot exceed exposures.")
+        return cleaned
+
+
+class _RowsFormSet(forms.BaseFormSet):
+    def rows(self) -> list[dict]:
+        return [
+            f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+
+
+class VariantFormSet(_RowsFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        names = [row["name"].strip().lower() for row in self.rows()]
+        if len(set(names)) != len(names):
+            raise forms.ValidationError("Give each variant a different name.")
+
+
+VariantFormSet = forms.formset_factory(
+    VariantForm,
+    formset=VariantFormSet,
+    extra=1,
+    min_num=2,
+    max_num=8,
+    validate_min=True,
+    validate_max=True,
+)
+
+
+class FunnelForm(VersionedForm):
+    class Meta:
+        model = Funnel
+        fields = ["name", "description", "period_start", "period_end"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class StepForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    count = forms.IntegerField(min_value=0, max_value=10**15)
+
+
+class StepFormSet(_RowsFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        rows = self.rows()
+        for previous, row in zip(rows, rows[1:], strict=False):
+            if row["count"] > previous["count"]:
+                raise forms.ValidationError(
+                    f"“{row['name']}” has more than the step before it; a funnel only narrows."
+                )
+
+
+StepFormSet = forms.formset_factory(
+    StepForm,
+    formset=StepFormSet,
+    extra=1,
+    min_num=2,
+    max_num=12,
+    validate_min=True,
+    validate_max=True,
+)

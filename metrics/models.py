@@ -1,0 +1,389 @@
+"""KPIs and their data: definitions, raw data points, rollups per time bucket, dirty ranges waiting
+for recalculation, links to key results, launch impacts, experiments and funnels."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from backlog.models import Feature
+from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularity
+from pm.models import KeyResult, Product, Versioned
+
+
+class KPI(Versioned):
+    """A key performance indicator of a product: how its data points aggregate into one value per
+    day, week or month, which way is good, and the target to reach.
+
+    A ratio KPI has no data points of its own: each bucket is its numerator KPI's value divided
+    by its denominator KPI's value for the same bucket (times `ratio_multiplier`, e.g. 100 for %).
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="kpis")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="Markdown. What it measures and why.")
+    unit = models.CharField(max_length=20, blank=True, help_text="For example %, €, users, ms.")
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    aggregation = models.CharField(
+        max_length=10,
+        choices=Aggregation.choices,
+        default=Aggregation.SUM,
+        help_text="How the data points of one period combine into the period's value.",
+    )
+    granularity = models.CharField(
+        max_length=5,
+        choices=Granularity.choices,
+        default=Granularity.DAY,
+        help_text="The period shown by default (all three are always computed).",
+    )
+    numerator = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="ratios_as_numerator",
+    )
+    denominator = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="ratios_as_denominator",
+    )
+    ratio_multiplier = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.0001"))],
+        help_text="Ratio KPIs only: 100 shows the ratio as a percentage.",
+    )
+    target_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_kpis",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "KPI"
+        verbose_name_plural = "KPIs"
+        constraints = [
+            models.UniqueConstraint(
+                "product",
+                Lower("name"),
+                name="kpi_name_unique_per_product",
+                violation_error_message="A KPI with this name already exists in this product.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        aggregation=Aggregation.RATIO,
+                        numerator__isnull=False,
+                        denominator__isnull=False,
+                    )
+                    | models.Q(
+                        ~models.Q(aggregation=Aggregation.RATIO),
+                        numerator__isnull=True,
+                        denominator__isnull=True,
+                    )
+                ),
+                name="kpi_ratio_has_both_parts",
+                violation_error_message=(
+                    "A ratio KPI needs a numerator and a denominator KPI; other KPIs have neither."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(numerator=models.F("denominator")),
+                name="kpi_ratio_parts_differ",
+                violation_error_message="The numerator and denominator must be different KPIs.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.aggregation == Aggregation.RATIO
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == Direction.HIGHER
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.is_ratio:
+            return
+        errors = {}
+        for name in ("numerator", "denominator"):
+            part = getattr(self, name)
+            if part is None:
+                errors[name] = "Choose a KPI."
+            elif self.pk and part.pk == self.pk:
+                errors[name] = "A ratio cannot use itself."
+            elif part.product_id != self.product_id:
+                errors[name] = "Choose a KPI of the same product."
+            elif part.is_ratio:
+                errors[name] = "Choose a KPI with its own data (not another ratio)."
+        if self.numerator_id and self.numerator_id == self.denominator_id:
+            errors["denominator"] = "The numerator and denominator must be different KPIs."
+        if errors:
+            raise ValidationError(errors)
+
+
+class DataPoint(models.Model):
+    """One measurement of a KPI at a moment, with optional dimensions (plan, country, …).
+    Stored as sent; the rollups are derived from these rows."""
+
+    kpi = models.ForeignKey(
+        KPI, on_delete=models.CASCADE, related_name="datapoints", db_index=False
+    )
+    timestamp = models.DateTimeField()
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    dimensions = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kpi", "timestamp"], name="datapoint_kpi_time")]
+        verbose_name = "data point"
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} @ {self.timestamp:%Y-%m-%d %H:%M}: {self.value}"
+
+
+class Rollup(models.Model):
+    """A KPI's value for one day, week or month (bucket dates are in the workspace's time zone),
+    with the partial aggregates the value comes from, so coarser buckets and launch-impact windows
+    combine exactly: sum and count of the points, and the latest point's value and time.
+
+    For ratio KPIs `sum` holds the numerator's bucket value and `denominator` the denominator's.
+    `run_id` marks the recalculation that last wrote the row; rows of a recalculated range that
+    the run did not write are stale and removed."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="rollups", db_index=False)
+    granularity = models.CharField(max_length=5, choices=Granularity.choices)
+    bucket_start = models.DateField()
+    value = models.DecimalField(max_digits=38, decimal_places=10, null=True)
+    sum = models.DecimalField(max_digits=38, decimal_places=6, default=Decimal(0))
+    count = models.BigIntegerField(default=0)
+    last_value = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    last_at = models.DateTimeField(null=True)
+    denominator = models.DecimalField(max_digits=38, decimal_places=10, null=True)
+    run_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kpi", "granularity", "bucket_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "granularity", "bucket_start"], name="rollup_bucket_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.granularity} {self.bucket_start}: {self.value}"
+
+
+class DirtyRange(models.Model):
+    """The time span of a batch of new data points whose buckets are not recalculated yet.
+    Written in the same transaction as the points; removed by the recalculation that covered it."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="dirty_ranges")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="dirty_range_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id}: {self.start} – {self.end}"
+
+
+class KeyResultKPI(models.Model):
+    """A key result measured by a KPI: the KPI's latest value becomes the key result's current
+    value whenever the KPI is recalculated."""
+
+    key_result = models.OneToOneField(KeyResult, on_delete=models.CASCADE, related_name="kpi_link")
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="key_result_links")
+    # The updates are logged in this person's name (the history needs someone to show).
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "key result KPI link"
+
+    def __str__(self) -> str:
+        return f"{self.key_result} ← {self.kpi}"
+
+
+class LaunchImpact(Versioned):
+    """A prediction that shipping a feature moves a KPI by some percentage. Once the feature has
+    shipped, the KPI is compared over equal windows before and after the ship date."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="launch_impacts")
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="launch_impacts")
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="launch_impacts")
+    predicted_change = models.DecimalField(
+        "predicted change (%)",
+        max_digits=8,
+        decimal_places=2,
+        help_text="Percent change you expect, signed: 5 for +5 %, -10 for −10 %.",
+    )
+    window_days = models.PositiveSmallIntegerField(
+        "window (days)",
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days compared on each side of the ship date.",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feature", "kpi"],
+                name="launch_impact_unique",
+                violation_error_message="This feature already has a prediction for this KPI.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature} → {self.kpi}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.feature_id and self.feature.product_id != self.product_id:
+            errors["feature"] = "Choose a feature of this product."
+        if self.kpi_id and self.kpi.product_id != self.product_id:
+            errors["kpi"] = "Choose a KPI of this product."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Experiment(Versioned):
+    """An A/B test: a hypothesis, the feature it informs, and variants (the first is the
+    control) with their exposures and conversions."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="experiments")
+    name = models.CharField(max_length=160)
+    hypothesis = models.TextField(help_text="Markdown. We believe that … will … because ….")
+    feature = models.ForeignKey(
+        Feature,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="experiments",
+    )
+    status = models.CharField(
+        max_length=20, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING
+    )
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(started_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="experiment_ends_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.feature_id and self.feature.product_id != self.product_id:
+            raise ValidationError({"feature": "Choose a feature of this product."})
+
+
+class Variant(models.Model):
+    """One arm of an experiment; position 0 is the control."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    exposures = models.PositiveIntegerField()
+    conversions = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["experiment", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["experiment", "position"], name="variant_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(conversions__lte=models.F("exposures")),
+                name="variant_conversions_within_exposures",
+                violation_error_message="Conversions cannot exceed exposures.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Funnel(Versioned):
+    """A sequence of steps (visit → sign up → activate …) with how many made each step over a
+    period, to show where people drop off."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="funnels")
+    name = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="funnel_period_ordered",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FunnelStep(models.Model):
+    """One step of a funnel, in order, with the number of people (or events) that reached it."""
+
+    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    count = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["funnel", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["funnel", "position"], name="funnel_step_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

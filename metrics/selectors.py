@@ -1,0 +1,488 @@
+"""Reads for the metrics app. Every function runs a fixed number of queries whatever the number of
+KPIs, buckets or impacts (the pages' query-count tests rely on it)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from backlog.models import Feature
+from metrics.choices import Aggregation, Granularity
+from metrics.models import (
+    KPI,
+    DirtyRange,
+    Experiment,
+    Funnel,
+    KeyResultKPI,
+    LaunchImpact,
+    Rollup,
+)
+from metrics.rollups import bucket_start, kpi_time_zone
+from metrics.stats import FunnelRow, funnel_rows, sample_too_small, two_proportion_test
+from pm.models import KeyResult, Objective, Product
+
+# How many of the latest buckets a sparkline shows, and how many the detail chart shows.
+SPARK_BUCKETS = {Granularity.DAY: 30, Granularity.WEEK: 26, Granularity.MONTH: 12}
+CHART_BUCKETS = {Granularity.DAY: 366, Granularity.WEEK: 156, Granularity.MONTH: 120}
+SPARK_W, SPARK_H, SPARK_PAD = 120, 32, 3
+
+
+def kpi_list(*, product: Product) -> QuerySet[KPI]:
+    return KPI.objects.filter(product=product).select_related("owner", "numerator", "denominator")
+
+
+def kpi_choices(*, product: Product) -> QuerySet[KPI]:
+    return KPI.objects.filter(product=product).only("id", "name", "aggregation", "product_id")
+
+
+# --- summaries: latest value, change, sparkline, progress ---------------------------------
+
+
+@dataclass
+class Summary:
+    """What the KPI list shows for one KPI."""
+
+    kpi: KPI
+    series: list[tuple[date, Decimal]] = field(default_factory=list)  # oldest first
+    # For sums and counts, the unfinished current period is set aside: half a week of sign-ups
+    # is not comparable with a whole one.
+    current: tuple[date, Decimal] | None = None
+
+    @property
+    def latest(self) -> Decimal | None:
+        return self.series[-1][1] if self.series else None
+
+    @property
+    def latest_bucket(self) -> date | None:
+        return self.series[-1][0] if self.series else None
+
+    @property
+    def previous(self) -> Decimal | None:
+        return self.series[-2][1] if len(self.series) > 1 else None
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether the latest bucket is the current, unfinished period."""
+        if not self.series:
+            return False
+        today = timezone.localdate(timezone=kpi_time_zone(self.kpi))
+        return bucket_start(self.kpi.granularity, today) == self.latest_bucket
+
+    @property
+    def change(self) -> float | None:
+        """Relative change of the latest bucket against the one before, in percent."""
+        if self.latest is None or self.previous in (None, 0):
+            return None
+        return float((self.latest - self.previous) / abs(self.previous) * 100)
+
+    @property
+    def change_is_good(self) -> bool | None:
+        if self.change is None or abs(self.change) < 0.05:
+            return None
+        return (self.change > 0) == self.kpi.higher_is_better
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the target reached, 0–1: latest ÷ target when higher is better, target ÷
+        latest when lower is better."""
+        target, latest = self.kpi.target_value, self.latest
+        if target is None or latest is None:
+            return None
+        if self.kpi.higher_is_better:
+            share = float(latest / target) if target > 0 else (1.0 if latest >= target else 0.0)
+        else:
+            share = float(target / latest) if latest > 0 else 1.0
+        return max(0.0, min(1.0, share))
+
+    @property
+    def progress_percent(self) -> int | None:
+        return None if self.progress is None else round(self.progress * 100)
+
+    @property
+    def target_met(self) -> bool:
+        target, latest = self.kpi.target_value, self.latest
+        if target is None or latest is None:
+            return False
+        return latest >= target if self.kpi.higher_is_better else latest <= target
+
+    @property
+    def sparkline(self) -> str:
+        """SVG polyline points, drawn server-side (no script, CSP-safe)."""
+        return " ".join(f"{x},{y}" for x, y in self._points())
+
+    @property
+    def spark_end(self) -> tuple[float, float] | None:
+        points = self._points()
+        return points[-1] if points else None
+
+    def _points(self) -> list[tuple[float, float]]:
+        values = [float(v) for _d, v in self.series]
+        if len(values) < 2:
+            return []
+        low, high = min(values), max(values)
+        span = (high - low) or 1.0
+        step = (SPARK_W - 2 * SPARK_PAD) / (len(values) - 1)
+        usable = SPARK_H - 2 * SPARK_PAD
+        return [
+            (
+                round(SPARK_PAD + i * step, 1),
+                round(SPARK_PAD + usable - (v - low) / span * usable, 1)
+                if high != low
+                else SPARK_H / 2,
+            )
+            for i, v in enumerate(values)
+        ]
+
+
+def kpi_summaries(kpis: list[KPI]) -> list[Summary]:
+    """Each KPI with its latest buckets at its own granularity: one query (a window function
+    keeps the latest N buckets per KPI)."""
+    summaries = {kpi.pk: Summary(kpi) for kpi in kpis}
+    if not summaries:
+        return []
+    rows = (
+        Rollup.objects.filter(
+            kpi_id__in=summaries, granularity=F("kpi__granularity"), value__isnull=False
+        )
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("kpi_id"), order_by=F("bucket_start").desc())
+        )
+        .filter(rank__lte=max(SPARK_BUCKETS.values()) + 1)
+        .values_list("kpi_id", "bucket_start", "value")
+        .order_by("kpi_id", "bucket_start")
+    )
+    for kpi_id, start, value in rows:
+        summaries[kpi_id].series.append((start, value))
+    for summary in summaries.values():
+        kpi = summary.kpi
+        if (
+            kpi.aggregation in (Aggregation.SUM, Aggregation.COUNT)
+            and len(summary.series) > 1
+            and summary.in_progress
+        ):
+            summary.current = summary.series.pop()
+        summary.series = summary.series[-SPARK_BUCKETS[kpi.granularity] :]
+    return list(summaries.values())
+
+
+def latest_values(kpis: list[KPI]) -> dict[int, Decimal]:
+    """{kpi id: value of its latest bucket at its granularity}."""
+    return {
+        s.kpi.pk: s.latest
+        for s in kpi_summaries(list({k.pk: k for k in kpis}.values()))
+        if s.latest is not None
+    }
+
+
+# --- the detail chart ---------------------------------------------------------------------
+
+
+@dataclass
+class Annotation:
+    label: str
+    index: int  # position on the chart's x axis
+    on: date
+
+
+def kpi_series(kpi: KPI, granularity: str) -> list[tuple[date, Decimal]]:
+    """The latest buckets of one granularity, oldest first."""
+    rows = list(
+        Rollup.objects.filter(kpi=kpi, granularity=granularity, value__isnull=False)
+        .order_by("-bucket_start")
+        .values_list("bucket_start", "value")[: CHART_BUCKETS[granularity]]
+    )
+    rows.reverse()
+    return rows
+
+
+def shipped_annotations(
+    kpi: KPI, granularity: str, series: list[tuple[date, Decimal]]
+) -> list[Annotation]:
+    """Features of the KPI's product that shipped within the chart, at their bucket."""
+    if not series:
+        return []
+    tz = kpi_time_zone(kpi)
+    index = {start: i for i, (start, _v) in enumerate(series)}
+    features = Feature.objects.filter(
+        product_id=kpi.product_id,
+        shipped_at__isnull=False,
+        shipped_at__gte=timezone.make_aware(
+            timezone.datetime.combine(series[0][0], timezone.datetime.min.time()), tz
+        ),
+    ).only("title", "shipped_at")
+    annotations = []
+    for feature in features.order_by("shipped_at"):
+        day = feature.shipped_at.astimezone(tz).date()
+        position = index.get(bucket_start(granularity, day))
+        if position is not None:
+            annotations.append(Annotation(feature.title, position, day))
+    return annotations
+
+
+def _chart_marks(annotations: list[Annotation]) -> list[dict]:
+    """One mark per bucket: several features shipped in the same period share a label."""
+    by_index: dict[int, list[str]] = defaultdict(list)
+    for a in annotations:
+        by_index[a.index].append(a.label)
+    return [
+        {"index": i, "label": labels[0] if len(labels) == 1 else f"{len(labels)} features"}
+        for i, labels in sorted(by_index.items())
+    ]
+
+
+def chart_data(kpi: KPI, granularity: str) -> dict:
+    """The JSON the page hands to Chart.js (through json_script: no inline script)."""
+    series = kpi_series(kpi, granularity)
+    annotations = shipped_annotations(kpi, granularity, series)
+    label_format = {"day": "%d %b %Y", "week": "wk of %d %b %Y", "month": "%b %Y"}[granularity]
+    return {
+        "labels": [start.strftime(label_format) for start, _v in series],
+        "values": [float(v) for _s, v in series],
+        "target": float(kpi.target_value) if kpi.target_value is not None else None,
+        "unit": kpi.unit,
+        "name": kpi.name,
+        "annotations": _chart_marks(annotations),
+        "series_count": len(series),
+    }, annotations
+
+
+def pending_recalculation(kpi: KPI) -> bool:
+    return DirtyRange.objects.filter(kpi=kpi).exists()
+
+
+def key_result_links(kpi: KPI) -> QuerySet[KeyResultKPI]:
+    return KeyResultKPI.objects.filter(kpi=kpi).select_related("key_result__objective")
+
+
+def linkable_key_results(product: Product) -> QuerySet[KeyResult]:
+    return (
+        KeyResult.objects.filter(objective__product=product)
+        .select_related("objective", "kpi_link__kpi")
+        .order_by("objective__period", "objective__title", "id")
+    )
+
+
+def objectives_with_progress(product: Product) -> QuerySet[Objective]:
+    """Objectives with their key results (and the KPI each is measured by): two queries."""
+    return Objective.objects.filter(product=product).prefetch_related(
+        Prefetch(
+            "key_results",
+            queryset=KeyResult.objects.select_related("kpi_link__kpi").order_by("id"),
+        )
+    )
+
+
+# --- launch impact ------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    """Predicted against actual change of a KPI over equal windows around a ship date."""
+
+    impact: LaunchImpact
+    status: str  # not_shipped | too_early | no_data | measured
+    ship_day: date | None = None
+    days: int = 0
+    before: Decimal | None = None
+    after: Decimal | None = None
+    change: float | None = None  # percent
+    before_window: tuple[date, date] | None = None
+    after_window: tuple[date, date] | None = None
+
+    @property
+    def predicted(self) -> float:
+        return float(self.impact.predicted_change)
+
+    @property
+    def tone(self) -> str:
+        return _verdict(self)[0]
+
+    @property
+    def verdict(self) -> str:
+        return _verdict(self)[1]
+
+
+NEGLIGIBLE = 1.0  # percent: smaller moves are reported as "no clear change"
+
+
+def _verdict(m: "Measurement") -> tuple[str, str]:
+    kpi = m.impact.kpi
+    if m.status == "not_shipped":
+        return "neutral", "Not shipped yet: the comparison starts once the feature ships."
+    if m.status == "too_early":
+        return "neutral", "Shipped today: check back tomorrow for the first full day after."
+    if m.status == "no_data" or m.change is None:
+        return "neutral", f"Not enough {kpi.name} data around the ship date to compare."
+    sign = 1 if kpi.higher_is_better else -1
+    improvement, promised = m.change * sign, m.predicted * sign
+    moved = f"{kpi.name} {'rose' if m.change > 0 else 'fell'} {abs(m.change):.1f}%"
+    predicted = f"{m.predicted:+.1f}% predicted"
+    if abs(m.change) < NEGLIGIBLE:
+        return "neutral", f"No clear change: {kpi.name} moved {m.change:+.1f}% ({predicted})."
+    if improvement < 0:
+        return "danger", f"Moved the wrong way: {moved} ({predicted})."
+    if promised <= 0 or improvement >= promised:
+        return "success", f"Prediction met: {moved} ({predicted})."
+    return "warning", f"Right direction, short of the prediction: {moved} ({predicted})."
+
+
+def _window_value(kpi: KPI, rows: list[Rollup]) -> Decimal | None:
+    """A KPI's value over a window of day rollups, from their partial aggregates."""
+    if not rows:
+        return None
+    total = sum((r.sum for r in rows), Decimal(0))
+    count = sum(r.count for r in rows)
+    if kpi.aggregation == Aggregation.SUM:
+        return total
+    if kpi.aggregation == Aggregation.COUNT:
+        return Decimal(count)
+    if kpi.aggregation == Aggregation.AVERAGE:
+        return total / count if count else None
+    latest = max((r for r in rows if r.last_at), key=lambda r: r.last_at, default=None)
+    return latest.last_value if latest else None
+
+
+def measure_impacts(impacts: list[LaunchImpact], *, today: date | None = None) -> list[Measurement]:
+    """Measure each impact over the longest equal windows available (up to its window_days) on
+    either side of the ship day, which itself is left out. One query for all of them."""
+    measurements: list[Measurement] = []
+    wanted: list[tuple[Measurement, list[int]]] = []
+    condition = Q(pk__in=[])
+    for impact in impacts:
+        kpi, feature = impact.kpi, impact.feature
+        if feature.shipped_at is None:
+            measurements.append(Measurement(impact, "not_shipped"))
+            continue
+        tz = kpi_time_zone(kpi)
+        ship_day = feature.shipped_at.astimezone(tz).date()
+        yesterday = (today or timezone.localdate(timezone=tz)) - timedelta(days=1)
+        days = min(impact.window_days, (yesterday - ship_day).days)
+        m = Measurement(impact, "too_early" if days < 1 else "measured", ship_day, max(days, 0))
+        measurements.append(m)
+        if days < 1:
+            continue
+        m.before_window = (ship_day - timedelta(days=days), ship_day - timedelta(days=1))
+        m.after_window = (ship_day + timedelta(days=1), ship_day + timedelta(days=days))
+        ids = [kpi.numerator_id, kpi.denominator_id] if kpi.is_ratio else [kpi.pk]
+        wanted.append((m, ids))
+        condition |= Q(
+            kpi_id__in=ids,
+            bucket_start__gte=m.before_window[0],
+            bucket_start__lte=m.after_window[1],
+        )
+    if not wanted:
+        return measurements
+    days_by_kpi: dict[int, list[Rollup]] = defaultdict(list)
+    for row in Rollup.objects.filter(condition, granularity=Granularity.DAY).only(
+        "kpi_id", "bucket_start", "sum", "count", "last_value", "last_at"
+    ):
+        days_by_kpi[row.kpi_id].append(row)
+
+    def value(kpi: KPI, window: tuple[date, date]) -> Decimal | None:
+        rows = [r for r in days_by_kpi[kpi.pk] if window[0] <= r.bucket_start <= window[1]]
+        return _window_value(kpi, rows)
+
+    for m, _ids in wanted:
+        kpi = m.impact.kpi
+        if kpi.is_ratio:
+            parts = []
+            for window in (m.before_window, m.after_window):
+                top, bottom = value(kpi.numerator, window), value(kpi.denominator, window)
+                parts.append(
+                    top / bottom * kpi.ratio_multiplier if top is not None and bottom else None
+                )
+            m.before, m.after = parts
+        else:
+            m.before, m.after = value(kpi, m.before_window), value(kpi, m.after_window)
+        if m.before is None or m.after is None or m.before == 0:
+            m.status = "no_data"
+        else:
+            m.change = float((m.after - m.before) / abs(m.before) * 100)
+    return measurements
+
+
+def launch_impacts(*, product: Product | None = None, feature: Feature | None = None, kpi=None):
+    queryset = LaunchImpact.objects.select_related(
+        "feature", "kpi__numerator", "kpi__denominator", "kpi__product__workspace"
+    )
+    if product is not None:
+        queryset = queryset.filter(product=product)
+    if feature is not None:
+        queryset = queryset.filter(feature=feature)
+    if kpi is not None:
+        queryset = queryset.filter(kpi=kpi)
+    return queryset.order_by("-feature__shipped_at", "-created_at")
+
+
+def features_for_impact(product: Product) -> QuerySet[Feature]:
+    return Feature.objects.filter(product=product).only("id", "title", "status").order_by("title")
+
+
+# --- experiments and funnels --------------------------------------------------------------
+
+
+@dataclass
+class VariantResult:
+    name: str
+    exposures: int
+    conversions: int
+    rate: float
+    is_control: bool
+    comparison: object | None = None  # stats.Comparison against the control
+
+
+@dataclass
+class ExperimentResult:
+    experiment: Experiment
+    variants: list[VariantResult]
+
+    @property
+    def too_small(self) -> bool:
+        return any(sample_too_small(v.conversions, v.exposures) for v in self.variants)
+
+    @property
+    def best(self) -> VariantResult | None:
+        significant = [
+            v for v in self.variants if v.comparison is not None and v.comparison.significant
+        ]
+        return max(significant, key=lambda v: v.rate) if significant else None
+
+
+def experiment_list(*, product: Product) -> QuerySet[Experiment]:
+    return (
+        Experiment.objects.filter(product=product)
+        .select_related("feature")
+        .prefetch_related("variants")
+    )
+
+
+def experiment_result(experiment: Experiment) -> ExperimentResult:
+    variants = list(experiment.variants.all())  # prefetched by experiment_list
+    results = []
+    control = variants[0] if variants else None
+    for i, v in enumerate(variants):
+        result = VariantResult(
+            v.name,
+            v.exposures,
+            v.conversions,
+            v.conversions / v.exposures if v.exposures else 0.0,
+            i == 0,
+        )
+        if i and control is not None:
+            result.comparison = two_proportion_test(
+                control.conversions, control.exposures, v.conversions, v.exposures
+            )
+        results.append(result)
+    return ExperimentResult(experiment, results)
+
+
+def funnel_list(*, product: Product) -> QuerySet[Funnel]:
+    return Funnel.objects.filter(product=product).prefetch_related("steps")
+
+
+def funnel_result(funnel: Funnel) -> list[FunnelRow]:
+    return funnel_rows([(s.name, s.count) for s in funnel.steps.all()])

@@ -1,0 +1,439 @@
+"""Writes for the metrics app: KPI definitions, data ingestion, recalculation, key-result links,
+launch impacts, experiments and funnels. Each service validates, writes, records the activity log
+and enqueues its tasks on commit."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+
+from metrics import rollups
+from metrics.choices import Aggregation
+from metrics.models import (
+    KPI,
+    DataPoint,
+    DirtyRange,
+    Experiment,
+    Funnel,
+    FunnelStep,
+    KeyResultKPI,
+    LaunchImpact,
+    Variant,
+)
+from metrics.points import Point
+from pm.choices import ActivityAction
+from pm.models import KeyResult, Product, Versioned
+from pm.services import (
+    EditConflict,
+    activity_record,
+    record_create,
+    record_delete,
+    versioned_update,
+)
+
+log = logging.getLogger(__name__)
+
+# Changing any of these changes what every bucket means: recompute them all.
+_RECOMPUTE_FIELDS = {"aggregation", "numerator", "denominator", "ratio_multiplier"}
+
+
+def _enqueue_recalculation(kpi_id: int, *, full: bool) -> None:
+    from metrics import tasks
+
+    task = tasks.recalculate_kpi_full if full else tasks.recalculate_kpi
+    transaction.on_commit(lambda: task.delay(kpi_id))
+
+
+# --- KPIs ---------------------------------------------------------------------------------
+
+
+def kpi_create(*, product: Product, data: dict[str, Any], actor: User) -> KPI:
+    kpi = KPI(product=product, **data)
+    try:
+        with transaction.atomic():
+            record_create(instance=kpi, actor=actor)
+            if kpi.is_ratio:
+                _enqueue_recalculation(kpi.pk, full=True)
+    except IntegrityError as exc:  # two creations racing for the same name
+        raise ValidationError({"name": "A KPI with this name already exists."}) from exc
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: KPI, data: dict[str, Any], expected_version: int, actor: User) -> KPI:
+    before = {name: getattr(kpi, name) for name in _RECOMPUTE_FIELDS & set(data)}
+    updated = versioned_update(
+        instance=kpi, data=data, expected_version=expected_version, actor=actor
+    )
+    if any(getattr(updated, name) != value for name, value in before.items()):
+        _enqueue_recalculation(updated.pk, full=True)
+    return updated
+
+
+@transaction.atomic
+def kpi_delete(*, kpi: KPI, actor: User) -> None:
+    users = list(
+        KPI.objects.filter(models.Q(numerator=kpi) | models.Q(denominator=kpi)).values_list(
+            "name", flat=True
+        )
+    )
+    if users:
+        names = ", ".join(f"“{n}”" for n in users)
+        raise ValidationError(f"{kpi.name} is part of the ratio KPI {names}; delete that first.")
+    record_delete(instance=kpi, actor=actor)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    received: int
+    stored: int
+    first: datetime
+    last: datetime
+    recalculation_queued: bool = True
+
+
+@transaction.atomic
+def datapoints_ingest(
+    *, kpi: KPI, points: list[Point], actor: User | None, source: str = "API"
+) -> IngestResult:
+    """Store a validated batch with one bulk insert and mark its time span dirty; the
+    recalculation runs in a worker once the batch is committed."""
+    if kpi.is_ratio:
+        raise ValidationError(
+            {
+                "kpi": [
+                    "A ratio KPI is computed from its numerator and denominator; "
+                    "send data points to those KPIs."
+                ]
+            }
+        )
+    if not points:
+        raise ValidationError({"points": ["Send at least one point."]})
+    DataPoint.objects.bulk_create(
+        [
+            DataPoint(kpi_id=kpi.pk, timestamp=p.timestamp, value=p.value, dimensions=p.dimensions)
+            for p in points
+        ]
+    )
+    first = min(p.timestamp for p in points)
+    last = max(p.timestamp for p in points)
+    # Committed together with the points: whoever sees this range also sees its points.
+    DirtyRange.objects.create(kpi=kpi, start=first, end=last)
+    activity_record(
+        instance=kpi,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={"data points": [None, f"+{len(points):,} from {source}"]},
+    )
+    _enqueue_recalculation(kpi.pk, full=False)
+    return IngestResult(received=len(points), stored=len(points), first=first, last=last)
+
+
+def kpi_recalculate(*, kpi_id: int, full: bool = False) -> rollups.Result | None:
+    """Recompute a KPI's rollups (incrementally from its dirty ranges, or all of them), then
+    bring the key results it measures up to date. Returns None if the KPI is gone."""
+    kpi = KPI.objects.filter(pk=kpi_id).first()
+    if kpi is None:
+        return None
+    with transaction.atomic():
+        result = rollups.recalculate(kpi, full=full)
+    if result.changed:
+        key_results_sync(kpi_ids=result.kpi_ids)
+    return result
+
+
+@transaction.atomic
+def kpi_recalculation_request(*, kpi: KPI, actor: User) -> None:
+    """A PM asks for every bucket to be recomputed (after a time-zone change, say)."""
+    activity_record(
+        instance=kpi,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={"rollups": [None, "full recalculation requested"]},
+    )
+    _enqueue_recalculation(kpi.pk, full=True)
+
+
+def kpi_ids_for_nightly() -> list[int]:
+    """Every KPI with its own data; ratio KPIs are recomputed along with their parts."""
+    return list(
+        KPI.objects.exclude(aggregation=Aggregation.RATIO)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- key results --------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+def key_results_sync(*, kpi_ids: list[int]) -> int:
+    """Set each linked key result's current value to its KPI's latest value, through the core
+    app's versioned update (so the change is logged and never overwrites a concurrent edit
+    silently: on a conflict it re-reads and tries once more). Returns how many changed."""
+    from metrics.selectors import latest_values
+
+    links = list(
+        KeyResultKPI.objects.filter(kpi_id__in=kpi_ids).select_related(
+            "key_result", "kpi__owner", "linked_by"
+        )
+    )
+    if not links:
+        return 0
+    latest = latest_values([link.kpi for link in links])
+    changed = 0
+    for link in links:
+        value = latest.get(link.kpi_id)
+        if value is None:
+            continue
+        value = value.quantize(CENT)
+        kr = link.key_result
+        for _attempt in range(2):
+            if kr.current_value == value:
+                break
+            try:
+                versioned_update(
+                    instance=kr,
+                    data={"current_value": value},
+                    expected_version=kr.version,
+                    actor=link.linked_by or link.kpi.owner,
+                )
+                changed += 1
+                break
+            except EditConflict as conflict:
+                kr = conflict.current
+            except ValidationError as exc:
+                log.warning("key result %s not updated from KPI %s: %s", kr.pk, link.kpi_id, exc)
+                break
+    return changed
+
+
+@transaction.atomic
+def key_result_link(*, key_result: KeyResult, kpi: KPI, actor: User) -> KeyResultKPI:
+    """Measure a key result by a KPI (replacing any KPI it was measured by)."""
+    if key_result.objective.product_id != kpi.product_id:
+        raise ValidationError({"key_result": "Choose a key result of this product."})
+    link, _ = KeyResultKPI.objects.update_or_create(
+        key_result=key_result, defaults={"kpi": kpi, "linked_by": actor}
+    )
+    activity_record(
+        instance=key_result,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={"measured by KPI": [None, kpi.name]},
+    )
+    transaction.on_commit(lambda: key_results_sync(kpi_ids=[kpi.pk]))
+    return link
+
+
+@transaction.atomic
+def key_result_unlink(*, link: KeyResultKPI, actor: User) -> None:
+    activity_record(
+        instance=link.key_result,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={"measured by KPI": [link.kpi.name, None]},
+    )
+    link.delete()
+
+
+# --- launch impact ------------------------------------------------------------------------
+
+
+def launch_impact_create(*, product: Product, data: dict[str, Any], actor: User) -> LaunchImpact:
+    impact = LaunchImpact(product=product, **data)
+    try:
+        return record_create(instance=impact, actor=actor)
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"kpi": "This feature already has a prediction for this KPI."}
+        ) from exc
+
+
+def launch_impact_update(
+    *, impact: LaunchImpact, data: dict[str, Any], expected_version: int, actor: User
+) -> LaunchImpact:
+    return versioned_update(
+        instance=impact, data=data, expected_version=expected_version, actor=actor
+    )
+
+
+def launch_impact_delete(*, impact: LaunchImpact, actor: User) -> None:
+    record_delete(instance=impact, actor=actor)
+
+
+# --- experiments and funnels (a parent with ordered children) -----------------------------
+
+
+def _children_text(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    return "; ".join(", ".join(str(row[f]) for f in fields) for row in rows)
+
+
+def _replace_children(
+    *,
+    parent: Versioned,
+    expected_version: int,
+    related: str,
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    fields: tuple[str, ...],
+    label: str,
+    actor: User,
+) -> None:
+    """Replace the children when they changed; the parent's version moves with them, so a
+    concurrent edit of the children conflicts like an edit of the parent's fields."""
+    current = list(getattr(parent, related).order_by("position").values(*fields))
+    before, after = _children_text(current, fields), _children_text(rows, fields)
+    if before == after:
+        return
+    fk = parent._meta.model_name
+    model.objects.filter(**{fk: parent}).delete()
+    model.objects.bulk_create(
+        [model(**{fk: parent}, position=i, **row) for i, row in enumerate(rows)]
+    )
+    if parent.version == expected_version:  # the parent's own fields did not change
+        type(parent).objects.filter(pk=parent.pk).update(version=F("version") + 1)
+        parent.version += 1
+    activity_record(
+        instance=parent,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={label: [before, after]},
+    )
+
+
+def _clean_variants(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "name": v["name"].strip(),
+            "exposures": int(v["exposures"]),
+            "conversions": int(v["conversions"]),
+        }
+        for v in variants
+    ]
+    if len(rows) < 2:
+        raise ValidationError({"variants": "Add the control and at least one variant."})
+    names = [r["name"].lower() for r in rows]
+    if len(set(names)) != len(names):
+        raise ValidationError({"variants": "Give each variant a different name."})
+    for row in rows:
+        if row["exposures"] < 0 or row["conversions"] < 0:
+            raise ValidationError({"variants": "Counts cannot be negative."})
+        if row["conversions"] > row["exposures"]:
+            raise ValidationError(
+                {"variants": f"{row['name']}: conversions cannot exceed exposures."}
+            )
+    return rows
+
+
+@transaction.atomic
+def experiment_create(
+    *, product: Product, data: dict[str, Any], variants: list[dict[str, Any]], actor: User
+) -> Experiment:
+    rows = _clean_variants(variants)
+    experiment = record_create(instance=Experiment(product=product, **data), actor=actor)
+    Variant.objects.bulk_create(
+        [Variant(experiment=experiment, position=i, **row) for i, row in enumerate(rows)]
+    )
+    return experiment
+
+
+@transaction.atomic
+def experiment_update(
+    *,
+    experiment: Experiment,
+    data: dict[str, Any],
+    variants: list[dict[str, Any]],
+    expected_version: int,
+    actor: User,
+) -> Experiment:
+    rows = _clean_variants(variants)
+    updated = versioned_update(
+        instance=experiment, data=data, expected_version=expected_version, actor=actor
+    )
+    _replace_children(
+        parent=updated,
+        expected_version=expected_version,
+        related="variants",
+        model=Variant,
+        rows=rows,
+        fields=("name", "exposures", "conversions"),
+        label="variants",
+        actor=actor,
+    )
+    return updated
+
+
+def experiment_delete(*, experiment: Experiment, actor: User) -> None:
+    record_delete(instance=experiment, actor=actor)
+
+
+def _clean_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = [{"name": s["name"].strip(), "count": int(s["count"])} for s in steps]
+    if len(rows) < 2:
+        raise ValidationError({"steps": "A funnel needs at least two steps."})
+    for previous, row in zip(rows, rows[1:], strict=False):
+        if row["count"] < 0:
+            raise ValidationError({"steps": "Counts cannot be negative."})
+        if row["count"] > previous["count"]:
+            raise ValidationError(
+                {
+                    "steps": (
+                        f"“{row['name']}” ({row['count']:,}) has more than the step before it "
+                        f"(“{previous['name']}”, {previous['count']:,}); a funnel only narrows."
+                    )
+                }
+            )
+    return rows
+
+
+@transaction.atomic
+def funnel_create(
+    *, product: Product, data: dict[str, Any], steps: list[dict[str, Any]], actor: User
+) -> Funnel:
+    rows = _clean_steps(steps)
+    funnel = record_create(instance=Funnel(product=product, **data), actor=actor)
+    FunnelStep.objects.bulk_create(
+        [FunnelStep(funnel=funnel, position=i, **row) for i, row in enumerate(rows)]
+    )
+    return funnel
+
+
+@transaction.atomic
+def funnel_update(
+    *,
+    funnel: Funnel,
+    data: dict[str, Any],
+    steps: list[dict[str, Any]],
+    expected_version: int,
+    actor: User,
+) -> Funnel:
+    rows = _clean_steps(steps)
+    updated = versioned_update(
+        instance=funnel, data=data, expected_version=expected_version, actor=actor
+    )
+    _replace_children(
+        parent=updated,
+        expected_version=expected_version,
+        related="steps",
+        model=FunnelStep,
+        rows=rows,
+        fields=("name", "count"),
+        label="steps",
+        actor=actor,
+    )
+    return updated
+
+
+def funnel_delete(*, funnel: Funnel, actor: User) -> None:
+    record_delete(instance=funnel, actor=actor)

@@ -1,0 +1,492 @@
+"""KPI pages: the list and detail with charts, definitions, CSV upload, key-result links, launch
+impact, experiments and funnels. Thin function views: permission-scoped fetch, form, service,
+render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from metrics import selectors, services
+from metrics.choices import Granularity
+from metrics.forms import (
+    ExperimentForm,
+    FunnelForm,
+    KeyResultLinkForm,
+    KPIForm,
+    LaunchImpactForm,
+    StepFormSet,
+    UploadForm,
+    VariantFormSet,
+)
+from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact
+from metrics.points import PointsError, parse_csv
+from metrics.rollups import kpi_time_zone
+from pm.choices import Role
+from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.permissions import get_product_for_user
+from pm.services import EditConflict
+
+
+def _context(request: HttpRequest, product, section: str) -> dict:
+    request.lodestar_workspace = product.workspace
+    request.session["workspace_id"] = product.workspace_id
+    return {
+        "product": product,
+        "workspace": product.workspace,
+        "membership": product.membership,
+        "can_edit": product.membership.allows(Role.PM),
+        "internal": product.membership.allows(Role.ENGINEER),
+        "active_tab": "kpi_list",
+        "section": section,
+    }
+
+
+def _conflicted(form_class, data, instance, conflict: EditConflict, **kwargs):
+    """Keep what the editor typed, bound to the current row's version, with the explanation."""
+    data = data.copy()
+    data["version"] = conflict.current.version
+    form = form_class(data, instance=conflict.current, **kwargs)
+    form.is_valid()
+    form.add_error(None, conflict.message())
+    form.conflict = conflict
+    return form
+
+
+# --- KPI list and detail ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def kpi_list(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "kpis")
+    context["summaries"] = selectors.kpi_summaries(list(selectors.kpi_list(product=product)))
+    context["objectives"] = selectors.objectives_with_progress(product)
+    return render_page(request, "metrics/kpi_list.html", context)
+
+
+def _granularity(request: HttpRequest, kpi: KPI) -> str:
+    wanted = request.GET.get("g")
+    return wanted if wanted in Granularity.values else kpi.granularity
+
+
+@login_required
+@require_GET
+def kpi_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    kpi = get_object_or_404(
+        KPI.objects.select_related("owner", "numerator", "denominator"), product=product, pk=pk
+    )
+    kpi.product = product
+    context = _context(request, product, "kpis")
+    granularity = _granularity(request, kpi)
+    chart, annotations = selectors.chart_data(kpi, granularity)
+    (summary,) = selectors.kpi_summaries([kpi])
+    impacts = selectors.launch_impacts(kpi=kpi)
+    if not context["internal"]:
+        impacts = impacts.filter(feature__shipped_at__isnull=False)
+    context.update(
+        kpi=kpi,
+        summary=summary,
+        granularity=granularity,
+        granularities=Granularity.choices,
+        chart=chart,
+        annotations=annotations,
+        time_zone=str(kpi_time_zone(kpi)),
+        links=selectors.key_result_links(kpi),
+        measurements=selectors.measure_impacts(list(impacts)),
+        pending=selectors.pending_recalculation(kpi),
+    )
+    if context["can_edit"]:
+        context["upload_form"] = UploadForm()
+        context["link_form"] = KeyResultLinkForm(product=product)
+    return render_page(request, "metrics/kpi_detail.html", context, partial="chart")
+
+
+def _kpi_form_page(request, product, form, kpi=None) -> HttpResponse:
+    context = _context(request, product, "kpis")
+    context.update(form=form, kpi=kpi)
+    return render_page(request, "metrics/kpi_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpi_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = KPIForm(request.POST or None, product=product, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            kpi = services.kpi_create(product=product, data=form.model_data(), actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"KPI “{kpi.name}” created. Send it data to see a chart.")
+            return redirect("kpi_detail", key=product.key, pk=kpi.pk)
+    return _kpi_form_page(request, product, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpi_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    form = KPIForm(request.POST or None, instance=kpi, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kpi = services.kpi_update(
+                kpi=kpi,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(KPIForm, request.POST, kpi, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"KPI “{kpi.name}” saved.")
+            return redirect("kpi_detail", key=product.key, pk=kpi.pk)
+    return _kpi_form_page(request, product, form, kpi)
+
+
+@login_required
+@require_POST
+def kpi_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    try:
+        services.kpi_delete(kpi=kpi, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("kpi_detail", key=product.key, pk=pk)
+    messages.success(request, f"KPI “{kpi.name}” and its data deleted.")
+    return redirect("kpi_list", key=product.key)
+
+
+@login_required
+@require_POST
+def kpi_upload(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """CSV upload: the same validation and service as the API."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    kpi.product = product
+    form = UploadForm(request.POST, request.FILES)
+    result = error = None
+    if form.is_valid():
+        try:
+            points = parse_csv(form.cleaned_data["file"].read(), kpi_time_zone(kpi))
+            result = services.datapoints_ingest(
+                kpi=kpi, points=points, actor=request.user, source="a CSV upload"
+            )
+        except PointsError as exc:
+            error = exc
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if not is_partial(request):
+        if result:
+            messages.success(
+                request, f"{result.stored:,} points stored; the chart updates shortly."
+            )
+        else:
+            messages.error(request, str(error) if error else "Choose a CSV file to upload.")
+        return redirect("kpi_detail", key=product.key, pk=pk)
+    context = _context(request, product, "kpis")
+    context.update(
+        kpi=kpi, upload_form=UploadForm() if result else form, result=result, error=error
+    )
+    response = render_fragment(request, "metrics/kpi_detail.html", "upload", context)
+    if result:
+        toast(response, f"{result.stored:,} points stored; recalculation queued.")
+    return response
+
+
+@login_required
+@require_POST
+def kpi_recalculate(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    services.kpi_recalculation_request(kpi=kpi, actor=request.user)
+    messages.success(request, "Full recalculation queued; the chart updates when it finishes.")
+    return redirect("kpi_detail", key=product.key, pk=pk)
+
+
+@login_required
+@require_POST
+def kpi_link_key_result(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    form = KeyResultLinkForm(request.POST, product=product)
+    if form.is_valid():
+        try:
+            services.key_result_link(
+                key_result=form.cleaned_data["key_result"], kpi=kpi, actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Key result linked: its current value now follows this KPI.")
+    else:
+        messages.error(request, "Choose a key result of this product.")
+    return redirect(reverse("kpi_detail", args=[product.key, pk]) + "#key-results")
+
+
+@login_required
+@require_POST
+def kpi_unlink_key_result(request: HttpRequest, key: str, pk: int, link_pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    link = get_object_or_404(
+        KeyResultKPI.objects.select_related("key_result", "kpi"),
+        kpi__product=product,
+        kpi_id=pk,
+        pk=link_pk,
+    )
+    services.key_result_unlink(link=link, actor=request.user)
+    messages.success(request, "Key result unlinked; its current value is edited by hand again.")
+    return redirect(reverse("kpi_detail", args=[product.key, pk]) + "#key-results")
+
+
+# --- launch impact ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def launch_impact_list(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "impact")
+    impacts = selectors.launch_impacts(product=product)
+    if not context["internal"]:  # stakeholders see released features only
+        impacts = impacts.filter(feature__shipped_at__isnull=False)
+    context["measurements"] = selectors.measure_impacts(list(impacts))
+    return render_page(request, "metrics/launch_impacts.html", context)
+
+
+def _impact_form_page(request, product, form, impact=None) -> HttpResponse:
+    context = _context(request, product, "impact")
+    context.update(form=form, impact=impact)
+    return render_page(request, "metrics/launch_impact_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def launch_impact_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    initial = {k: request.GET[k] for k in ("feature", "kpi") if request.GET.get(k, "").isdigit()}
+    form = LaunchImpactForm(request.POST or None, product=product, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.launch_impact_create(
+                product=product, data=form.model_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Prediction recorded.")
+            return redirect("launch_impact_list", key=product.key)
+    return _impact_form_page(request, product, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def launch_impact_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    impact = get_object_or_404(LaunchImpact, product=product, pk=pk)
+    form = LaunchImpactForm(request.POST or None, instance=impact, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.launch_impact_update(
+                impact=impact,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(LaunchImpactForm, request.POST, impact, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Prediction saved.")
+            return redirect("launch_impact_list", key=product.key)
+    return _impact_form_page(request, product, form, impact)
+
+
+@login_required
+@require_POST
+def launch_impact_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    impact = get_object_or_404(LaunchImpact, product=product, pk=pk)
+    services.launch_impact_delete(impact=impact, actor=request.user)
+    messages.success(request, "Prediction deleted.")
+    return redirect("launch_impact_list", key=product.key)
+
+
+# --- experiments --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def experiment_list(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "experiments")
+    context["results"] = [
+        selectors.experiment_result(e) for e in selectors.experiment_list(product=product)
+    ]
+    return render_page(request, "metrics/experiments.html", context)
+
+
+def _experiment_page(request, product, form, formset, experiment=None) -> HttpResponse:
+    context = _context(request, product, "experiments")
+    context.update(form=form, formset=formset, experiment=experiment)
+    return render_page(request, "metrics/experiment_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = ExperimentForm(request.POST or None, product=product)
+    formset = VariantFormSet(
+        request.POST or None,
+        prefix="variants",
+        initial=[
+            {"name": "Control", "exposures": 0, "conversions": 0},
+            {"name": "Variant B", "exposures": 0, "conversions": 0},
+        ],
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            experiment = services.experiment_create(
+                product=product,
+                data=form.model_data(),
+                variants=formset.rows(),
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Experiment “{experiment.name}” created.")
+            return redirect(reverse("experiment_list", args=[product.key]) + f"#e{experiment.pk}")
+    return _experiment_page(request, product, form, formset)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    experiment = get_object_or_404(Experiment, product=product, pk=pk)
+    form = ExperimentForm(request.POST or None, instance=experiment, product=product)
+    formset = VariantFormSet(
+        request.POST or None,
+        prefix="variants",
+        initial=list(experiment.variants.values("name", "exposures", "conversions")),
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            experiment = services.experiment_update(
+                experiment=experiment,
+                data=form.model_data(),
+                variants=formset.rows(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(ExperimentForm, request.POST, experiment, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Experiment “{experiment.name}” saved.")
+            return redirect(reverse("experiment_list", args=[product.key]) + f"#e{experiment.pk}")
+    return _experiment_page(request, product, form, formset, experiment)
+
+
+@login_required
+@require_POST
+def experiment_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    experiment = get_object_or_404(Experiment, product=product, pk=pk)
+    services.experiment_delete(experiment=experiment, actor=request.user)
+    messages.success(request, f"Experiment “{experiment.name}” deleted.")
+    return redirect("experiment_list", key=product.key)
+
+
+# --- funnels ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def funnel_list(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "funnels")
+    context["funnels"] = [
+        (funnel, selectors.funnel_result(funnel))
+        for funnel in selectors.funnel_list(product=product)
+    ]
+    return render_page(request, "metrics/funnels.html", context)
+
+
+def _funnel_page(request, product, form, formset, funnel=None) -> HttpResponse:
+    context = _context(request, product, "funnels")
+    context.update(form=form, formset=formset, funnel=funnel)
+    return render_page(request, "metrics/funnel_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def funnel_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = FunnelForm(request.POST or None, product=product)
+    formset = StepFormSet(request.POST or None, prefix="steps")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            funnel = services.funnel_create(
+                product=product, data=form.model_data(), steps=formset.rows(), actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Funnel “{funnel.name}” created.")
+            return redirect(reverse("funnel_list", args=[product.key]) + f"#f{funnel.pk}")
+    return _funnel_page(request, product, form, formset)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def funnel_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    funnel = get_object_or_404(Funnel, product=product, pk=pk)
+    form = FunnelForm(request.POST or None, instance=funnel, product=product)
+    formset = StepFormSet(
+        request.POST or None,
+        prefix="steps",
+        initial=list(funnel.steps.values("name", "count")),
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            funnel = services.funnel_update(
+                funnel=funnel,
+                data=form.model_data(),
+                steps=formset.rows(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = _conflicted(FunnelForm, request.POST, funnel, conflict, product=product)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Funnel “{funnel.name}” saved.")
+            return redirect(reverse("funnel_list", args=[product.key]) + f"#f{funnel.pk}")
+    return _funnel_page(request, product, form, formset, funnel)
+
+
+@login_required
+@require_POST
+def funnel_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    funnel = get_object_or_404(Funnel, product=product, pk=pk)
+    services.funnel_delete(funnel=funnel, actor=request.user)
+    messages.success(request, f"Funnel “{funnel.name}” deleted.")
+    return redirect("funnel_list", key=product.key)
