@@ -3,3 +3,19 @@ from django.apps import AppConfig
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
+
+    def ready(self) -> None:
+        from backlog.signals import idea_merged
+        from feedback import demo, panels, receivers
+        from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry
+
+        registry.add_nav(NavItem("Feedback", "feedback_inbox", order=60))
+        registry.add_overview_panel(
+            OverviewPanel("feedback/panels/overview.html", order=40, context=panels.overview)
+        )
+        registry.add_feature_panel(
+            FeaturePanel("feedback/panels/feature.html", order=20, context=panels.feature)
+        )
+        if demo.load not in registry.demo_loaders:
+            registry.demo_loaders.append(demo.load)
+        idea_merged.connect(receivers.on_idea_merged, dispatch_uid="feedback.idea_merged")

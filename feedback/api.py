@@ -1,0 +1,232 @@
+"""Feedback over the REST API: `GET/POST /api/v1/feedback/`, `GET /api/v1/feedback/{id}/`.
+
+Input serializers validate, output serializers render, the view calls feedback.services. Lists
+cover the caller's workspaces (or one product with `?product=`, id or key). Stakeholders get
+`customer: null`: customer names, contacts and ARR are for engineers and above.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404
+from rest_framework import mixins, pagination, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from feedback import services
+from feedback.choices import FeedbackStatus, Sentiment, Source
+from feedback.models import Customer, FeedbackItem, Insight
+from pm.choices import Role
+from pm.models import Product
+from pm.permissions import get_product_for_user, membership_for, role_allows
+
+
+class FeedbackPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _product(user, ref, need: str) -> Product:
+    """A product by key (`LOD`) or id (`42`), with the same 404/403 rules as the pages."""
+    text = str(ref).strip()
+    if text.isdecimal():
+        key = Product.objects.filter(pk=int(text)).values_list("key", flat=True).first()
+        if key is None:
+            raise Http404("No such product.")
+        text = key
+    if not text or len(text) > 10:
+        raise Http404("No such product.")
+    return get_product_for_user(user, text, need=need)
+
+
+# --- input --------------------------------------------------------------------------------
+
+
+class CustomerIn(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    segment = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    plan = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    arr = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class FeedbackIn(serializers.Serializer):
+    product = serializers.CharField(max_length=20, help_text="Product key or id.")
+    content = serializers.CharField(max_length=10_000)
+    source = serializers.ChoiceField(choices=Source.choices)
+    sentiment = serializers.ChoiceField(
+        choices=Sentiment.choices, required=False, default=Sentiment.NEUTRAL
+    )
+    received_at = serializers.DateTimeField(required=False)
+    customer_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    customer = CustomerIn(
+        required=False,
+        allow_null=True,
+        help_text="A customer by name: the existing one of that name, or a new one.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("customer_id") and attrs.get("customer"):
+            raise serializers.ValidationError(
+                {"customer": ["Give customer_id or customer, not both."]}
+            )
+        return attrs
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+class CustomerOut(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "segment", "plan", "arr", "contact"]
+
+
+class InsightOut(serializers.ModelSerializer):
+    feature = serializers.PrimaryKeyRelatedField(read_only=True)
+    idea = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Insight
+        fields = ["id", "feature", "idea", "quote", "importance", "created_at"]
+
+
+class FeedbackOut(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.key")
+    customer = serializers.SerializerMethodField()
+    insights = InsightOut(many=True, read_only=True)
+    study = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = FeedbackItem
+        fields = [
+            "id",
+            "product",
+            "content",
+            "source",
+            "sentiment",
+            "received_at",
+            "status",
+            "customer",
+            "study",
+            "insights",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_customer(self, obj) -> dict | None:
+        if obj.customer_id is None or obj.product.workspace_id not in self.context["internal"]:
+            return None
+        return CustomerOut(obj.customer).data
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Feedback items. Filters: `product` (id or key), `status`, `source`, `customer` (id)."""
+
+    serializer_class = FeedbackOut
+    pagination_class = FeedbackPagination
+
+    def _workspace_roles(self) -> dict[int, str]:
+        user = self.request.user
+        membership_for(user, 0)  # fills the per-request membership cache
+        return {ws: m.role for ws, m in getattr(user, "_lodestar_memberships", {}).items()}
+
+    def get_queryset(self):
+        params = self.request.query_params
+        qs = FeedbackItem.objects.select_related("product", "customer").prefetch_related("insights")
+        if params.get("product"):
+            product = _product(self.request.user, params["product"], Role.STAKEHOLDER)
+            qs = qs.filter(product=product)
+        else:
+            qs = qs.filter(product__workspace_id__in=list(self._workspace_roles()))
+        errors = {}
+        status = params.get("status")
+        if status:
+            if status not in FeedbackStatus.values:
+                errors["status"] = [f"Use one of: {', '.join(FeedbackStatus.values)}."]
+            qs = qs.filter(status=status)
+        source = params.get("source")
+        if source:
+            if source not in Source.values:
+                errors["source"] = [f"Use one of: {', '.join(Source.values)}."]
+            qs = qs.filter(source=source)
+        customer = params.get("customer")
+        if customer:
+            if not customer.isdecimal():
+                errors["customer"] = ["Use a customer id."]
+            else:
+                qs = qs.filter(customer_id=int(customer))
+        if errors:
+            raise ValidationError(errors)
+        return qs.order_by("-received_at", "-id")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        roles = self._workspace_roles() if self.request.user.is_authenticated else {}
+        # Workspaces where the caller may see customer names, contacts and ARR.
+        context["internal"] = {ws for ws, role in roles.items() if role_allows(role, Role.ENGINEER)}
+        return context
+
+    def get_object(self):
+        pk = self.kwargs["pk"]
+        if not str(pk).isdecimal():
+            raise Http404("No such feedback.")
+        item = (
+            FeedbackItem.objects.select_related("product", "customer")
+            .prefetch_related("insights")
+            .filter(pk=int(pk))
+            .first()
+        )
+        if item is None:
+            raise Http404("No such feedback.")
+        get_product_for_user(self.request.user, item.product.key)  # 404 for outsiders
+        return item
+
+    def create(self, request, *args, **kwargs):
+        roles = self._workspace_roles()
+        if not any(role_allows(role, Role.PM) for role in roles.values()):
+            raise PermissionDenied("Your role does not allow adding feedback.")
+        incoming = FeedbackIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        product = _product(request.user, data["product"], Role.PM)
+        try:
+            with transaction.atomic():
+                customer = None
+                if data.get("customer_id"):
+                    customer = Customer.objects.filter(
+                        workspace_id=product.workspace_id, pk=data["customer_id"]
+                    ).first()
+                    if customer is None:
+                        raise DjangoValidationError({"customer_id": "No such customer."})
+                elif data.get("customer"):
+                    details = dict(data["customer"])
+                    customer = services.customer_resolve(
+                        workspace=product.workspace,
+                        name=details.pop("name"),
+                        details=details,
+                        actor=request.user,
+                    )
+                item = services.feedback_create(
+                    product=product,
+                    content=data["content"],
+                    source=data["source"],
+                    sentiment=data["sentiment"],
+                    received_at=data.get("received_at"),
+                    customer=customer,
+                    actor=request.user,
+                )
+        except DjangoValidationError as exc:
+            raise ValidationError(as_serializer_error(exc)) from None
+        item = (
+            FeedbackItem.objects.select_related("product", "customer")
+            .prefetch_related("insights")
+            .get(pk=item.pk)
+        )
+        return Response(self.get_serializer(item).data, status=201)

@@ -1,0 +1,461 @@
+"""Reads for feedback, with their joins and the caller's visibility applied. Every list here runs
+a constant number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from backlog.choices import FeatureStatus, IdeaStatus
+from backlog.models import Feature, Idea
+from feedback import matching
+from feedback.choices import STATUS_ORDER, FeedbackStatus, Importance, PostStatus
+from feedback.models import (
+    Customer,
+    FeedbackImport,
+    FeedbackItem,
+    Insight,
+    PortalPost,
+    PortalSettings,
+    ResearchStudy,
+)
+from pm.choices import Role
+from pm.models import Product, Workspace
+
+# Ideas still open for linking: not merged away, not declined.
+OPEN_IDEAS = ~Q(status__in=[IdeaStatus.MERGED, IdeaStatus.DECLINED])
+
+
+def can_see_customers(membership) -> bool:
+    """Customer names, contacts and ARR are for engineers and above, never stakeholders."""
+    return membership is not None and membership.allows(Role.ENGINEER)
+
+
+def _insights_prefetch() -> Prefetch:
+    return Prefetch(
+        "insights",
+        queryset=Insight.objects.select_related("feature", "idea").order_by("created_at", "id"),
+    )
+
+
+def inbox_items(
+    *,
+    product: Product,
+    status: str | None = None,
+    include_archived: bool = False,
+    source: str | None = None,
+    q: str = "",
+    with_customers: bool = True,
+) -> QuerySet[FeedbackItem]:
+    """The triage inbox: new items first, then triaged, linked and archived; newest first
+    within each. Without a status, archived items are left out unless `include_archived`."""
+    qs = FeedbackItem.objects.filter(product=product)
+    if status:
+        qs = qs.filter(status=status)
+    elif not include_archived:
+        qs = qs.exclude(status=FeedbackStatus.ARCHIVED)
+    if source:
+        qs = qs.filter(source=source)
+    if q:
+        qs = qs.filter(content__icontains=q)
+    related = ["study", "customer"] if with_customers else ["study"]
+    return (
+        qs.select_related(*related)
+        .prefetch_related(_insights_prefetch())
+        .annotate(
+            status_rank=Case(
+                *[When(status=s, then=Value(rank)) for s, rank in STATUS_ORDER.items()],
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("status_rank", "-received_at", "-id")
+    )
+
+
+def status_counts(product: Product) -> dict[str, int]:
+    rows = (
+        FeedbackItem.objects.filter(product=product)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {s: 0 for s in FeedbackStatus.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    counts["open"] = sum(v for k, v in counts.items() if k != FeedbackStatus.ARCHIVED)
+    counts["all"] = counts["open"] + counts[FeedbackStatus.ARCHIVED]
+    return counts
+
+
+def feedback_item(*, product: Product, pk: int, with_customers: bool = True) -> FeedbackItem:
+    related = ["study", "customer", "import_batch"] if with_customers else ["study"]
+    return (
+        FeedbackItem.objects.select_related(*related)
+        .prefetch_related(_insights_prefetch())
+        .get(product=product, pk=pk)
+    )
+
+
+def next_new_item(*, product: Product, after: FeedbackItem) -> FeedbackItem | None:
+    """The next item to triage after `after`, in inbox order (new items, newest first)."""
+    return (
+        FeedbackItem.objects.filter(product=product, status=FeedbackStatus.NEW)
+        .exclude(pk=after.pk)
+        .filter(
+            Q(received_at__lt=after.received_at) | Q(received_at=after.received_at, id__lt=after.pk)
+        )
+        .order_by("-received_at", "-id")
+        .first()
+        or FeedbackItem.objects.filter(product=product, status=FeedbackStatus.NEW)
+        .exclude(pk=after.pk)
+        .order_by("-received_at", "-id")
+        .first()
+    )
+
+
+def recent_feedback(product: Product, limit: int = 5) -> list[FeedbackItem]:
+    return list(
+        FeedbackItem.objects.filter(product=product)
+        .exclude(status=FeedbackStatus.ARCHIVED)
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+# --- suggestions --------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    kind: str  # "feature" or "idea"
+    obj: Feature | Idea
+    score: float
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _fts_rank(qs: QuerySet, text: str, fields: tuple[str, ...], limit: int):
+    """Rank `qs` by PostgreSQL full-text search of `text` (as an OR query) over `fields`, the
+    first weighted A and the others B. Returns [(obj, rank)] with rank > 0, best first."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    raw = matching.tsquery_text(text)
+    if not raw:
+        return []
+    vector = SearchVector(fields[0], weight="A", config="english")
+    for name in fields[1:]:
+        vector += SearchVector(name, weight="B", config="english")
+    query = SearchQuery(raw, search_type="raw", config="english")
+    # Normalisation 1 divides by 1 + log(document length): long descriptions do not win by
+    # size alone.
+    rank = SearchRank(vector, query, normalization=1)
+    rows = (
+        qs.annotate(search_rank=rank)
+        .filter(search_rank__gt=0.001)
+        .order_by("-search_rank", "-id")[:limit]
+    )
+    return [(obj, float(obj.search_rank)) for obj in rows]
+
+
+def _candidates_features(product: Product) -> QuerySet[Feature]:
+    return Feature.objects.filter(product=product).exclude(status=FeatureStatus.ARCHIVED)
+
+
+def _candidates_ideas(product: Product) -> QuerySet[Idea]:
+    # An idea already turned into a feature is suggested as that feature.
+    return Idea.objects.filter(product=product, feature__isnull=True).filter(OPEN_IDEAS)
+
+
+def suggest_targets(*, product: Product, text: str, limit: int = 5) -> list[Suggestion]:
+    """Ideas and features the text is probably about, best first (two queries)."""
+    features = _candidates_features(product)
+    ideas = _candidates_ideas(product)
+    if _postgres():
+        ranked = [
+            Suggestion("feature", obj, score)
+            for obj, score in _fts_rank(features, text, ("title", "description"), limit)
+        ] + [
+            Suggestion("idea", obj, score)
+            for obj, score in _fts_rank(ideas, text, ("title", "description"), limit)
+        ]
+    else:
+        candidates = [
+            matching.Candidate(("feature", f), f.title, f.description)
+            for f in features.only("id", "title", "description", "status")[:1000]
+        ] + [
+            matching.Candidate(("idea", i), i.title, i.description)
+            for i in ideas.only("id", "title", "description", "status")[:1000]
+        ]
+        ranked = [
+            Suggestion(kind, obj, score)
+            for (kind, obj), score in matching.rank_by_overlap(text, candidates, limit=limit * 2)
+        ]
+    ranked.sort(key=lambda s: -s.score)
+    return ranked[:limit]
+
+
+def likely_duplicates(*, item: FeedbackItem, limit: int = 3) -> list[tuple[FeedbackItem, float]]:
+    """Earlier or later feedback of the product that says much the same (one query)."""
+    qs = FeedbackItem.objects.filter(product_id=item.product_id).exclude(pk=item.pk)
+    if _postgres():
+        ranked = _fts_rank(qs, item.content, ("content",), limit * 3)
+        # Normalise by the item's own best possible rank so the threshold means "similar".
+        return [(obj, score) for obj, score in ranked if score >= 0.05][:limit]
+    recent = qs.order_by("-received_at").only("id", "content", "status", "received_at")[:500]
+    candidates = [matching.Candidate(obj, obj.content) for obj in recent]
+    return matching.rank_by_overlap(item.content, candidates, limit=limit)
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+def customers_for_workspace(workspace: Workspace, q: str = "") -> QuerySet[Customer]:
+    qs = Customer.objects.filter(workspace=workspace)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(segment__icontains=q) | Q(plan__icontains=q))
+    return qs.annotate(
+        feedback_count=Count("feedback_items", distinct=True),
+        last_feedback_at=Max("feedback_items__received_at"),
+    ).order_by("name")
+
+
+def customer_feedback(customer: Customer) -> QuerySet[FeedbackItem]:
+    return (
+        FeedbackItem.objects.filter(customer=customer)
+        .select_related("product", "study")
+        .prefetch_related(_insights_prefetch())
+        .order_by("-received_at", "-id")
+    )
+
+
+_IMPORTANCE_RANK = {Importance.NICE_TO_HAVE: 1, Importance.IMPORTANT: 2, Importance.CRITICAL: 3}
+
+
+def customer_requests(customer: Customer) -> list[dict]:
+    """The features and ideas this customer asked for, with how often and how much it matters
+    (the highest importance they gave), most asked first. One query."""
+    rows = (
+        Insight.objects.filter(feedback_item__customer=customer)
+        .select_related("feature__product", "idea__product")
+        .order_by("created_at")
+    )
+    grouped: dict[tuple[str, int], dict] = {}
+    for insight in rows:
+        target = insight.target
+        key = ("feature" if insight.feature_id else "idea", target.pk)
+        entry = grouped.setdefault(
+            key, {"kind": key[0], "target": target, "count": 0, "importance": insight.importance}
+        )
+        entry["count"] += 1
+        if _IMPORTANCE_RANK[insight.importance] > _IMPORTANCE_RANK[entry["importance"]]:
+            entry["importance"] = insight.importance
+    for entry in grouped.values():
+        entry["importance_label"] = Importance(entry["importance"]).label
+    return sorted(
+        grouped.values(),
+        key=lambda e: (-_IMPORTANCE_RANK[e["importance"]], -e["count"], str(e["target"])),
+    )
+
+
+# --- demand on a feature ------------------------------------------------------------------
+
+
+@dataclass
+class DemandRow:
+    importance: str
+    label: str
+    insights: int = 0
+    customers: int = 0
+    arr: Decimal = Decimal(0)
+
+
+@dataclass
+class Demand:
+    rows: list[DemandRow] = field(default_factory=list)
+    insights: int = 0
+    customers: int = 0
+    arr: Decimal = Decimal(0)
+
+
+def feature_demand(feature: Feature) -> Demand:
+    """Linked feedback on a feature by importance: insights, distinct customers and their summed
+    ARR (each customer once per row and once in the total). Archived feedback does not count.
+    One query."""
+    rows = (
+        Insight.objects.filter(feature=feature)
+        .exclude(feedback_item__status=FeedbackStatus.ARCHIVED)
+        .values_list("importance", "feedback_item__customer_id", "feedback_item__customer__arr")
+    )
+    by_importance: dict[str, dict[int, Decimal]] = defaultdict(dict)
+    counts: dict[str, int] = defaultdict(int)
+    everyone: dict[int, Decimal] = {}
+    for importance, customer_id, arr in rows:
+        counts[importance] += 1
+        if customer_id is not None:
+            by_importance[importance][customer_id] = arr
+            everyone[customer_id] = arr
+    demand = Demand(
+        insights=sum(counts.values()),
+        customers=len(everyone),
+        arr=sum(everyone.values(), Decimal(0)),
+    )
+    for value, label in reversed(Importance.choices):
+        customers = by_importance[value]
+        demand.rows.append(
+            DemandRow(
+                importance=value,
+                label=label,
+                insights=counts[value],
+                customers=len(customers),
+                arr=sum(customers.values(), Decimal(0)),
+            )
+        )
+    return demand
+
+
+def feature_insights(feature: Feature, *, with_customers: bool) -> QuerySet[Insight]:
+    related = (
+        ["feedback_item__customer", "feedback_item__study"]
+        if with_customers
+        else ["feedback_item__study"]
+    )
+    return (
+        Insight.objects.filter(feature=feature)
+        .select_related("feedback_item", *related)
+        .annotate(
+            importance_rank=Case(
+                *[When(importance=k, then=Value(v)) for k, v in _IMPORTANCE_RANK.items()],
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-importance_rank", "-feedback_item__received_at", "-id")
+    )
+
+
+# --- research -----------------------------------------------------------------------------
+
+
+def studies_for_product(product: Product) -> QuerySet[ResearchStudy]:
+    return (
+        ResearchStudy.objects.filter(product=product)
+        .annotate(
+            finding_count=Count("findings", distinct=True),
+            participant_count=Count("participants", distinct=True),
+        )
+        .order_by("-created_at")
+    )
+
+
+def study_findings(study: ResearchStudy, *, with_customers: bool) -> QuerySet[FeedbackItem]:
+    qs = FeedbackItem.objects.filter(study=study)
+    if with_customers:
+        qs = qs.select_related("customer")
+    return qs.prefetch_related(_insights_prefetch()).order_by("received_at", "id")
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+def recent_imports(product: Product, limit: int = 5) -> list[FeedbackImport]:
+    return list(
+        FeedbackImport.objects.filter(product=product)
+        .select_related("uploaded_by")
+        .defer("content")
+        .order_by("-created_at")[:limit]
+    )
+
+
+# --- portal -------------------------------------------------------------------------------
+
+
+def portal_for_key(key: str) -> PortalSettings | None:
+    """The portal of the product with this key, if it is switched on."""
+    return (
+        PortalSettings.objects.select_related("product")
+        .filter(product__key=key.upper(), enabled=True)
+        .first()
+    )
+
+
+def public_posts(product: Product, sort: str = "top") -> QuerySet[PortalPost]:
+    """What the public portal lists. Only public copy and public status: no customer, no
+    submitter, no internal description."""
+    qs = (
+        PortalPost.objects.filter(product=product, status=PostStatus.PUBLISHED)
+        .select_related("idea__feature")
+        .only(
+            "id",
+            "title",
+            "description",
+            "votes",
+            "submitted_at",
+            "status",
+            "product_id",
+            "idea__id",
+            "idea__status",
+            "idea__feature__id",
+            "idea__feature__status",
+        )
+    )
+    if sort == "new":
+        return qs.order_by("-submitted_at", "-id")
+    return qs.order_by("-votes", "-submitted_at", "-id")
+
+
+def public_status(post: PortalPost) -> tuple[str, str]:
+    """What visitors are told about an idea's progress: (css slug, label)."""
+    idea = post.idea
+    feature = idea.feature if idea else None
+    if feature is not None:
+        if feature.status == FeatureStatus.SHIPPED:
+            return "shipped", "Shipped"
+        if feature.status == FeatureStatus.IN_PROGRESS:
+            return "in-progress", "In progress"
+        if feature.status == FeatureStatus.ARCHIVED:
+            return "not-planned", "Not planned"
+        return "planned", "Planned"
+    if idea is None:
+        return "review", "Under consideration"
+    return {
+        IdeaStatus.ACCEPTED: ("planned", "Planned"),
+        IdeaStatus.DECLINED: ("not-planned", "Not planned"),
+        IdeaStatus.MERGED: ("merged", "Merged"),
+    }.get(idea.status, ("review", "Under consideration"))
+
+
+def pending_posts(product: Product) -> QuerySet[PortalPost]:
+    return PortalPost.objects.filter(product=product, status=PostStatus.PENDING).order_by(
+        "submitted_at", "id"
+    )
+
+
+def published_posts(product: Product) -> QuerySet[PortalPost]:
+    return (
+        PortalPost.objects.filter(product=product, status=PostStatus.PUBLISHED)
+        .select_related("idea__feature")
+        .order_by("-votes", "-submitted_at")
+    )
+
+
+def ideas_not_on_portal(product: Product) -> QuerySet[Idea]:
+    return (
+        Idea.objects.filter(product=product)
+        .filter(OPEN_IDEAS)
+        .filter(Q(portal_post__isnull=True) | ~Q(portal_post__status=PostStatus.PUBLISHED))
+        .order_by("title")
+        .only("id", "title")
+    )

@@ -1,0 +1,789 @@
+"""Feedback pages for the team: the triage inbox, capture and CSV import, customers, demand on a
+feature, research studies and the ideas-portal admin. The public portal is in portal_views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from backlog.models import Feature
+from feedback import csvimport, selectors, services
+from feedback.choices import FeedbackStatus, PostStatus, Source
+from feedback.forms import (
+    CustomerForm,
+    FeedbackForm,
+    FindingForm,
+    ImportRunForm,
+    ImportUploadForm,
+    LinkForm,
+    ModerateForm,
+    PortalSettingsForm,
+    PublishForm,
+    StudyForm,
+)
+from feedback.models import (
+    Customer,
+    FeedbackImport,
+    FeedbackItem,
+    Insight,
+    PortalPost,
+    ResearchStudy,
+)
+from pm.choices import Role
+from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.permissions import get_product_for_user
+
+INBOX_PAGE = 25
+CUSTOMER_PAGE = 50
+
+
+def _context(request: HttpRequest, product, section: str, **extra) -> dict:
+    request.lodestar_workspace = product.workspace
+    request.session["workspace_id"] = product.workspace_id
+    membership = product.membership
+    return {
+        "product": product,
+        "workspace": product.workspace,
+        "membership": membership,
+        "can_edit": membership.allows(Role.PM),
+        "show_customers": selectors.can_see_customers(membership),
+        "active_tab": "feedback_inbox",
+        "section": section,
+        **extra,
+    }
+
+
+def _customer_names(product) -> list[str]:
+    return list(
+        Customer.objects.filter(workspace_id=product.workspace_id)
+        .order_by("name")
+        .values_list("name", flat=True)[:1000]
+    )
+
+
+# --- inbox and triage ---------------------------------------------------------------------
+
+
+def _inbox_filters(request: HttpRequest) -> dict:
+    status = request.GET.get("status", "")
+    if status not in FeedbackStatus.values and status != "all":
+        status = ""
+    source = request.GET.get("source", "")
+    if source not in Source.values:
+        source = ""
+    return {"status": status, "source": source, "q": request.GET.get("q", "").strip()[:200]}
+
+
+def _status_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [
+        ("", "Open", counts["open"]),
+        *[(value, label, counts[value]) for value, label in FeedbackStatus.choices],
+        ("all", "All", counts["all"]),
+    ]
+
+
+def _panel_context(product, item, *, can_edit: bool, link_form=None) -> dict:
+    """What the triage panel shows for one item. Suggestions, duplicates and the link form are
+    for PMs only (a constant number of queries: two ranked searches, one duplicate search,
+    two for the picker)."""
+    context = {"item": item, "link_form": None, "suggestions": [], "duplicates": []}
+    if can_edit:
+        linked = {
+            (("feature", i.feature_id) if i.feature_id else ("idea", i.idea_id))
+            for i in item.insights.all()
+        }
+        context["suggestions"] = [
+            s
+            for s in selectors.suggest_targets(product=product, text=item.content, limit=6)
+            if (s.kind, s.obj.pk) not in linked
+        ][:5]
+        context["duplicates"] = selectors.likely_duplicates(item=item)
+        context["link_form"] = link_form or LinkForm(product=product)
+    return context
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "inbox")
+    filters = _inbox_filters(request)
+    status = filters["status"]
+    items = selectors.inbox_items(
+        product=product,
+        status=None if status in ("", "all") else status,
+        include_archived=status == "all",
+        source=filters["source"] or None,
+        q=filters["q"],
+        with_customers=context["show_customers"],
+    )
+    page = Paginator(items, INBOX_PAGE).get_page(request.GET.get("page"))
+    counts = selectors.status_counts(product)
+    context.update(
+        page=page,
+        filters=filters,
+        counts=counts,
+        sources=Source.choices,
+        status_tabs=_status_tabs(counts),
+        in_inbox=True,
+    )
+    if is_partial(request):
+        return render_page(request, "feedback/inbox.html", context, partial="inbox-list")
+    first = page.object_list[0] if page.object_list else None
+    if first is not None:
+        context.update(_panel_context(product, first, can_edit=context["can_edit"]))
+    return render_page(request, "feedback/inbox.html", context)
+
+
+def _item_or_404(product, pk: int, context: dict):
+    try:
+        return selectors.feedback_item(
+            product=product, pk=pk, with_customers=context["show_customers"]
+        )
+    except FeedbackItem.DoesNotExist:
+        raise Http404("No such feedback.") from None
+
+
+@login_required
+@require_GET
+def feedback_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """One item: a page of its own, or (htmx) the triage panel of the inbox."""
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "inbox")
+    item = _item_or_404(product, pk, context)
+    context["in_inbox"] = request.GET.get("in_inbox") == "1"
+    context.update(_panel_context(product, item, can_edit=context["can_edit"]))
+    if is_partial(request):
+        return render_fragment(request, "feedback/item.html", "triage-panel", context)
+    return render_page(request, "feedback/item.html", context)
+
+
+def _triage_response(request, product, context, item, *, advance: bool, message: str = ""):
+    """After a triage action: the panel (of the next new item when advancing in the inbox),
+    plus, in the inbox, the acted-on row and the status counts swapped out of band."""
+    in_inbox = request.POST.get("in_inbox") == "1"
+    acted = _item_or_404(product, item.pk, context)
+    shown = acted
+    if in_inbox and advance:
+        following = selectors.next_new_item(product=product, after=acted)
+        if following is not None:
+            shown = _item_or_404(product, following.pk, context)
+    context.update(
+        in_inbox=in_inbox,
+        acted=acted,
+    )
+    if in_inbox:
+        context["status_tabs"] = _status_tabs(selectors.status_counts(product))
+    context.update(_panel_context(product, shown, can_edit=True, link_form=context.get("form")))
+    response = render_fragment(request, "feedback/item.html", "triage-response", context)
+    return toast(response, message) if message else response
+
+
+@login_required
+@require_POST
+def feedback_status(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "inbox")
+    item = get_object_or_404(product.feedback_items, pk=pk)
+    status = request.POST.get("status", "")
+    try:
+        item = services.feedback_set_status(item=item, status=status, actor=request.user)
+    except ValidationError as exc:
+        if not is_partial(request):
+            messages.error(request, " ".join(exc.messages))
+            return redirect("feedback_detail", key=product.key, pk=pk)
+        return toast(
+            _triage_response(request, product, context, item, advance=False),
+            " ".join(exc.messages),
+            "error",
+        )
+    message = f"Feedback #{item.pk} is now {item.get_status_display().lower()}."
+    if not is_partial(request):
+        messages.success(request, message)
+        return redirect("feedback_detail", key=product.key, pk=pk)
+    advance = item.status in (FeedbackStatus.TRIAGED, FeedbackStatus.ARCHIVED)
+    return _triage_response(request, product, context, item, advance=advance, message=message)
+
+
+@login_required
+@require_POST
+def feedback_link(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "inbox")
+    item = get_object_or_404(product.feedback_items, pk=pk)
+    form = LinkForm(request.POST, product=product)
+    message = ""
+    if form.is_valid():
+        try:
+            insight = services.insight_create(
+                item=item,
+                feature=form.cleaned_data["feature"],
+                idea=form.cleaned_data["idea"],
+                quote=form.cleaned_data["quote"],
+                importance=form.cleaned_data["importance"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            message = f"Linked to {'feature' if insight.feature_id else 'idea'} “{insight.target}”."
+    if not is_partial(request):
+        if message:
+            messages.success(request, message)
+        else:
+            messages.error(
+                request,
+                "Not linked: " + " ".join(e for errors in form.errors.values() for e in errors),
+            )
+        return redirect("feedback_detail", key=product.key, pk=pk)
+    if not message:
+        context["form"] = form
+    return _triage_response(request, product, context, item, advance=False, message=message)
+
+
+@login_required
+@require_POST
+def insight_unlink(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "inbox")
+    insight = get_object_or_404(
+        Insight.objects.select_related("feedback_item", "feature", "idea"),
+        feedback_item__product=product,
+        pk=pk,
+    )
+    item = insight.feedback_item
+    target = insight.target
+    services.insight_delete(insight=insight, actor=request.user)
+    message = f"Unlinked from “{target}”."
+    if not is_partial(request):
+        messages.success(request, message)
+        return redirect("feedback_detail", key=product.key, pk=item.pk)
+    return _triage_response(request, product, context, item, advance=False, message=message)
+
+
+# --- capture and edit ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "new")
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_resolve(
+                workspace=product.workspace,
+                name=form.cleaned_data["customer_name"],
+                details=form.customer_details(),
+                actor=request.user,
+            )
+            item = services.feedback_create(
+                product=product,
+                content=form.cleaned_data["content"],
+                source=form.cleaned_data["source"],
+                sentiment=form.cleaned_data["sentiment"],
+                received_at=form.received_at,
+                customer=customer,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Feedback #{item.pk} added to the inbox.")
+            if "another" in request.POST:
+                return redirect("feedback_new", key=product.key)
+            return redirect("feedback_inbox", key=product.key)
+    context.update(form=form, customer_names=_customer_names(product), item=None)
+    return render_page(request, "feedback/feedback_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "inbox")
+    item = get_object_or_404(product.feedback_items.select_related("customer"), pk=pk)
+    initial = {
+        "version": item.version,
+        "content": item.content,
+        "source": item.source,
+        "sentiment": item.sentiment,
+        "received_on": item.received_at.date(),
+        "customer_name": item.customer.name if item.customer else "",
+    }
+    form = FeedbackForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_resolve(
+                workspace=product.workspace,
+                name=form.cleaned_data["customer_name"],
+                details=form.customer_details(),
+                actor=request.user,
+            )
+            data = {
+                "content": form.cleaned_data["content"],
+                "source": form.cleaned_data["source"],
+                "sentiment": form.cleaned_data["sentiment"],
+                "customer": customer,
+            }
+            if form.cleaned_data["received_on"] != item.received_at.date():
+                data["received_at"] = form.received_at
+            services.feedback_update(
+                item=item,
+                data=data,
+                expected_version=form.cleaned_data["version"] or item.version,
+                actor=request.user,
+            )
+        except services.EditConflict as conflict:
+            bound = request.POST.copy()
+            bound["version"] = conflict.current.version
+            form = FeedbackForm(bound)
+            form.is_valid()
+            form.add_error(None, conflict.message())
+            form.conflict = conflict
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Feedback #{item.pk} saved.")
+            return redirect("feedback_detail", key=product.key, pk=item.pk)
+    context.update(form=form, customer_names=_customer_names(product), item=item)
+    return render_page(request, "feedback/feedback_form.html", context)
+
+
+# --- CSV import ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback_import(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "import")
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > csvimport.MAX_BYTES:
+            form.add_error("file", "The file is larger than 10 MB; split it into parts.")
+        else:
+            try:
+                batch = services.feedback_import_upload(
+                    product=product,
+                    raw=upload.read(),
+                    filename=upload.name,
+                    encoding=form.cleaned_data["encoding"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("feedback_import_preview", key=product.key, pk=batch.pk)
+    context.update(form=form, imports=selectors.recent_imports(product))
+    return render_page(request, "feedback/import.html", context)
+
+
+def _preview_context(batch: FeedbackImport) -> dict:
+    result = csvimport.parse(batch.content)
+    existing = {
+        name.lower()
+        for name in Customer.objects.filter(workspace_id=batch.product.workspace_id).values_list(
+            "name", flat=True
+        )
+    }
+    new_customers = [n for k, n in result.customer_names.items() if k not in existing]
+    return {
+        "batch": batch,
+        "result": result,
+        "errors": result.errors[:200],
+        "more_errors": max(0, len(result.errors) - 200),
+        "sample": result.rows[:10],
+        "new_customers": len(new_customers),
+        "run_form": ImportRunForm(),
+    }
+
+
+@login_required
+@require_GET
+def feedback_import_preview(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "import")
+    batch = get_object_or_404(
+        FeedbackImport.objects.select_related("product"), product=product, pk=pk
+    )
+    context.update(_preview_context(batch))
+    return render_page(request, "feedback/import_preview.html", context)
+
+
+@login_required
+@require_POST
+def feedback_import_run(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "import")
+    batch = get_object_or_404(
+        FeedbackImport.objects.select_related("product"), product=product, pk=pk
+    )
+    form = ImportRunForm(request.POST)
+    form.is_valid()
+    try:
+        batch = services.feedback_import_run(
+            batch=batch,
+            skip_invalid=form.cleaned_data.get("skip_invalid", False),
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        batch.refresh_from_db()
+        context.update(_preview_context(batch), run_error=" ".join(exc.messages))
+        return render_page(request, "feedback/import_preview.html", context)
+    skipped = f" {batch.skipped_count} invalid rows were skipped." if batch.skipped_count else ""
+    messages.success(request, f"Imported {batch.imported_count} feedback items.{skipped}")
+    return redirect("feedback_inbox", key=product.key)
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def customer_list(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    context = _context(request, product, "customers")
+    q = request.GET.get("q", "").strip()[:100]
+    page = Paginator(
+        selectors.customers_for_workspace(product.workspace, q), CUSTOMER_PAGE
+    ).get_page(request.GET.get("page"))
+    context.update(page=page, q=q)
+    return render_page(request, "feedback/customers.html", context, partial="customer-table")
+
+
+def _customer_segments(product) -> list[str]:
+    return list(
+        Customer.objects.filter(workspace_id=product.workspace_id)
+        .exclude(segment="")
+        .order_by("segment")
+        .values_list("segment", flat=True)
+        .distinct()[:50]
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "customers")
+    form = CustomerForm(request.POST or None, workspace=product.workspace)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                workspace=product.workspace, data=form.model_data(), actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Customer “{customer.name}” added.")
+            return redirect("customer_detail", key=product.key, pk=customer.pk)
+    context.update(form=form, customer=None, segments=_customer_segments(product))
+    return render_page(request, "feedback/customer_form.html", context)
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    context = _context(request, product, "customers")
+    customer = get_object_or_404(Customer, workspace=product.workspace, pk=pk)
+    page = Paginator(selectors.customer_feedback(customer), INBOX_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context.update(
+        customer=customer,
+        page=page,
+        requests=selectors.customer_requests(customer),
+        studies=customer.studies.filter(product__workspace=product.workspace).only(
+            "id", "title", "product_id"
+        ),
+    )
+    return render_page(request, "feedback/customer.html", context, partial="customer-feedback")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "customers")
+    customer = get_object_or_404(Customer, workspace=product.workspace, pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer, workspace=product.workspace)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                customer=customer,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except services.EditConflict as conflict:
+            bound = request.POST.copy()
+            bound["version"] = conflict.current.version
+            form = CustomerForm(bound, instance=conflict.current, workspace=product.workspace)
+            form.is_valid()
+            form.add_error(None, conflict.message())
+            form.conflict = conflict
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Customer “{customer.name}” saved.")
+            return redirect("customer_detail", key=product.key, pk=customer.pk)
+    context.update(form=form, customer=customer, segments=_customer_segments(product))
+    return render_page(request, "feedback/customer_form.html", context)
+
+
+# --- demand on a feature ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """All feedback linked to one feature, with its demand by importance."""
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "inbox")
+    feature = get_object_or_404(Feature, product=product, pk=pk)
+    page = Paginator(
+        selectors.feature_insights(feature, with_customers=context["show_customers"]), 50
+    ).get_page(request.GET.get("page"))
+    context.update(feature=feature, demand=selectors.feature_demand(feature), page=page)
+    return render_page(request, "feedback/feature_feedback.html", context)
+
+
+# --- research studies ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def study_list(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "research")
+    context["studies"] = selectors.studies_for_product(product)
+    return render_page(request, "feedback/studies.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def study_new(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "research")
+    form = StudyForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            study = services.study_create(
+                product=product,
+                data=form.model_data(),
+                participants=form.cleaned_data.get("participants"),
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Study “{study.title}” created. Add its findings.")
+            return redirect("study_detail", key=product.key, pk=study.pk)
+    context.update(form=form, study=None)
+    return render_page(request, "feedback/study_form.html", context)
+
+
+def _study_context(context: dict, study: ResearchStudy, finding_form=None) -> dict:
+    context.update(
+        study=study,
+        findings=selectors.study_findings(study, with_customers=context["show_customers"]),
+        participants=study.participants.all() if context["show_customers"] else [],
+        finding_form=finding_form or FindingForm(),
+    )
+    return context
+
+
+@login_required
+@require_GET
+def study_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    context = _context(request, product, "research")
+    study = get_object_or_404(ResearchStudy, product=product, pk=pk)
+    context = _study_context(context, study)
+    if context["can_edit"]:
+        context["customer_names"] = _customer_names(product)
+    return render_page(request, "feedback/study.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def study_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "research")
+    study = get_object_or_404(ResearchStudy, product=product, pk=pk)
+    form = StudyForm(request.POST or None, instance=study, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.study_update(
+                study=study,
+                data=form.model_data(),
+                participants=form.cleaned_data.get("participants"),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except services.EditConflict as conflict:
+            bound = request.POST.copy()
+            bound["version"] = conflict.current.version
+            form = StudyForm(bound, instance=conflict.current, product=product)
+            form.is_valid()
+            form.add_error(None, conflict.message())
+            form.conflict = conflict
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Study “{study.title}” saved.")
+            return redirect("study_detail", key=product.key, pk=study.pk)
+    context.update(form=form, study=study)
+    return render_page(request, "feedback/study_form.html", context)
+
+
+@login_required
+@require_POST
+def study_finding_new(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "research")
+    study = get_object_or_404(ResearchStudy, product=product, pk=pk)
+    form = FindingForm(request.POST)
+    message = ""
+    if form.is_valid():
+        try:
+            customer = services.customer_resolve(
+                workspace=product.workspace,
+                name=form.cleaned_data["customer_name"],
+                actor=request.user,
+            )
+            services.study_add_finding(
+                study=study,
+                content=form.cleaned_data["content"],
+                sentiment=form.cleaned_data["sentiment"],
+                customer=customer,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            message = "Finding added; it is in the triage inbox to link to features."
+            form = None
+    if not is_partial(request):
+        if message:
+            messages.success(request, message)
+        return redirect("study_detail", key=product.key, pk=study.pk)
+    context = _study_context(context, study, finding_form=form)
+    context["customer_names"] = _customer_names(product)
+    response = render_fragment(request, "feedback/study.html", "findings", context)
+    return toast(response, message) if message else response
+
+
+# --- ideas portal (team side) -------------------------------------------------------------
+
+
+def _portal_context(context: dict, product, settings_form=None) -> dict:
+    settings = services.portal_settings_get(product)
+    context.update(
+        portal=settings,
+        settings_form=settings_form or PortalSettingsForm(instance=settings),
+        pending=selectors.pending_posts(product),
+        published=[
+            (post, selectors.public_status(post)) for post in selectors.published_posts(product)
+        ],
+        publish_form=PublishForm(ideas=selectors.ideas_not_on_portal(product)),
+        portal_url=reverse("portal_home", args=[product.key]),
+    )
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_admin(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "portal")
+    form = None
+    if request.method == "POST":
+        settings = services.portal_settings_get(product)
+        form = PortalSettingsForm(request.POST, instance=settings)
+        if form.is_valid():
+            try:
+                services.portal_settings_update(
+                    product=product,
+                    data=form.model_data(),
+                    expected_version=form.cleaned_data["version"],
+                    actor=request.user,
+                )
+            except services.EditConflict as conflict:
+                bound = request.POST.copy()
+                bound["version"] = conflict.current.version
+                form = PortalSettingsForm(bound, instance=conflict.current)
+                form.is_valid()
+                form.add_error(None, conflict.message())
+                form.conflict = conflict
+            else:
+                messages.success(request, "Portal settings saved.")
+                return redirect("portal_admin", key=product.key)
+    return render_page(
+        request, "feedback/portal_admin.html", _portal_context(context, product, form)
+    )
+
+
+@login_required
+@require_POST
+def portal_moderate(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    post = get_object_or_404(PortalPost, product=product, pk=pk)
+    form = ModerateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approve or reject.")
+        return redirect("portal_admin", key=product.key)
+    try:
+        post = services.portal_post_moderate(
+            post=post,
+            approve=form.cleaned_data["decision"] == "approve",
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if post.status == PostStatus.PUBLISHED:
+            messages.success(request, f"“{post.title}” is public and in the Ideas list.")
+        else:
+            messages.success(request, f"“{post.title}” was rejected.")
+    return redirect("portal_admin", key=product.key)
+
+
+@login_required
+@require_POST
+def portal_publish(request: HttpRequest, key: str) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    form = PublishForm(request.POST, ideas=selectors.ideas_not_on_portal(product))
+    if form.is_valid():
+        post = services.portal_post_publish(
+            idea=form.cleaned_data["idea"],
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            actor=request.user,
+        )
+        messages.success(request, f"“{post.title}” is on the portal.")
+    else:
+        messages.error(request, "Choose an idea to publish.")
+    return redirect("portal_admin", key=product.key)
+
+
+@login_required
+@require_POST
+def portal_unpublish(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    post = get_object_or_404(PortalPost.objects.select_related("idea"), product=product, pk=pk)
+    services.portal_post_unpublish(post=post, actor=request.user)
+    messages.success(request, f"“{post.title}” was removed from the portal.")
+    return redirect("portal_admin", key=product.key)

@@ -1,0 +1,133 @@
+// Feedback triage: keyboard shortcuts, the selected row, quoting selected text. No inline
+// scripts or handlers anywhere (CSP); everything here hangs off data attributes.
+(function () {
+  "use strict";
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-fb-row]"));
+  }
+
+  function panel() {
+    return document.getElementById("triage-panel");
+  }
+
+  function markSelected() {
+    var p = panel();
+    var id = p && p.dataset.itemId;
+    rows().forEach(function (row) {
+      var on = id && row.dataset.itemId === id;
+      row.classList.toggle("selected", !!on);
+      row.setAttribute("aria-selected", on ? "true" : "false");
+    });
+  }
+
+  function current() {
+    var list = rows();
+    var selected = list.filter(function (r) { return r.classList.contains("selected"); })[0];
+    return selected || (list.indexOf(document.activeElement) >= 0 ? document.activeElement : null);
+  }
+
+  function open(row) {
+    if (!row) return;
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+    row.click();
+  }
+
+  function move(step) {
+    var list = rows();
+    if (!list.length) return;
+    var index = list.indexOf(current());
+    var next = list[Math.max(0, Math.min(list.length - 1, index < 0 ? 0 : index + step))];
+    open(next);
+  }
+
+  function press(selector) {
+    var p = panel();
+    var button = p && p.querySelector(selector);
+    if (button && !button.disabled) {
+      button.click();
+      return true;
+    }
+    return false;
+  }
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-triage]")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" && typing(event.target)) {
+      event.target.blur();
+      return;
+    }
+    if (typing(event.target)) return;
+    var key = event.key;
+    var handled = true;
+    if (key === "j" || key === "ArrowDown") move(1);
+    else if (key === "k" || key === "ArrowUp") move(-1);
+    else if (key === "Enter" || key === "o") open(current() || rows()[0]);
+    else if (key === "t") handled = press("[data-key='t']");
+    else if (key === "a") handled = press("[data-key='a']");
+    else if (key === "r") handled = press("[data-key='r']");
+    else if (/^[1-5]$/.test(key)) handled = press("[data-key='" + key + "']");
+    else if (key === "l") {
+      var other = panel() && panel().querySelector("select[name=other]");
+      if (other) other.focus(); else handled = false;
+    } else if (key === "q") {
+      var quote = panel() && panel().querySelector("textarea[name=quote]");
+      if (quote) quote.focus(); else handled = false;
+    } else if (key === "/") {
+      var search = document.querySelector("[data-inbox-search]");
+      if (search) search.focus(); else handled = false;
+    } else handled = false;
+    if (handled) event.preventDefault();
+  });
+
+  // Selecting words in the feedback text quotes them in the link form.
+  function captureQuote(event) {
+    var content = event.target.closest && event.target.closest("[data-quote-source]");
+    if (!content) return;
+    var selection = window.getSelection();
+    var text = selection ? selection.toString().replace(/\s+/g, " ").trim() : "";
+    if (!text) return;
+    var p = content.closest("[data-item-id]") || document;
+    var field = p.querySelector("textarea[name=quote]");
+    if (field) {
+      field.value = text.slice(0, 2000);
+      field.classList.add("just-quoted");
+    }
+  }
+  document.addEventListener("mouseup", captureQuote);
+  document.addEventListener("keyup", function (event) {
+    if (event.shiftKey) captureQuote(event);
+  });
+
+  // After a triage action the response carries the acted-on row, fresh, in a <template>.
+  function applyRowUpdates() {
+    document.querySelectorAll("template[data-row-update]").forEach(function (tpl) {
+      var old = document.getElementById("fb-row-" + tpl.dataset.rowUpdate);
+      var fresh = tpl.content.firstElementChild;
+      if (old && fresh) {
+        fresh = fresh.cloneNode(true);
+        old.replaceWith(fresh);
+        if (window.htmx) window.htmx.process(fresh);
+      }
+      tpl.remove();
+    });
+  }
+
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    applyRowUpdates();
+    markSelected();
+    var target = event.detail.target;
+    if (target && target.id === "triage-panel" && window.innerWidth < 1000 && event.detail.requestConfig &&
+        event.detail.requestConfig.verb === "get") {
+      target.scrollIntoView({ block: "start", behavior: "smooth" });
+    }
+  });
+  markSelected();
+})();

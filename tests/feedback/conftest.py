@@ -1,0 +1,32 @@
+"""Fixtures for feedback tests: a small backlog to link feedback to, and helpers."""
+
+import pytest
+
+from tests.feedback.factories import make_feature, make_idea
+
+
+@pytest.fixture
+def backlog(cast):
+    """Three features and an idea in the cast's product."""
+    pm = cast.pm
+    return {
+        "jira": make_feature(
+            cast.product,
+            "Two-way Jira sync",
+            "Keep stories and their status in sync with Jira issues, both directions.",
+            actor=pm,
+        ),
+        "export": make_feature(
+            cast.product,
+            "Export backlog to CSV and Excel",
+            "Download the backlog as a CSV or XLSX spreadsheet.",
+            actor=pm,
+        ),
+        "sso": make_feature(
+            cast.product,
+            "Single sign-on with SAML and Okta",
+            "Sign in through the company identity provider.",
+            actor=pm,
+        ),
+        "dark": make_idea(cast.product, "Dark mode", "A dark colour theme.", actor=pm),
+    }

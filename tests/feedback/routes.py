@@ -1,0 +1,92 @@
+"""Role-matrix entries for the feedback app's routes (see tests/test_role_matrix.py).
+
+The public ideas portal and the REST API are PUBLIC here: the portal needs no sign-in and the
+API answers anonymous callers with 401/403 rather than a sign-in redirect. Their own tests
+(tests/feedback/test_portal.py, tests/feedback/test_api.py) cover who sees what."""
+
+from feedback.models import FeedbackImport, Insight, PortalPost, ResearchStudy
+from pm.choices import Role
+from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature
+from tests.routing import PUBLIC, Route
+
+
+def _key(cast):
+    return {"key": cast.product.key}
+
+
+def _item(cast):
+    return {"key": cast.product.key, "pk": FeedbackItemFactory(product=cast.product).pk}
+
+
+def _customer(cast):
+    return {"key": cast.product.key, "pk": CustomerFactory(workspace=cast.workspace).pk}
+
+
+def _insight(cast):
+    feature = make_feature(cast.product, "Dark mode", actor=cast.pm)
+    item = FeedbackItemFactory(product=cast.product)
+    insight = Insight.objects.create(feedback_item=item, feature=feature)
+    return {"key": cast.product.key, "pk": insight.pk}
+
+
+def _feature(cast):
+    return {"key": cast.product.key, "pk": make_feature(cast.product, "SSO", actor=cast.pm).pk}
+
+
+def _import(cast):
+    batch = FeedbackImport.objects.create(
+        product=cast.product,
+        filename="f.csv",
+        encoding="utf-8",
+        content="content,source,received_at\nHello,email,2026-01-02\n",
+        row_count=1,
+    )
+    return {"key": cast.product.key, "pk": batch.pk}
+
+
+def _study(cast):
+    study = ResearchStudy.objects.create(
+        product=cast.product, title="Interviews", kind="interview", goal="Learn"
+    )
+    return {"key": cast.product.key, "pk": study.pk}
+
+
+def _post(cast):
+    post = PortalPost.objects.create(product=cast.product, title="An idea from a visitor")
+    return {"key": cast.product.key, "pk": post.pk}
+
+
+ROUTES: dict[str, Route] = {
+    "feedback_inbox": Route(Role.STAKEHOLDER, kwargs=_key),
+    "feedback_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
+    "feedback_detail": Route(Role.STAKEHOLDER, kwargs=_item),
+    "feedback_edit": Route(Role.PM, kwargs=_item, methods=("get", "post")),
+    "feedback_status": Route(Role.PM, kwargs=_item, methods=("post",)),
+    "feedback_link": Route(Role.PM, kwargs=_item, methods=("post",)),
+    "insight_unlink": Route(Role.PM, kwargs=_insight, methods=("post",)),
+    "feedback_import": Route(Role.PM, kwargs=_key, methods=("get", "post")),
+    "feedback_import_preview": Route(Role.PM, kwargs=_import),
+    "feedback_import_run": Route(Role.PM, kwargs=_import, methods=("post",)),
+    "customer_list": Route(Role.ENGINEER, kwargs=_key),
+    "customer_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
+    "customer_detail": Route(Role.ENGINEER, kwargs=_customer),
+    "customer_edit": Route(Role.PM, kwargs=_customer, methods=("get", "post")),
+    "feature_feedback": Route(Role.STAKEHOLDER, kwargs=_feature),
+    "study_list": Route(Role.STAKEHOLDER, kwargs=_key),
+    "study_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
+    "study_detail": Route(Role.STAKEHOLDER, kwargs=_study),
+    "study_edit": Route(Role.PM, kwargs=_study, methods=("get", "post")),
+    "study_finding_new": Route(Role.PM, kwargs=_study, methods=("post",)),
+    "portal_admin": Route(Role.PM, kwargs=_key, methods=("get", "post")),
+    "portal_publish": Route(Role.PM, kwargs=_key, methods=("post",)),
+    "portal_moderate": Route(Role.PM, kwargs=_post, methods=("post",)),
+    "portal_unpublish": Route(Role.PM, kwargs=_post, methods=("post",)),
+    # public (tested in test_portal.py) and the API (tested in test_api.py)
+    "portal_home": Route(PUBLIC, kwargs=_key),
+    "portal_submit": Route(PUBLIC, kwargs=_key, methods=("get", "post")),
+    "portal_idea": Route(PUBLIC, kwargs=lambda c: {"key": c.product.key, "pk": 1}),
+    "portal_vote": Route(PUBLIC, kwargs=lambda c: {"key": c.product.key, "pk": 1}),
+    "portal_vote_confirm": Route(PUBLIC, kwargs=lambda c: {"key": c.product.key, "token": "x"}),
+    "api-feedback-list": Route(PUBLIC, kwargs=lambda c: {}),
+    "api-feedback-detail": Route(PUBLIC, kwargs=lambda c: {"pk": 1}),
+}
