@@ -358,7 +358,10 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         match = _STORY_KEY.match(self.kwargs["key"])
         if match is None:
             raise Http404("No such story.")
-        product = get_product_for_user(self.request.user, match[1], need=self.need)
+        try:
+            product = get_product_for_user(self.request.user, match[1], need=self.need)
+        except Http404:
+            raise Http404("No such story.") from None  # the same 404 as an unknown story
         story = self.get_queryset().filter(product=product, number=int(match[2])).first()
         if story is None:
             raise Http404("No such story.")
@@ -581,7 +584,10 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         feature = self.get_queryset().filter(pk=pk).first() if pk else None
         if feature is None:
             raise Http404("No such feature.")
-        get_product_for_user(self.request.user, feature.product.key, need=self.need)
+        try:
+            get_product_for_user(self.request.user, feature.product.key, need=self.need)
+        except Http404:
+            raise Http404("No such feature.") from None
         if not self._visible(Feature.objects.filter(pk=feature.pk)).exists():
             raise Http404("No such feature.")
         return feature
@@ -683,7 +689,10 @@ class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         idea = self.get_queryset().filter(pk=pk).first() if pk else None
         if idea is None:
             raise Http404("No such idea.")
-        get_product_for_user(self.request.user, idea.product.key, need=self.need)
+        try:
+            get_product_for_user(self.request.user, idea.product.key, need=self.need)
+        except Http404:
+            raise Http404("No such idea.") from None
         return idea
 
     def create(self, request: Request) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from backlog import scoring
-from backlog.choices import STORY_POINTS, FeatureStatus, Framework, StoryStatus
+from backlog.choices import STORY_POINTS, FeatureStatus, Framework, MoSCoW, StoryStatus
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from backlog.selectors import assignable_users
 from pm.forms import VersionedForm
@@ -31,6 +31,12 @@ _NUMBER = {"inputmode": "decimal", "step": "any"}
 
 def _number_widgets(names: list[str]) -> dict[str, forms.Widget]:
     return {name: forms.NumberInput(attrs=dict(_NUMBER)) for name in names}
+
+
+def _blank_labels(form: forms.ModelForm, product: Product) -> None:
+    form.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
+    form.fields["theme"].empty_label = "No theme"
+    form.fields["moscow"].choices = [("", "Not set"), *MoSCoW.choices]
 
 
 class IdeaForm(forms.ModelForm):
@@ -91,7 +97,7 @@ class FeatureForm(VersionedForm):
     def __init__(self, *args, product: Product, reach_locked: bool = False, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
+        _blank_labels(self, product)
         if reach_locked:
             self.fields["reach"].disabled = True
             self.fields["reach"].help_text = "Filled from linked customer feedback."
@@ -106,7 +112,7 @@ class FeatureCreateForm(forms.ModelForm):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
+        _blank_labels(self, product)
 
     def model_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -67,12 +67,15 @@ def feature_list(
     sort (rank, score, demand, title). Unknown filter values are ignored, never an error.
     """
     filters = filters or {}
+    # Correlated subqueries rather than a JOIN + GROUP BY: with the page's LIMIT, PostgreSQL
+    # then counts stories for the shown rows only, whatever the size of the backlog.
+    stories = UserStory.objects.filter(feature=OuterRef("pk")).order_by().values("feature")
     qs = (
         Feature.objects.filter(product=product)
         .select_related("theme")
         .annotate(
-            story_count=Count("stories", distinct=True),
-            story_points=Coalesce(Sum("stories__points"), 0),
+            story_count=Coalesce(Subquery(stories.annotate(n=Count("pk")).values("n")), 0),
+            story_points=Coalesce(Subquery(stories.annotate(p=Sum("points")).values("p")), 0),
         )
     )
     if not sees_internal(user, product):

@@ -136,6 +136,21 @@ def _with_scores(features, framework: str, internal: bool):
     return features
 
 
+# Bookkeeping fields that would only clutter a history entry.
+_HISTORY_HIDDEN = {"rank", "score", "demand_customers", "demand_arr", "version"}
+_HISTORY_INTERNAL = {"expected_revenue", "cost", "roi_horizon_months"}
+
+
+def _history(instance, internal: bool, limit: int = 30) -> list:
+    """The object's activity entries, newest first, each with `shown`: its changes minus
+    bookkeeping fields (and internal ones for stakeholders)."""
+    hidden = _HISTORY_HIDDEN | (set() if internal else _HISTORY_INTERNAL)
+    entries = list(activity_for_object(instance)[:limit])
+    for entry in entries:
+        entry.shown = {k: v for k, v in entry.changes.items() if k not in hidden}
+    return entries
+
+
 def _int_or_none(value) -> int | None:
     try:
         return int(value)
@@ -512,7 +527,7 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
         other_scores=[s for s in scores if s.framework != context["framework"]],
         roi=scoring.score_feature(feature, Framework.ROI) if internal else None,
         stories=list(selectors.stories_for_feature(feature)),
-        history=list(activity_for_object(feature)[:30]),
+        history=_history(feature, internal),
         ideas=list(feature.ideas.all()[:20]),
         panels=panels,
     )
@@ -602,7 +617,7 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
         product,
         "backlog",
         story=story,
-        history=list(activity_for_object(story)[:20]),
+        history=_history(story, True),
         statuses=StoryStatus.choices,
         **extra,
     )

@@ -1,0 +1,69 @@
+"""Role-matrix entries for the backlog's routes (see tests/test_role_matrix.py)."""
+
+from pm.choices import Role
+from tests.backlog.factories import FeatureFactory, IdeaFactory, SprintFactory, StoryFactory
+from tests.routing import Route
+
+
+def _key(cast):
+    return {"key": cast.product.key}
+
+
+def _feature(cast):
+    return {"key": cast.product.key, "pk": FeatureFactory(product=cast.product).pk}
+
+
+def _idea(cast):
+    return {"key": cast.product.key, "pk": IdeaFactory(product=cast.product).pk}
+
+
+def _sprint(cast):
+    return {"key": cast.product.key, "pk": SprintFactory(product=cast.product).pk}
+
+
+def _story(cast):
+    story = StoryFactory(
+        feature__product=cast.product, acceptance_criteria=[{"text": "Given A", "done": False}]
+    )
+    return {"key": cast.product.key, "number": story.number}
+
+
+def _criterion(cast):
+    return {**_story(cast), "index": 0}
+
+
+GET_POST = ("get", "post")
+POST = ("post",)
+
+ROUTES: dict[str, Route] = {
+    # ideas
+    "ideas": Route(Role.STAKEHOLDER, kwargs=_key),
+    "idea_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
+    "idea_accept": Route(Role.PM, kwargs=_idea, methods=POST),
+    "idea_decline": Route(Role.PM, kwargs=_idea, methods=GET_POST),
+    "idea_merge": Route(Role.PM, kwargs=_idea, methods=GET_POST),
+    # the backlog
+    "backlog": Route(Role.STAKEHOLDER, kwargs=_key),
+    "feature_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
+    "backlog_settings": Route(Role.PM, kwargs=_key, methods=POST),
+    "backlog_sort_by_score": Route(Role.PM, kwargs=_key, methods=POST),
+    "backlog_bulk_status": Route(Role.PM, kwargs=_key, methods=POST),
+    "feature_row": Route(Role.STAKEHOLDER, kwargs=_feature),
+    "feature_score_edit": Route(Role.PM, kwargs=_feature, methods=GET_POST),
+    "feature_move": Route(Role.PM, kwargs=_feature, methods=POST),
+    # features and stories
+    "feature_detail": Route(Role.STAKEHOLDER, kwargs=_feature),
+    "feature_edit": Route(Role.PM, kwargs=_feature, methods=GET_POST),
+    "story_new": Route(Role.PM, kwargs=_feature, methods=GET_POST),
+    "story_detail": Route(Role.STAKEHOLDER, kwargs=_story),
+    "story_edit": Route(Role.ENGINEER, kwargs=_story, methods=GET_POST),
+    "story_status": Route(Role.ENGINEER, kwargs=_story, methods=POST),
+    "story_criterion": Route(Role.ENGINEER, kwargs=_criterion, methods=POST),
+    # sprints
+    "sprints": Route(Role.STAKEHOLDER, kwargs=_key),
+    "sprint_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
+    "sprint_board": Route(Role.STAKEHOLDER, kwargs=_sprint),
+    "sprint_edit": Route(Role.PM, kwargs=_sprint, methods=GET_POST),
+    "sprint_plan": Route(Role.PM, kwargs=_sprint),
+    "sprint_plan_story": Route(Role.PM, kwargs=_sprint, methods=POST),
+}
