@@ -190,5 +190,13 @@ def test_pages_fit_a_phone_screen(browser, live_server, strategy, screenshot_dir
         page.get_by_role("button", name="Menu").click()
         page.locator(".sidebar").get_by_text("Beacon").wait_for(state="visible")
         page.screenshot(path=screenshot_dir / f"{name}-phone-menu.png")
+        # Both drop-down menus open inside the screen.
+        for menu in ("workspace-switcher", "user-menu"):
+            page.locator(f'[data-testid="{menu}"] > summary').click()
+            panel = page.locator(f'[data-testid="{menu}"] .menu-panel')
+            panel.wait_for(state="visible")
+            box = panel.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (menu, box)
+        page.screenshot(path=screenshot_dir / f"{name}-phone-user-menu.png")
     finally:
         context.close()
