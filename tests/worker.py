@@ -21,10 +21,14 @@ Usage::
         with running_worker() as worker:
             assert ping.delay("x").get(timeout=30)["echo"] == "x"
 
-    def test_task_sends_an_email():
-        with running_worker(env={"SITE_URL": "https://pm.example"}) as worker:
-            ...  # call a service whose on_commit hook enqueues the task
-            worker.wait_for_log("Subject: You're invited")  # console e-mail backend output
+    def test_the_worker_sends_the_email(cast, tmp_path):
+        # EMAIL_FILE_PATH makes the worker's mailer write messages as files in tmp_path
+        # (EMAIL_HOST=None so a developer's SMTP settings do not win).
+        env = {"EMAIL_HOST": None, "EMAIL_FILE_PATH": str(tmp_path)}
+        with running_worker(env=env) as worker:
+            services.invitation_create(...)  # its on_commit hook enqueues the task
+            worker.wait_for_log("pm.tasks.send_invitation_email[")
+            ...  # read tmp_path/*.log (see tests/pm/test_celery.py::_mailed)
 
 `queues=["digests"]` makes the worker consume only those queues; `env` adds or overrides
 environment variables of the worker process (`None` as a value removes one). `worker.log()` is
