@@ -28,7 +28,7 @@ Usage::
         with running_worker(env=env) as worker:
             services.invitation_create(...)  # its on_commit hook enqueues the task
             worker.wait_for_log("pm.tasks.send_invitation_email[")
-            ...  # read tmp_path/*.log (see tests/pm/test_celery.py::_mailed)
+            (message,) = mailed(tmp_path)  # parsed email.message.EmailMessage objects
 
 `queues=["digests"]` makes the worker consume only those queues; `env` adds or overrides
 environment variables of the worker process (`None` as a value removes one). `worker.log()` is
@@ -37,6 +37,8 @@ everything the worker printed so far, which makes failures easy to read.
 
 from __future__ import annotations
 
+import email
+import email.message
 import os
 import subprocess
 import sys
@@ -46,6 +48,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import policy
 from pathlib import Path
 from urllib.parse import quote
 
@@ -184,3 +187,25 @@ def running_worker(
         log_file.close()
         if os.environ.get("KEEP_WORKER_LOGS") != "1":
             worker.log_path.unlink(missing_ok=True)
+
+
+def mailed(
+    directory: Path, *, count: int = 1, timeout: float = 30
+) -> list[email.message.EmailMessage]:
+    """The messages Django's file mailer wrote in `directory` (EMAIL_FILE_PATH), once at least
+    `count` are there (or `timeout` passed). The mailer writes one file per connection, with
+    messages separated by a line of 79 dashes."""
+    deadline = time.monotonic() + timeout
+    messages: list[email.message.EmailMessage] = []
+    while True:
+        chunks = b"".join(f.read_bytes() for f in sorted(Path(directory).glob("*.log")))
+        # Only messages followed by their separator are complete (the file may be mid-write).
+        complete = chunks.split(b"\n" + b"-" * 79 + b"\n")[:-1]
+        messages = [
+            email.message_from_bytes(chunk.strip(), policy=policy.default)
+            for chunk in complete
+            if chunk.strip()
+        ]
+        if len(messages) >= count or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.1)

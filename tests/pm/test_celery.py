@@ -1,39 +1,16 @@
 """Background work through the real Redis broker and a real Celery worker process."""
 
-import email
-import time
-from email import policy
-from pathlib import Path
-
 import pytest
 from django.db import transaction
 
 from pm import services
 from pm.choices import Role
 from pm.tasks import ping
-from tests.worker import running_worker
+from tests.worker import mailed, running_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SITE = "https://lodestar.example"
-
-
-def _mailed(directory: Path, timeout: float = 30) -> list[email.message.EmailMessage]:
-    """The messages Django's file mailer wrote in `directory` (one file per connection, messages
-    separated by a line of dashes), waiting for at least one."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        files = sorted(directory.glob("*.log"))
-        if files:
-            time.sleep(0.2)  # let the writer finish the file
-            chunks = b"".join(f.read_bytes() for f in files).split(b"\n" + b"-" * 79 + b"\n")
-            return [
-                email.message_from_bytes(chunk.strip(), policy=policy.default)
-                for chunk in chunks
-                if chunk.strip()
-            ]
-        time.sleep(0.1)
-    return []
 
 
 def test_ping_round_trips_through_the_broker_and_a_real_worker():
@@ -51,7 +28,7 @@ def test_the_worker_emails_a_new_invitation_with_its_link(cast, tmp_path):
             workspace=cast.workspace, email="New.Person@Example.com", role=Role.PM, actor=cast.admin
         )
         worker.wait_for_log("pm.tasks.send_invitation_email[")
-        messages = _mailed(tmp_path)
+        messages = mailed(tmp_path)
     assert len(messages) == 1, worker.log()
     message = messages[0]
     assert message["To"] == "new.person@example.com"
