@@ -18,7 +18,7 @@ from pm.models import ActivityLog, Objective, Product, StrategicTheme
 from roadmap.choices import Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.models import Initiative, Release, ShareLink
 from roadmap.periods import span_label
-from roadmap.services import public_cache_key, share_link_cache_key
+from roadmap.services import share_link_cache_key
 from roadmap.timeline import TimelineItem
 
 PUBLIC = Visibility.PUBLIC.value
@@ -450,18 +450,10 @@ def public_roadmap(*, product: Product, now: datetime | None = None) -> dict[str
     }
 
 
-def public_roadmap_cached(product_id: int) -> dict[str, Any] | None:
-    """`public_roadmap` from the cache (at most a minute old; writes drop it), or None when the
-    product no longer exists."""
-    key = public_cache_key(product_id)
-    data = cache.get(key)
-    if data is None:
-        product = Product.objects.filter(pk=product_id).first()
-        if product is None:
-            return None
-        data = public_roadmap(product=product)
-        cache.set(key, data, PUBLIC_CACHE_SECONDS)
-    return data
+def public_roadmap_for(product_id: int) -> dict[str, Any] | None:
+    """`public_roadmap` of a product by id, or None when it no longer exists."""
+    product = Product.objects.filter(pk=product_id).first()
+    return None if product is None else public_roadmap(product=product)
 
 
 def public_timeline_items(data: dict[str, Any]) -> list[TimelineItem]:

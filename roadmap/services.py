@@ -45,8 +45,9 @@ def public_cache_key(product_id: int) -> str:
     return f"roadmap:public:{product_id}"
 
 
-def public_html_cache_key(product_id: int) -> str:
-    return f"roadmap:public-html:{product_id}"
+def public_stamp_key(product_id: int) -> str:
+    """A random version of the product's cached public data (see roadmap/public.py)."""
+    return f"roadmap:public-stamp:{product_id}"
 
 
 def share_link_cache_key(token_hash: str) -> str:
@@ -55,7 +56,7 @@ def share_link_cache_key(token_hash: str) -> str:
 
 def _roadmap_changed(product: Product) -> None:
     """The public roadmap of `product` is stale once this transaction commits."""
-    keys = [public_cache_key(product.pk), public_html_cache_key(product.pk)]
+    keys = [public_stamp_key(product.pk), public_cache_key(product.pk)]
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 

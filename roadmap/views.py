@@ -8,17 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
-from roadmap import selectors, services
+from roadmap import public, selectors, services
 from roadmap.forms import (
     FilterForm,
     InitiativeForm,
@@ -478,75 +476,9 @@ def share_link_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 # --- the public roadmap ------------------------------------------------------------------------
 
 
-def public_page_html(product_id: int, data: dict) -> str:
-    """The share page, rendered once per product per cache period (it holds no token and no
-    per-visitor data, so every link of the product shares it)."""
-    from django.core.cache import cache
-
-    key = services.public_html_cache_key(product_id)
-    html = cache.get(key)
-    if html is None:
-        items = selectors.public_timeline_items(data)
-        markers = [
-            (r["name"], _date(r["shipped_date"] or r["target_date"]), bool(r["shipped_date"]), "")
-            for r in data["releases"]
-        ]
-        columns = {"now": [], "next": [], "later": []}
-        for i in data["initiatives"]:
-            columns[i["horizon"]].append(i)
-        html = render_to_string(
-            "roadmap/public.html",
-            {
-                "data": data,
-                "generated_at": datetime.fromisoformat(data["generated_at"]),
-                "releases": [
-                    {
-                        **r,
-                        "target_date": _date(r["target_date"]),
-                        "shipped_date": _date(r["shipped_date"]) if r["shipped_date"] else None,
-                    }
-                    for r in data["releases"]
-                ],
-                "changes": [{**c, "at": datetime.fromisoformat(c["at"])} for c in data["changes"]],
-                "timeline": build_timeline(items, markers, timezone.localdate()),
-                "scale": "month",
-                "columns": [
-                    ("now", "Now", columns["now"]),
-                    ("next", "Next", columns["next"]),
-                    ("later", "Later", columns["later"]),
-                ],
-            },
-        )
-        cache.set(key, html, selectors.PUBLIC_CACHE_SECONDS)
-    return html
-
-
-def _date(value: str):
-    return datetime.strptime(value, "%Y-%m-%d").date()
-
-
-def resolve_share_token(token: str) -> tuple[selectors.ResolvedLink, dict]:
-    """The public roadmap data behind `token`; 404 for a wrong, expired or revoked one."""
-    link = selectors.share_link_for_token(token)
-    if link is None:
-        raise Http404("No such roadmap.")
-    data = selectors.public_roadmap_cached(link.product_id)
-    if data is None:
-        raise Http404("No such roadmap.")
-    services.share_link_touch(link_id=link.id)
-    return link, data
-
-
-def _public_headers(response: HttpResponse) -> HttpResponse:
-    # Holders of the link may keep a copy briefly; shared caches may not (revocation).
-    patch_cache_control(response, private=True, max_age=30)
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @require_GET
 def share_roadmap(request: HttpRequest, token: str) -> HttpResponse:
-    """The public roadmap page behind a share link: no sign-in, public items only."""
-    link, data = resolve_share_token(token)
-    return _public_headers(HttpResponse(public_page_html(link.product_id, data)))
+    """The public roadmap page behind a share link: no sign-in, public items only; 404 for a
+    wrong, expired or revoked token."""
+    rendered = public.resolve(token)
+    return public.response(request, rendered.html, rendered.html_gzip, "text/html; charset=utf-8")

@@ -1,0 +1,321 @@
+"""Public roadmap benchmark: the share-link page served by gunicorn, against a trivial view.
+
+Sets up a throwaway PostgreSQL database with a product of 200 initiatives (150 public), 12
+releases and their change history, starts gunicorn (2 sync workers) on 127.0.0.1, and prints
+requests per second for the public page `/share/<token>/`, its JSON, and `/healthz` (one
+`SELECT 1`), from the same client at the same concurrency, with their ratios. Cleans up: stops
+gunicorn, drops the database and deletes its cache keys.
+
+Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything [REDIS_URL=redis://…/N]
+       python bench/public_roadmap.py [--seconds 5] [--concurrency 4] [--keep]
+Only the server part of DATABASE_URL is used. Without REDIS_URL each worker caches in memory.
+"""
+
+import argparse
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--initiatives", type=int, default=200)
+parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per URL")
+parser.add_argument("--concurrency", type=int, default=4, help="client threads")
+parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+args = parser.parse_args()
+
+url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+parts = urlsplit(url)
+if not parts.scheme.startswith("postgres"):
+    sys.exit("bench/public_roadmap.py needs a PostgreSQL DATABASE_URL.")
+BENCH_DB = f"lodestar_bench_roadmap_{os.getpid()}"
+CACHE_PREFIX = f"lodestar-bench-roadmap-{os.getpid()}"
+admin_url = urlunsplit(parts._replace(path="/postgres"))
+
+import psycopg  # noqa: E402
+
+
+def bench_env(settings_dir: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)]),
+        "SECRET_KEY": "bench-only-secret-key",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CACHE_KEY_PREFIX": CACHE_PREFIX,
+        "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "600",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
+SETTINGS = '''"""pm.settings, except: static URLs resolve without a collectstatic manifest
+(the bench serves no static files, and the page's HTML is cached either way); and no API
+throttling: the JSON shares the API's anonymous limit (60/min per address), and the bench
+measures serving."""
+from pm.settings import *  # noqa: F403
+
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+'''
+
+
+def populate(n: int) -> str:
+    """The product, its roadmap and a share link; returns the link's token."""
+    from datetime import date, timedelta
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from pm.choices import Role
+    from pm.models import Membership, Objective, Product, StrategicTheme, Workspace
+    from roadmap import services
+    from roadmap.choices import Horizon, InitiativeStatus, Visibility
+
+    call_command("migrate", verbosity=0)
+    pm = User.objects.create_user("bench-pm")
+    workspace = Workspace.objects.create(name="Bench", slug="bench")
+    Membership.objects.create(workspace=workspace, user=pm, role=Role.PM)
+    product = Product.objects.create(workspace=workspace, name="Bench product", key="BEN")
+    themes = [
+        StrategicTheme.objects.create(product=product, name=f"Theme {i}", colour="#4f46e5")
+        for i in range(6)
+    ]
+    objectives = [
+        Objective.objects.create(product=product, title=f"Objective {i}", period="2027")
+        for i in range(6)
+    ]
+    horizons, statuses = list(Horizon), list(InitiativeStatus)
+    today = date.today().replace(day=1)
+    for i in range(n):
+        start = (today + timedelta(days=31 * (i % 18) - 90)).replace(day=1)
+        initiative = services.initiative_create(
+            product=product,
+            data={
+                "title": f"Initiative {i}: a plan with a reasonably long title",
+                "description": "Why it matters, in **markdown**, with a [link](https://x.test).",
+                "theme": themes[i % 6],
+                "horizon": horizons[i % 3],
+                "status": statuses[i % 4],
+                "visibility": Visibility.INTERNAL if i % 4 == 0 else Visibility.PUBLIC,
+                "start": start,
+                "end": start + timedelta(days=80 + 30 * (i % 5)),
+                "internal_notes": "Internal notes",
+            },
+            objectives=[objectives[i % 6]],
+            actor=pm,
+        )
+        if i % 5 == 0:
+            services.initiative_move(
+                initiative=initiative,
+                horizon=horizons[(i + 1) % 3],
+                after=None,
+                before=None,
+                expected_version=initiative.version,
+                actor=pm,
+            )
+    for j in range(12):
+        services.release_create(
+            product=product,
+            data={
+                "name": f"Release {j}",
+                "target_date": today + timedelta(days=30 * j - 60),
+                "notes": "What ships, for customers.",
+                "visibility": Visibility.PUBLIC,
+            },
+            actor=pm,
+        )
+    _link, token = services.share_link_create(product=product, label="Bench", actor=pm)
+    return token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port: int, path: str) -> tuple[int, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        # Like a browser: gzip accepted (the public page is served pre-compressed).
+        conn.request("GET", path, headers={"Host": "127.0.0.1", "Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        return response.status, len(response.read())
+    finally:
+        conn.close()
+
+
+def wait_until_up(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode}")
+        try:
+            if get(port, "/healthz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not answer within 30 s")
+
+
+def measure(port: int, path: str) -> dict:
+    """Requests per second over `args.seconds` with `args.concurrency` client threads."""
+    latencies: list[float] = []
+    errors = []
+    lock = threading.Lock()
+    stop = time.monotonic() + args.seconds
+
+    def client():
+        mine = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            status, _size = get(port, path)
+            mine.append(time.perf_counter() - t0)
+            if status != 200:
+                errors.append(status)
+        with lock:
+            latencies.extend(mine)
+
+    for _ in range(20):  # warm the workers and the cache
+        get(port, path)
+    threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        sys.exit(f"{path}: {len(errors)} non-200 answers, e.g. {errors[0]}")
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "median_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+        "n": len(latencies),
+    }
+
+
+def drop_cache_keys(env: dict) -> None:
+    redis_url = env.get("REDIS_URL")
+    if not redis_url:
+        return
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{CACHE_PREFIX}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def main() -> None:
+    settings_dir = tempfile.mkdtemp(prefix="lodestar-bench-")
+    Path(settings_dir, "bench_settings.py").write_text(SETTINGS)
+    env = bench_env(settings_dir)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    proc = None
+    try:
+        os.environ.update(env)
+        sys.path.insert(0, settings_dir)
+        t0 = time.perf_counter()
+        token = populate(args.initiatives)
+        print(
+            f"Set up {BENCH_DB}: {args.initiatives} initiatives, 12 releases "
+            f"in {time.perf_counter() - t0:.1f} s; cache: "
+            f"{'Redis ' + env['REDIS_URL'] if env.get('REDIS_URL') else 'per-worker memory'}"
+        )
+        from django.db import connections
+
+        connections.close_all()
+        port = free_port()
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        proc = subprocess.Popen(
+            [
+                gunicorn,
+                "pm.wsgi:application",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        wait_until_up(port, proc)
+        page = f"/share/{token}/"
+        status, size = get(port, page)
+        assert status == 200, status
+        print(
+            f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; client: "
+            f"{args.concurrency} threads, {args.seconds:g} s per URL; page {size / 1024:.0f} KiB "
+            "gzipped"
+        )
+        results = {
+            "/healthz (trivial view)": measure(port, "/healthz"),
+            "/share/<token>/ (public page)": measure(port, page),
+            "/api/v1/roadmap/<token>/ (JSON, unthrottled)": measure(
+                port, f"/api/v1/roadmap/{token}/"
+            ),
+        }
+        for name, r in results.items():
+            print(
+                f"  {name:<34} {r['rps']:8.0f} req/s   median {r['median_ms']:6.2f} ms   "
+                f"p95 {r['p95_ms']:6.2f} ms   ({r['n']} requests)"
+            )
+        trivial = results["/healthz (trivial view)"]["rps"]
+        page_rps = results["/share/<token>/ (public page)"]["rps"]
+        json_rps = results["/api/v1/roadmap/<token>/ (JSON, unthrottled)"]["rps"]
+        print(f"Ratio public page / trivial view: {page_rps / trivial:.2f}")
+        print(f"Ratio public JSON / trivial view: {json_rps / trivial:.2f}")
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # django may not have been set up if creating the database failed
+            pass
+        drop_cache_keys(env)
+        shutil.rmtree(settings_dir, ignore_errors=True)
+        if args.keep:
+            print(f"Kept database {BENCH_DB}.")
+        else:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
