@@ -61,6 +61,7 @@
       tbody.dataset.sortableReady = "1";
       window.Sortable.create(tbody, {
         handle: ".drag-handle",
+        forceFallback: true,  // pointer events: the same on touch, mouse and automation
         draggable: "tr[data-id]",
         animation: 150,
         ghostClass: "drag-ghost",
@@ -128,6 +129,7 @@
         list.dataset.sortableReady = "1";
         window.Sortable.create(list, {
           group: "board",
+          forceFallback: true,
           sort: false,
           animation: 150,
           ghostClass: "drag-ghost",
