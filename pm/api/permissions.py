@@ -42,15 +42,18 @@ def parse_id(value: object) -> int | None:
 
 
 def product_for_user(user: User, ref: object, need: str = Role.STAKEHOLDER) -> Product:
-    """The product named by id or key (`42` or `LOD`), through get_product_for_user."""
+    """The product named by id or key (`42` or `LOD`), through get_product_for_user. Unknown
+    products and other workspaces' products get the same 404, so existence does not leak."""
     text = str(ref).strip()
-    if _PRODUCT_KEY.match(text):
-        return get_product_for_user(user, text, need=need)
-    pk = parse_id(text)
-    key = Product.objects.filter(pk=pk).values_list("key", flat=True).first() if pk else None
+    key = text if _PRODUCT_KEY.match(text) else None
+    if key is None and (pk := parse_id(text)) is not None:
+        key = Product.objects.filter(pk=pk).values_list("key", flat=True).first()
     if key is None:
         raise Http404("No such product.")
-    return get_product_for_user(user, key, need=need)
+    try:
+        return get_product_for_user(user, key, need=need)
+    except Http404:
+        raise Http404("No such product.") from None
 
 
 def member_roles(user: User) -> dict[int, str]:
