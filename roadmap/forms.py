@@ -77,7 +77,11 @@ class InitiativeForm(VersionedForm):
         self.fields["features"].queryset = Feature.objects.filter(product=product).only(
             "id", "title"
         )
-        self.fields["features"].help_text = "Backlog features that deliver this initiative."
+        self.fields[
+            "features"
+        ].help_text = (
+            "Backlog features that deliver this initiative (Ctrl- or ⌘-click to pick several)."
+        )
         if self.instance.pk and self.instance.start:
             self.initial.setdefault("start_period", self.instance.start_period.label)
             self.initial.setdefault("end_period", self.instance.end_period.label)
@@ -127,6 +131,9 @@ class ReleaseForm(VersionedForm):
         self.fields["features"].queryset = Feature.objects.filter(product=product).only(
             "id", "title"
         )
+        self.fields[
+            "features"
+        ].help_text = "Shipping the release marks these shipped (Ctrl- or ⌘-click to pick several)."
 
     def model_data(self) -> dict:
         return {

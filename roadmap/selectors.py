@@ -274,6 +274,14 @@ def _span_of(state: dict[str, Any]) -> str:
     )
 
 
+def _day(iso: str | None) -> str:
+    """'2027-02-09' → '9 Feb 2027' (activity-log dates are ISO strings)."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso[:10])
+    return f"{day.day} {day:%b %Y}"
+
+
 def _describe(
     entry: ActivityLog, obj, before: dict, after: dict, visibility: str
 ) -> list[tuple[str, str, str | None, str | None]]:
@@ -283,7 +291,7 @@ def _describe(
     if entry.action == ActivityAction.CREATED:
         if visibility == PUBLIC and after.get("visibility") != _PUBLIC_LABEL:
             return []
-        where = after.get("horizon") if is_initiative else after.get("target_date")
+        where = after.get("horizon") if is_initiative else _day(after.get("target_date"))
         summary = f"added to {where}" if is_initiative else f"added, targeting {where}"
         return [("added", summary, None, where)]
     changes = entry.changes or {}
@@ -311,18 +319,11 @@ def _describe(
             found.append(("shipped", "shipped", before["status"], after["status"]))
     else:
         if "target_date" in changes and before["target_date"] and after["target_date"]:
-            found.append(
-                (
-                    "redated",
-                    f"re-dated from {before['target_date']} to {after['target_date']}",
-                    before["target_date"],
-                    after["target_date"],
-                )
-            )
+            old, new = _day(before["target_date"]), _day(after["target_date"])
+            found.append(("redated", f"re-dated from {old} to {new}", old, new))
         if "shipped_date" in changes and after["shipped_date"] and not before["shipped_date"]:
-            found.append(
-                ("shipped", f"shipped on {after['shipped_date']}", None, after["shipped_date"])
-            )
+            day = _day(after["shipped_date"])
+            found.append(("shipped", f"shipped on {day}", None, day))
     return found
 
 

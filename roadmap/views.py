@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
+from pm.selectors import activity_for_object
 from pm.services import EditConflict
 from roadmap import public, selectors, services
 from roadmap.forms import (
@@ -196,6 +197,8 @@ def initiative_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         features__initiatives=initiative
     )
     context.update(initiative=initiative, releases=releases.distinct())
+    if context["internal"]:  # history names people and shows internal notes: the team only
+        context["history"] = activity_for_object(initiative)[:20]
     return render_page(request, "roadmap/initiative_detail.html", context)
 
 

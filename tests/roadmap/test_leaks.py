@@ -148,5 +148,5 @@ def test_the_overview_glance_shows_a_stakeholder_no_internal_item(cast, roadmap_
     assert "Roadmap glance" in html
     _assert_clean(html, "The stakeholder's roadmap glance")
     # One public initiative (in Next after the move), the internal one not counted.
-    assert '<span class="glance-n">0</span><span class="xs muted">Now' in html
-    assert '<span class="glance-n">1</span><span class="xs muted">Next' in html
+    assert 'data-testid="glance-now"><strong>0</strong>Now' in html
+    assert 'data-testid="glance-next"><strong>1</strong>Next' in html
