@@ -29,6 +29,8 @@ _SETTINGS_VARS = {
     "SECURE_HSTS_PRELOAD",
     "LOGIN_FAILURE_LIMIT",
     "DJANGO_SETTINGS_MODULE",
+    # Set by tests/browser/conftest.py for Playwright in this process; never in production.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 
