@@ -706,6 +706,24 @@ IDEAS = [
     ("Two-factor sign-in", IdeaSource.SUPPORT, "Security questionnaire", 5, IdeaStatus.NEW),
     ("Printable roadmap", IdeaSource.CUSTOMER, "Board meeting request", 4, IdeaStatus.NEW),
 ]
+IDEA_TEXT = {
+    "Gantt view of initiatives": "Their PMO wants dependencies between initiatives as bars.",
+    "Import ideas from Intercom": "Support copies conversations by hand; an import would save "
+    "an hour a week.",
+    "Roadmap in Confluence": "Embed the public roadmap in a Confluence page so the wiki stays "
+    "current.",
+    "Vote on ideas from Slack": "A /lodestar vote command in the team's Slack.",
+    "Score with Kano model": "Classify features as basic, performance or delighter from survey "
+    "answers.",
+    "Custom fields on features": "Track the contract a feature was promised in, and a "
+    "customer-facing name.",
+    "Weekly summary in Teams": "The weekly digest as a Microsoft Teams message.",
+    "Darker dark mode": "The current dark theme is too grey for an OLED screen.",
+    "Export the backlog to CSV": "For the quarterly planning spreadsheet finance asks for.",
+    "Blockchain roadmap": "Put roadmap commitments on a blockchain so they can't be changed.",
+    "Two-factor sign-in": "Required by their security questionnaire before they can buy.",
+    "Printable roadmap": "A one-page roadmap to hand out at the board meeting.",
+}
 DECLINE = {"Blockchain roadmap": "Doesn't serve any persona or objective we have."}
 ACCEPT = {"Two-factor sign-in"}
 
@@ -782,7 +800,9 @@ SCHEDULE = [
     ("Unified feedback inbox", 0, [StoryStatus.DONE] * 4),
     ("Public roadmap share links", 1, [StoryStatus.DONE] * 3),
     ("Roadmap 'what changed' view", 1, [StoryStatus.DONE, StoryStatus.DONE]),
+    ("Weekly digest e-mail", 1, [StoryStatus.DONE, StoryStatus.IN_REVIEW]),
     ("Bulk edit in the backlog", 2, [StoryStatus.DONE, StoryStatus.DONE]),
+    ("CSV import of customers", 2, [StoryStatus.IN_PROGRESS]),
     ("Link feedback to features in one click", 2, [StoryStatus.DONE, StoryStatus.DONE, None]),
     (
         "Sprint capacity and over-commit warning",
@@ -849,7 +869,7 @@ def _ideas(product, features, pm) -> None:
                 "submitter_name": who,
                 "votes": votes,
                 "status": status,
-                "description": f"Requested by {who}.",
+                "description": IDEA_TEXT.get(title, ""),
             },
             actor=pm,
         )

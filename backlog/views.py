@@ -137,7 +137,7 @@ def _with_scores(features, framework: str, internal: bool):
 
 
 # Bookkeeping fields that would only clutter a history entry.
-_HISTORY_HIDDEN = {"rank", "score", "demand_customers", "demand_arr", "version"}
+_HISTORY_HIDDEN = {"rank", "score", "demand_customers", "demand_arr", "version", "number"}
 _HISTORY_INTERNAL = {"expected_revenue", "cost", "roi_horizon_months"}
 
 
@@ -147,8 +147,18 @@ def _history(instance, internal: bool, limit: int = 30) -> list:
     hidden = _HISTORY_HIDDEN | (set() if internal else _HISTORY_INTERNAL)
     entries = list(activity_for_object(instance)[:limit])
     for entry in entries:
-        entry.shown = {k: v for k, v in entry.changes.items() if k not in hidden}
+        entry.shown = {
+            k: [_readable(v) for v in pair] for k, pair in entry.changes.items() if k not in hidden
+        }
     return entries
+
+
+def _readable(value):
+    """Acceptance criteria (a list of {text, done}) as "3 criteria, 1 done"."""
+    if isinstance(value, list) and all(isinstance(c, dict) for c in value):
+        done = sum(1 for c in value if c.get("done"))
+        return f"{len(value)} criteri{'on' if len(value) == 1 else 'a'}, {done} done"
+    return value
 
 
 def _int_or_none(value) -> int | None:
@@ -177,7 +187,7 @@ def _ideas_context(request, product, **extra) -> dict[str, Any]:
         "ideas",
         ideas=ideas,
         filters=filters,
-        status_choices=[("open", "Open (new or under review)"), *IdeaStatus.choices],
+        status_choices=[("open", "Open"), *IdeaStatus.choices],
         source_choices=IdeaSource.choices,
         **extra,
     )
