@@ -27,6 +27,7 @@ urlpatterns = [
     path(P + "stories/<int:number>/", views.story_detail, name="story_detail"),
     path(P + "stories/<int:number>/edit/", views.story_edit, name="story_edit"),
     path(P + "stories/<int:number>/status/", views.story_status, name="story_status"),
+    path(P + "stories/<int:number>/move/", views.story_move, name="story_move"),
     path(
         P + "stories/<int:number>/criteria/<int:index>/",
         views.story_criterion,

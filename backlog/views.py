@@ -714,6 +714,23 @@ def story_criterion(request: HttpRequest, key: str, number: int, index: int) -> 
 
 @login_required
 @require_POST
+def story_move(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """Drag and drop in a feature's story list: the story and its new neighbours (numbers)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    story = _story_or_404(request, product, number)
+    neighbours = {}
+    for name in ("before", "after"):
+        value = _int_or_none(request.POST.get(name))
+        neighbours[name] = _story_or_404(request, product, value) if value else None
+    try:
+        services.story_move(story=story, actor=request.user, **neighbours)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"ok": True, "message": f"Moved {story.key}.", "rank": story.rank})
+
+
+@login_required
+@require_POST
 def story_status(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """The board's drag and drop: a new status for a story, refused if the card was stale."""
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)

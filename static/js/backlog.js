@@ -54,15 +54,17 @@
     });
   }
 
+  // The backlog's rows, and a feature's stories: drag the handle to re-rank.
   function initBacklog(root) {
     if (!window.Sortable) return;
-    root.querySelectorAll("tbody[data-sortable]").forEach(function (tbody) {
+    root.querySelectorAll("tbody[data-sortable], [data-sortable-list]").forEach(function (tbody) {
       if (tbody.dataset.sortableReady) return;
       tbody.dataset.sortableReady = "1";
+      var rowTag = tbody.tagName === "TBODY" ? "tr" : "li";
       window.Sortable.create(tbody, {
         handle: ".drag-handle",
         forceFallback: true,  // pointer events: the same on touch, mouse and automation
-        draggable: "tr[data-id]",
+        draggable: rowTag + "[data-id]",
         animation: 150,
         ghostClass: "drag-ghost",
         onEnd: function (event) {
@@ -79,7 +81,7 @@
               toast(result.message);
             } else {
               // Put the row back where it was, so the page shows what is saved.
-              var rows = tbody.querySelectorAll("tr[data-id]");
+              var rows = tbody.querySelectorAll(rowTag + "[data-id]");
               var anchor = rows[event.oldIndex < event.newIndex ? event.oldIndex : event.oldIndex + 1];
               tbody.insertBefore(row, anchor || null);
               toast(result.error || "The move was not saved.", "error");

@@ -58,6 +58,7 @@ ROUTES: dict[str, Route] = {
     "story_detail": Route(Role.STAKEHOLDER, kwargs=_story),
     "story_edit": Route(Role.ENGINEER, kwargs=_story, methods=GET_POST),
     "story_status": Route(Role.ENGINEER, kwargs=_story, methods=POST),
+    "story_move": Route(Role.PM, kwargs=_story, methods=POST),
     "story_criterion": Route(Role.ENGINEER, kwargs=_criterion, methods=POST),
     # sprints
     "sprints": Route(Role.STAKEHOLDER, kwargs=_key),

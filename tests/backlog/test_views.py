@@ -483,3 +483,15 @@ def test_every_page_renders_for_readers_and_editors(cast, role):
         _url("sprint_board", cast, pk=sprint.pk),
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_stories_of_a_feature_can_be_reranked(cast):
+    feature = FeatureFactory(product=cast.product)
+    a, b, c = (StoryFactory(feature=feature, title=t) for t in "abc")
+    response = cast.client("pm").post(
+        _url("story_move", cast, number=c.number), {"after": a.number}
+    )
+    assert response.status_code == 200
+    assert list(UserStory.objects.filter(feature=feature)) == [c, a, b]
+    html = cast.client("pm").get(_url("feature_detail", cast, pk=feature.pk)).content.decode()
+    assert html.index(f"LOD-{c.number}") < html.index(f"LOD-{a.number}")
