@@ -306,6 +306,13 @@ class StoryUpdateSerializer(serializers.Serializer):
         return [{"text": item["text"], "done": item["done"]} for item in items]
 
 
+STORY_COLUMNS = (
+    *(f.name for f in UserStory._meta.concrete_fields if f.name != "product"),
+    "product__key",
+    "product__workspace_id",
+)
+
+
 class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     """User stories by key (`LOD-42`), in rank order."""
 
@@ -324,7 +331,8 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     )
 
     def get_queryset(self) -> QuerySet[UserStory]:
-        queryset = UserStory.objects.select_related("product")
+        # Only the columns the representation needs (not the product's long texts).
+        queryset = UserStory.objects.select_related("product").only(*STORY_COLUMNS)
         if self.action != "list":
             return queryset
         filters = self.filters()
