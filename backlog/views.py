@@ -879,8 +879,9 @@ def sprint_board(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     return render_page(request, "backlog/board.html", context, partial="board")
 
 
-def _plan_context(request, product, sprint, **extra) -> dict[str, Any]:
-    sprint = _sprint_or_404(product, sprint.pk)  # fresh committed points
+def _plan_context(request, product, sprint, refresh: bool = True, **extra) -> dict[str, Any]:
+    if refresh:  # committed points after a change
+        sprint = _sprint_or_404(product, sprint.pk)
     return _context(
         request,
         product,
@@ -901,7 +902,10 @@ def sprint_plan(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sprint = _sprint_or_404(product, pk)
     return render_page(
-        request, "backlog/plan.html", _plan_context(request, product, sprint), partial="plan"
+        request,
+        "backlog/plan.html",
+        _plan_context(request, product, sprint, refresh=False),
+        partial="plan",
     )
 
 

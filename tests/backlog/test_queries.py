@@ -61,3 +61,24 @@ def test_feature_page_and_sprints_page_queries_do_not_grow(cast, django_assert_m
         client.get(reverse("feature_detail", args=[cast.product.key, feature.pk]))
     with django_assert_max_num_queries(12):
         client.get(reverse("sprints", args=[cast.product.key]))
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_ideas_and_planning_pages_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    from tests.backlog.factories import IdeaFactory
+
+    sprint = SprintFactory(product=cast.product)
+    feature = FeatureFactory(product=cast.product)
+    for i in range(n):
+        IdeaFactory(product=cast.product, submitter=cast.pm, feature=feature if i % 2 else None)
+        StoryFactory(feature=feature, sprint=sprint if i % 2 else None, assignee=cast.engineer)
+    client = cast.client("pm")
+    # session, user, product, memberships, settings, ideas (submitter, feature, merged-into
+    # joined), nav memberships, notifications, nav products = 9
+    with django_assert_max_num_queries(9):
+        client.get(reverse("ideas", args=[cast.product.key]))
+    # ... and planning: session, user, product, memberships, the sprint with its points,
+    # settings, candidate stories, planned stories, nav memberships, notifications,
+    # nav products = 11
+    with django_assert_max_num_queries(11):
+        client.get(reverse("sprint_plan", args=[cast.product.key, sprint.pk]))
