@@ -9,12 +9,14 @@ from django.utils import timezone
 from backlog import services as backlog_services
 from feedback.choices import Source
 from feedback.models import Customer, FeedbackItem
+from tests.factories import ProductFactory, WorkspaceFactory
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
 
+    workspace = factory.SubFactory(WorkspaceFactory)
     name = factory.Sequence(lambda n: f"Customer {n}")
     segment = "Mid-market"
     plan = "Growth"
@@ -26,6 +28,7 @@ class FeedbackItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FeedbackItem
 
+    product = factory.SubFactory(ProductFactory)
     content = factory.Sequence(lambda n: f"Feedback number {n} about something")
     source = Source.EMAIL
     received_at = factory.LazyFunction(timezone.now)

@@ -14,8 +14,7 @@ from tests.pm.helpers import field_errors, text_of
 
 HEADER = "content,source,received_at,customer,segment,plan,arr,contact,sentiment\n"
 GOOD = (
-    HEADER
-    + '"Please add a Jira sync, we copy statuses by hand",support ticket,2026-10-01,'
+    HEADER + '"Please add a Jira sync, we copy statuses by hand",support ticket,2026-10-01,'
     "Initech,Enterprise,Business,120000,cto@initech.test,negative\n"
     + "Love the roadmap share link,sales_call,2026-10-02 14:05,Globex,,,,,positive\n"
     + "The export is slow,E-mail,2026-10-03,,,,,,\n"
@@ -91,7 +90,9 @@ def test_a_mixed_file_lists_each_bad_row_and_imports_nothing_until_told(cast, cl
     upload(client, cast.product, MIXED)
     batch = FeedbackImport.objects.get()
     assert (batch.row_count, batch.invalid_count) == (6, 4)
-    page = text_of(client.get(reverse("feedback_import_preview", args=[cast.product.key, batch.pk])).content)
+    page = text_of(
+        client.get(reverse("feedback_import_preview", args=[cast.product.key, batch.pk])).content
+    )
     assert "4 with errors" in page
     for line, message in [
         (3, "The feedback text is empty."),
@@ -221,9 +222,7 @@ def test_ten_thousand_rows_import_in_one_go(cast, client, django_assert_max_num_
 
 def test_parse_reports_every_problem_of_a_row_with_its_line():
     result = csvimport.parse(
-        "content,source,received_at,arr\n"
-        '"multi\nline text",email,2026-10-01,\n'
-        ",nope,yesterday,12\n"
+        'content,source,received_at,arr\n"multi\nline text",email,2026-10-01,\n,nope,yesterday,12\n'
     )
     assert result.row_count == 2
     assert [r.line for r in result.rows] == [2]
