@@ -327,6 +327,7 @@ def features_set_status(
         else:
             feature.shipped_at = None
         feature.version += 1
+        feature.updated_at = now  # bulk_update skips auto_now
         entries.append(
             ActivityLog(
                 workspace=product.workspace,
