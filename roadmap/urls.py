@@ -1,6 +1,12 @@
-from django.urls import path
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
 from roadmap import api, views
+
+router = SimpleRouter()
+router.register("initiatives", api.InitiativeViewSet, basename="api-initiative")
+router.register("releases", api.ReleaseViewSet, basename="api-release")
+router.register("share-links", api.ShareLinkViewSet, basename="api-share-link")
 
 urlpatterns = [
     path("p/<str:key>/roadmap/", views.roadmap, name="roadmap"),
@@ -49,4 +55,5 @@ urlpatterns = [
         api.PublicRoadmapView.as_view(),
         name="api_public_roadmap",
     ),
+    path("api/v1/", include(router.urls)),
 ]

@@ -3,7 +3,7 @@ page and its JSON are PUBLIC here; tests/roadmap/test_share_links.py covers them
 
 from pm.choices import Role
 from tests.roadmap.factories import InitiativeFactory, ReleaseFactory, make_share_link
-from tests.routing import PUBLIC, Route
+from tests.routing import PUBLIC, SIGNED_IN, Route
 
 
 def _initiative(cast):
@@ -37,4 +37,21 @@ ROUTES: dict[str, Route] = {
     "share_link_revoke": Route(Role.PM, kwargs=_link, methods=("post",)),
     "share_roadmap": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
     "api_public_roadmap": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
+    # REST resources: lists show what the caller may see (SIGNED_IN, as in tests/api/routes.py).
+    "api-initiative-list": Route(
+        SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post"), htmx=False
+    ),
+    "api-initiative-detail": Route(
+        Role.STAKEHOLDER, kwargs=lambda c: {"pk": _initiative(c)["pk"]}, htmx=False
+    ),
+    "api-release-list": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post"), htmx=False),
+    "api-release-detail": Route(
+        Role.STAKEHOLDER, kwargs=lambda c: {"pk": _release(c)["pk"]}, htmx=False
+    ),
+    "api-share-link-list": Route(
+        SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post"), htmx=False
+    ),
+    "api-share-link-detail": Route(
+        Role.PM, kwargs=lambda c: {"pk": _link(c)["pk"]}, methods=("delete",), htmx=False
+    ),
 }
