@@ -19,7 +19,6 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -37,12 +36,12 @@ from backlog.models import Feature, Idea, Sprint, UserStory
 from backlog.selectors import INTERNAL_FEATURE_FIELDS
 from pm.api.exceptions import Conflict, PreconditionFailed
 from pm.api.pagination import RankCursorPagination
-from pm.api.permissions import parse_id, product_for_user, sees_internal
-from pm.api.serializers import UpdatedSinceField
-from pm.api.viewsets import ListMixin, ResourceViewSet, RetrieveMixin
+from pm.api.permissions import parse_id
+from pm.api.serializers import IdOrWordField, ProductRefField, UpdatedSinceField
+from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
 from pm.models import Product, StrategicTheme
-from pm.permissions import get_product_for_user, role_allows
+from pm.permissions import get_product_for_user
 from pm.services import EditConflict
 
 _STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
@@ -51,36 +50,9 @@ INTERNAL_IDEA_FIELDS = ("submitter_name",)
 
 # --- shared pieces --------------------------------------------------------------------------
 
-
-class ProductRefField(serializers.CharField):
-    """A product by id (`42`) or key (`LOD`)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("help_text", "Product id or key, e.g. 42 or LOD.")
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            self.fail("invalid")
-        return super().to_internal_value(str(data))
-
-
-class IdOrWordField(serializers.CharField):
-    """A filter taking an id or one of a few words (`me`, `current`, `none`)."""
-
-    def __init__(self, *, words: tuple[str, ...], **kwargs):
-        self.words = words
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).strip().lower()
-        if value in self.words:
-            return value
-        if (number := parse_id(value)) is not None:
-            return number
-        raise serializers.ValidationError(f"Use an id or one of: {', '.join(self.words)}.")
+# ProductRefField, IdOrWordField and ProductScopedViewSet live in pm.api (the platform); they
+# are re-exported here for the apps that import them from backlog.api.
+__all__ = ["IdOrWordField", "ProductRefField", "ProductScopedViewSet"]
 
 
 class _ProductKeyMixin(serializers.Serializer):
@@ -88,43 +60,6 @@ class _ProductKeyMixin(serializers.Serializer):
 
     def get_product(self, obj) -> str:
         return obj.product.key
-
-
-class ProductScopedViewSet(ResourceViewSet):
-    """Lists over the caller's workspaces, or one product with `?product=`."""
-
-    def scope(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
-        if "product" in filters:
-            product = product_for_user(self.request.user, filters["product"], need=self.need)
-            return queryset.filter(product=product)
-        return queryset.filter(product__workspace_id__in=self.workspace_ids())
-
-    def check_write_role(self) -> None:
-        """Refuse a write at once when the caller's role allows it in no workspace, before
-        reading the body (so a stakeholder gets 403, not a 400 about their input)."""
-        if not any(role_allows(role, self.write_need) for role in self.roles().values()):
-            raise PermissionDenied("Your role does not allow this.")
-
-    def internal_workspaces(self) -> set[int]:
-        """Workspace ids where the caller sees internal fields."""
-        return {ws for ws, role in self.roles().items() if sees_internal(role)}
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False):
-            context["internal"] = self.internal_workspaces()
-        return context
-
-    def product_from_body(self) -> Product:
-        """The product a POST is for (`product`: id or key), checked against write_need."""
-        body = self.request.data if isinstance(self.request.data, dict) else {}
-        if body.get("product") in (None, ""):
-            raise serializers.ValidationError({"product": ["This field is required."]})
-        try:
-            value = ProductRefField().run_validation(body["product"])
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"product": exc.detail}) from exc
-        return product_for_user(self.request.user, value, need=self.write_need)
 
 
 def _today() -> date:
@@ -317,6 +252,11 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     """User stories by key (`LOD-42`), in rank order."""
 
     output_serializer_class = StorySerializer
+    schema_summaries = {
+        "list": "Stories in rank order (cursor-paginated)",
+        "retrieve": "One story by key",
+        "partial_update": "Update a story (engineers: status, points, assignee, check-offs)",
+    }
     update_serializer_class = StoryUpdateSerializer
     filter_serializer_class = StoryFilterSerializer
     pagination_class = RankCursorPagination
@@ -430,6 +370,7 @@ class SprintViewSet(ListMixin, ProductScopedViewSet):
     """Sprints, latest first."""
 
     output_serializer_class = SprintSerializer
+    schema_summaries = {"list": "Sprints with committed and done points, latest first"}
     filter_serializer_class = SprintFilterSerializer
 
     def get_queryset(self) -> QuerySet[Sprint]:
@@ -562,6 +503,11 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     """Features in backlog (rank) order; pm and admin create them."""
 
     output_serializer_class = FeatureSerializer
+    schema_summaries = {
+        "list": "Features in backlog order",
+        "retrieve": "One feature",
+        "create": "Add a feature at the bottom of the backlog (pm, admin)",
+    }
     input_serializer_class = FeatureCreateSerializer
     filter_serializer_class = FeatureFilterSerializer
 
@@ -676,6 +622,11 @@ class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     """Ideas, newest first; pm and admin capture them."""
 
     output_serializer_class = IdeaSerializer
+    schema_summaries = {
+        "list": "Ideas, newest first",
+        "retrieve": "One idea",
+        "create": "Capture an idea (pm, admin)",
+    }
     input_serializer_class = IdeaCreateSerializer
     filter_serializer_class = IdeaFilterSerializer
 

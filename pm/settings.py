@@ -202,7 +202,6 @@ SECURE_CSP = {
 }
 
 
-
 def _api_rate(name: str, default: str) -> str:
     rate = envstr(name, default)
     if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
@@ -253,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         "FeatureStatusEnum": "backlog.choices.FeatureStatus",
         "IdeaStatusEnum": "backlog.choices.IdeaStatus",
         "IdeaSourceEnum": "backlog.choices.IdeaSource",
+        "FeatureKindEnum": "backlog.choices.FeatureKind",
     },
 }
 

@@ -110,6 +110,10 @@ class AutoSchema(SpectacularAutoSchema):
             parameters.append(IF_MATCH)
         return parameters
 
+    def get_summary(self):
+        summaries = getattr(self.view, "schema_summaries", {})
+        return summaries.get(getattr(self.view, "action", None)) or super().get_summary()
+
     def get_request_serializer(self):
         action = getattr(self.view, "action", None)
         if action == "create" and getattr(self.view, "input_serializer_class", None):

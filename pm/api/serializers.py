@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from pm.api.permissions import parse_id
 from pm.models import Product
 
 
@@ -43,6 +44,37 @@ class UpdatedSinceField(serializers.DateTimeField):
             return parsed.astimezone(UTC)
         except (OverflowError, ValueError):
             self.fail("invalid")
+
+
+class ProductRefField(serializers.CharField):
+    """A product by id (`42`) or key (`LOD`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("help_text", "Product id or key, e.g. 42 or LOD.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
+class IdOrWordField(serializers.CharField):
+    """A filter taking an id or one of a few words (`me`, `current`, `none`)."""
+
+    def __init__(self, *, words: tuple[str, ...], **kwargs):
+        self.words = words
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip().lower()
+        if value in self.words:
+            return value
+        if (number := parse_id(value)) is not None:
+            return number
+        raise serializers.ValidationError(f"Use an id or one of: {', '.join(self.words)}.")
 
 
 class ProductFilterSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ class ProductViewSet(ListMixin, ResourceViewSet):
 
     output_serializer_class = ProductSerializer
     filter_serializer_class = ProductFilterSerializer
+    schema_summaries = {"list": "Products you can see, with your role"}
 
     def get_queryset(self) -> QuerySet[Product]:
         queryset = Product.objects.filter(workspace_id__in=self.workspace_ids()).select_related(

@@ -11,16 +11,21 @@ attributes, so the documentation follows the code.
 from typing import Any
 
 from django.db import models
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from pm.api import conditional
 from pm.api.exceptions import PreconditionFailed
-from pm.api.permissions import member_roles, sees_internal
+from pm.api.permissions import member_roles, product_for_user, sees_internal
+from pm.api.serializers import ProductRefField
 from pm.choices import Role
+from pm.models import Product
+from pm.permissions import role_allows
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
@@ -32,6 +37,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
     read_need: str = Role.STAKEHOLDER
     write_need: str = Role.PM
     lookup_value_regex = r"[^/]+"
+    # One-line summaries of the actions in the schema and the docs: {"list": "…", …}.
+    schema_summaries: dict[str, str] = {}
     # How the schema documents the lookup in the path (default: an integer `id`).
     lookup_parameter: OpenApiParameter | None = None
 
@@ -123,3 +130,42 @@ class RetrieveMixin:
         if conditional.none_match(request.headers.get("If-None-Match"), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return self.detail_response(instance)
+
+
+class ProductScopedViewSet(ResourceViewSet):
+    """A resource whose rows belong to a product (`product` FK): lists cover the caller's
+    workspaces, or one product with `?product=` (id or key); POSTs name their product in the
+    body; internal fields are for members who see them (`context["internal"]`)."""
+
+    def scope(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
+        if "product" in filters:
+            product = product_for_user(self.request.user, filters["product"], need=self.need)
+            return queryset.filter(product=product)
+        return queryset.filter(product__workspace_id__in=self.workspace_ids())
+
+    def check_write_role(self) -> None:
+        """Refuse a write at once when the caller's role allows it in no workspace, before
+        reading the body (so a stakeholder gets 403, not a 400 about their input)."""
+        if not any(role_allows(role, self.write_need) for role in self.roles().values()):
+            raise PermissionDenied("Your role does not allow this.")
+
+    def internal_workspaces(self) -> set[int]:
+        """Workspace ids where the caller sees internal fields."""
+        return {ws for ws, role in self.roles().items() if sees_internal(role)}
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["internal"] = self.internal_workspaces()
+        return context
+
+    def product_from_body(self) -> Product:
+        """The product a POST is for (`product`: id or key), checked against write_need."""
+        body = self.request.data if isinstance(self.request.data, dict) else {}
+        if body.get("product") in (None, ""):
+            raise serializers.ValidationError({"product": ["This field is required."]})
+        try:
+            value = ProductRefField().run_validation(body["product"])
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"product": exc.detail}) from exc
+        return product_for_user(self.request.user, value, need=self.write_need)
