@@ -1,43 +1,48 @@
 """Rate limits: one bucket per token, one per signed-in user of the browser session, one per
-IP address for anonymous callers. Counters live in the default cache (Redis in production),
-so every worker process shares them. Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-under the scopes "token", "user" and "anon"; a 429 carries `Retry-After`."""
+IP address for anonymous callers. Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+under the scopes "token", "user" and "anon"; a 429 carries `Retry-After`.
 
+Counters are fixed windows in the default cache (Redis in production, shared by every worker):
+one atomic INCR per request, where DRF's sliding log would read and rewrite a list of up to
+`rate` timestamps on every call."""
+
+import math
+import time
+
+from django.core.cache import cache
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from pm.models import ApiToken
 
 
-class ApiRateThrottle(SimpleRateThrottle):
-    cache_format = "api-throttle:%(scope)s:%(ident)s"
-
-    def __init__(self):  # the scope depends on the request, so the rate is read per request
-        pass
-
-    def get_rate(self) -> str | None:
-        # Read at request time (not import time) so the settings can change, e.g. in tests.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def get_cache_key(self, request, view) -> str:
-        if isinstance(request.auth, ApiToken):
-            self.scope, ident = "token", request.auth.pk
-        elif request.user and request.user.is_authenticated:
-            self.scope, ident = "user", request.user.pk
-        else:
-            self.scope, ident = "anon", self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+class ApiRateThrottle(BaseThrottle):
+    parse_rate = SimpleRateThrottle.parse_rate
 
     def allow_request(self, request, view) -> bool:
-        self.key = self.get_cache_key(request, view)
-        self.rate = self.get_rate()
-        if self.rate is None:
+        if isinstance(request.auth, ApiToken):
+            scope, ident = "token", request.auth.pk
+        elif request.user and request.user.is_authenticated:
+            scope, ident = "user", request.user.pk
+        else:
+            scope, ident = "anon", self.get_ident(request)
+        # Read at request time (not import time) so the settings can change, e.g. in tests.
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+        if rate is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return self.throttle_success()
+        limit, duration = self.parse_rate(rate)
+        now = time.time()
+        window = int(now // duration)
+        key = f"api-throttle:{scope}:{ident}:{window}"
+        cache.add(key, 0, timeout=duration + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=duration + 1)
+            count = 1
+        self._wait = (window + 1) * duration - now
+        return count <= limit
+
+    def wait(self) -> float:
+        # Whole seconds, rounded up: Retry-After is an integer and must not be too early.
+        return float(max(1, math.ceil(self._wait)))
