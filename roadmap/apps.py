@@ -5,9 +5,10 @@ class RoadmapConfig(AppConfig):
     name = "roadmap"
 
     def ready(self) -> None:
-        from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry
+        from pm.registry import DigestSection, FeaturePanel, NavItem, OverviewPanel, registry
         from roadmap import panels
         from roadmap.demo import load_demo_roadmap
+        from roadmap.digests import roadmap_section_build
 
         registry.add_nav(NavItem("Roadmap", "roadmap", order=30))
         registry.add_overview_panel(
@@ -15,6 +16,16 @@ class RoadmapConfig(AppConfig):
         )
         registry.add_feature_panel(
             FeaturePanel("roadmap/panels/feature.html", order=30, context=panels.feature)
+        )
+        registry.add_digest_section(
+            DigestSection(
+                key="roadmap",
+                title="Roadmap changes",
+                order=10,
+                build=roadmap_section_build,
+                html_template="roadmap/email/section_roadmap.html",
+                text_template="roadmap/email/section_roadmap.txt",
+            )
         )
         if load_demo_roadmap not in registry.demo_loaders:
             registry.demo_loaders.append(load_demo_roadmap)

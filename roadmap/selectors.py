@@ -328,7 +328,12 @@ def _describe(
 
 
 def roadmap_changes(
-    *, product: Product, since: datetime, visibility: str, limit: int = 500
+    *,
+    product: Product,
+    since: datetime,
+    visibility: str,
+    until: datetime | None = None,
+    limit: int = 500,
 ) -> list[RoadmapChange]:
     """What changed on the roadmap since `since`, newest first: initiatives (and releases)
     added, moved between horizons, re-dated and shipped, read from the activity log.
@@ -336,17 +341,16 @@ def roadmap_changes(
     With visibility "public", only changes to items that were public right after the change
     are reported (an item made public shows up as "added"), without who made them. Each row's
     state at every logged moment is rebuilt by walking the log back from the current values,
-    so before/after are exact. Three queries whatever the number of entries."""
-    entries = list(
-        ActivityLog.objects.filter(
-            product=product,
-            created_at__gte=since,
-            object_type__in=list(_TRACKED),
-            action__in=[ActivityAction.CREATED, ActivityAction.UPDATED],
-        )
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:limit]
+    so before/after are exact. `until` (exclusive) bounds the period, for digests. Three queries
+    whatever the number of entries."""
+    log = ActivityLog.objects.filter(
+        product=product,
+        created_at__gte=since,
+        object_type__in=list(_TRACKED),
+        action__in=[ActivityAction.CREATED, ActivityAction.UPDATED],
     )
+    # Entries after `until` are read too: the walk back from today's rows needs them.
+    entries = list(log.select_related("actor").order_by("-created_at", "-id")[:limit])
     ids: dict[str, set[int]] = {"roadmap.initiative": set(), "roadmap.release": set()}
     for entry in entries:
         ids[entry.object_type].add(entry.object_id)
@@ -370,6 +374,8 @@ def roadmap_changes(
             if name in before and isinstance(pair, list) and len(pair) == 2:
                 before[name] = pair[0]
         states[key] = before
+        if until is not None and entry.created_at >= until:
+            continue
         if visibility == PUBLIC and after.get("visibility") != _PUBLIC_LABEL:
             continue
         actor = None

@@ -169,3 +169,32 @@ def test_the_page_defaults_to_the_last_seven_days_and_accepts_a_date(cast):
     assert "Fresh" in tomorrowish
     nonsense = client.get(url, {"since": "yesterday-ish"})
     assert nonsense.status_code == 200
+
+
+def test_the_digest_section_reports_the_period_for_each_role(cast):
+    from django.template.loader import render_to_string
+
+    from roadmap.digests import roadmap_section_build
+
+    start = timezone.now() - timedelta(minutes=1)
+    _create(cast, "Public plan", visibility=Visibility.PUBLIC)
+    _create(cast, "SENTINEL-digest internal plan", visibility=Visibility.INTERNAL)
+    end = timezone.now()
+    _create(cast, "After the period", visibility=Visibility.PUBLIC)
+    team = roadmap_section_build(product=cast.product, since=start, until=end, role="engineer")
+    public = roadmap_section_build(product=cast.product, since=start, until=end, role="stakeholder")
+    assert [c.title for c in team["changes"]] == ["SENTINEL-digest internal plan", "Public plan"]
+    assert [c.title for c in public["changes"]] == ["Public plan"]
+    for name in ("html", "txt"):
+        text = render_to_string(f"roadmap/email/section_roadmap.{name}", {"section": public})
+        assert "Public plan" in text and "SENTINEL" not in text and "/roadmap/changes/" in text
+    quiet_start = timezone.now() + timedelta(hours=1)
+    assert (
+        roadmap_section_build(
+            product=cast.product,
+            since=quiet_start,
+            until=quiet_start + timedelta(days=1),
+            role="pm",
+        )
+        is None
+    )
