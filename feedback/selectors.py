@@ -148,18 +148,24 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _or_query(text: str):
+    from django.contrib.postgres.search import SearchQuery
+
+    raw = matching.tsquery_text(text)
+    return SearchQuery(raw, search_type="raw", config="english") if raw else None
+
+
 def _fts_rank(qs: QuerySet, text: str, fields: tuple[str, ...], limit: int):
     """Rank `qs` by PostgreSQL full-text search of `text` (as an OR query) over `fields`, the
     first weighted A and the others B. Returns [(obj, rank)] with rank > 0, best first."""
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+    from django.contrib.postgres.search import SearchRank, SearchVector
 
-    raw = matching.tsquery_text(text)
-    if not raw:
+    query = _or_query(text)
+    if query is None:
         return []
     vector = SearchVector(fields[0], weight="A", config="english")
     for name in fields[1:]:
         vector += SearchVector(name, weight="B", config="english")
-    query = SearchQuery(raw, search_type="raw", config="english")
     # Normalisation 1 divides by 1 + log(document length): long descriptions do not win by
     # size alone.
     rank = SearchRank(vector, query, normalization=1)
@@ -169,6 +175,16 @@ def _fts_rank(qs: QuerySet, text: str, fields: tuple[str, ...], limit: int):
         .order_by("-search_rank", "-id")[:limit]
     )
     return [(obj, float(obj.search_rank)) for obj in rows]
+
+
+def _stored_vector():
+    """The feedback item's stored tsvector (migration 0002: a generated, GIN-indexed column)."""
+    from django.contrib.postgres.search import SearchVectorField
+    from django.db.models.expressions import RawSQL
+
+    table = FeedbackItem._meta.db_table
+    # A fixed column name, no input: nothing to inject.
+    return RawSQL(f'"{table}"."search_vector"', [], output_field=SearchVectorField())  # noqa: S611
 
 
 def _candidates_features(product: Product) -> QuerySet[Feature]:
@@ -212,9 +228,25 @@ def likely_duplicates(*, item: FeedbackItem, limit: int = 3) -> list[tuple[Feedb
     """Earlier or later feedback of the product that says much the same (one query)."""
     qs = FeedbackItem.objects.filter(product_id=item.product_id).exclude(pk=item.pk)
     if _postgres():
-        ranked = _fts_rank(qs, item.content, ("content",), limit * 3)
-        # Normalise by the item's own best possible rank so the threshold means "similar".
-        return [(obj, score) for obj, score in ranked if score >= 0.05][:limit]
+        from django.contrib.postgres.search import SearchRank
+
+        query = _or_query(item.content)
+        if query is None:
+            return []
+        rows = (
+            qs.annotate(document=_stored_vector())
+            .filter(document=query)  # @@, answered from the GIN index
+            .annotate(
+                # The stored vector has no weight labels (D); weigh D fully, as titles are.
+                search_rank=SearchRank(
+                    _stored_vector(), query, weights=[1.0, 1.0, 1.0, 1.0], normalization=1
+                )
+            )
+            .filter(search_rank__gte=0.05)  # below this, shared words are incidental
+            .only("id", "content", "status", "received_at")
+            .order_by("-search_rank", "-id")[:limit]
+        )
+        return [(obj, float(obj.search_rank)) for obj in rows]
     recent = qs.order_by("-received_at").only("id", "content", "status", "received_at")[:500]
     candidates = [matching.Candidate(obj, obj.content) for obj in recent]
     return matching.rank_by_overlap(item.content, candidates, limit=limit)
