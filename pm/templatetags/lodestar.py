@@ -62,3 +62,11 @@ def can(membership, need: str) -> bool:
 def fieldlabel(name: str) -> str:
     """`target_customers` → `Target customers`."""
     return name.replace("_", " ").capitalize()
+
+
+@register.filter
+def actor_name(user) -> str:
+    """Who did it: full name, else username; "Lodestar" for changes made by the system."""
+    if user is None:
+        return "Lodestar"
+    return user.get_full_name() or user.username
