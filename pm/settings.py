@@ -253,6 +253,10 @@ SPECTACULAR_SETTINGS = {
         "IdeaStatusEnum": "backlog.choices.IdeaStatus",
         "IdeaSourceEnum": "backlog.choices.IdeaSource",
         "FeatureKindEnum": "backlog.choices.FeatureKind",
+        # Other apps' choice sets whose field names collide (spectacular's check warns).
+        "FeedbackStatusEnum": "feedback.choices.FeedbackStatus",
+        "InitiativeStatusEnum": "roadmap.choices.InitiativeStatus",
+        "PrecisionEnum": "roadmap.choices.Precision",
     },
 }
 
