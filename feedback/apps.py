@@ -19,3 +19,17 @@ class FeedbackConfig(AppConfig):
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
         idea_merged.connect(receivers.on_idea_merged, dispatch_uid="feedback.idea_merged")
+
+        from feedback.digests import feedback_section_build
+        from pm.registry import DigestSection
+
+        registry.add_digest_section(
+            DigestSection(
+                key="feedback",
+                title="New feedback",
+                order=30,
+                build=feedback_section_build,
+                html_template="feedback/email/section_feedback.html",
+                text_template="feedback/email/section_feedback.txt",
+            )
+        )
