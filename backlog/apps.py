@@ -18,3 +18,17 @@ class BacklogConfig(AppConfig):
         )
         if load_demo_backlog not in registry.demo_loaders:
             registry.demo_loaders.append(load_demo_backlog)
+
+        from backlog.digests import shipped_section_build
+        from pm.registry import DigestSection
+
+        registry.add_digest_section(
+            DigestSection(
+                key="shipped",
+                title="Shipped and done",
+                order=20,
+                build=shipped_section_build,
+                html_template="backlog/email/section_shipped.html",
+                text_template="backlog/email/section_shipped.txt",
+            )
+        )

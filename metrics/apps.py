@@ -18,3 +18,17 @@ class MetricsConfig(AppConfig):
         )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
+
+        from metrics.digests import kpi_section_build
+        from pm.registry import DigestSection
+
+        registry.add_digest_section(
+            DigestSection(
+                key="kpis",
+                title="KPIs",
+                order=15,
+                build=kpi_section_build,
+                html_template="metrics/email/section_kpis.html",
+                text_template="metrics/email/section_kpis.txt",
+            )
+        )
