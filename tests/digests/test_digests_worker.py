@@ -10,7 +10,7 @@ from pm.choices import DeliveryStatus, DigestFrequency
 from pm.models import DigestDelivery, DigestSubscription
 from pm.tasks import schedule_digests, send_digest_batch
 from tests.digests.test_digests import something_happened
-from tests.pm.test_celery import _mailed
+from tests.worker import mailed as _mailed
 from tests.worker import running_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
