@@ -29,6 +29,9 @@ from pm.permissions import role_allows
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
+    """Who the caller is (roles per workspace), validated filters and input, ETags and
+    preconditions. Actions come from ListMixin, RetrieveMixin or the resource itself."""
+
     output_serializer_class: type[BaseSerializer] | None = None
     input_serializer_class: type[BaseSerializer] | None = None
     update_serializer_class: type[BaseSerializer] | None = None
