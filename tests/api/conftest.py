@@ -10,9 +10,6 @@ from pm.api.tokens import api_token_create
 from pm.models import ApiToken
 from tests.api import data
 
-# The Playwright fixtures, for tests/api/test_browser.py.
-from tests.browser.conftest import browser, page, screenshot_dir  # noqa: F401
-
 
 def token_client(user, scope: str = ApiToken.Scope.READ_WRITE) -> APIClient:
     _token, key = api_token_create(user=user, name=f"{scope} test", scope=scope, actor=user)
