@@ -36,6 +36,7 @@ class KPIForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
+        self.instance.product = product  # the model's clean() compares products
         parts = KPI.objects.filter(product=product).exclude(aggregation=Aggregation.RATIO)
         if self.instance.pk:
             parts = parts.exclude(pk=self.instance.pk)
@@ -119,6 +120,7 @@ class LaunchImpactForm(VersionedForm):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
+        self.instance.product = product  # the model's clean() compares products
         self.fields["feature"].queryset = Feature.objects.filter(product=product).order_by("title")
         self.fields["kpi"].queryset = KPI.objects.filter(product=product)
         self.product = product
@@ -147,6 +149,7 @@ class ExperimentForm(VersionedForm):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
+        self.instance.product = product
         self.fields["feature"].queryset = Feature.objects.filter(product=product).order_by("title")
 
 
@@ -204,6 +207,7 @@ class FunnelForm(VersionedForm):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
+        self.instance.product = product
 
 
 class StepForm(forms.Form):

@@ -47,7 +47,10 @@ class PointsError(Exception):
         self.total = total
         self.bad = bad
         self.label = "Point"
-        super().__init__(self.summary())
+        super().__init__()
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def summary(self) -> str:
         if self.batch:

@@ -138,14 +138,19 @@ class Run:
         self.rows += count
         return count
 
-    def delete_stale(self, kpi_id: int, span: Span | None) -> int:
+    def delete_stale(
+        self, kpi_id: int, span: Span | None, granularities: Iterable[str] = Granularity.values
+    ) -> int:
         """Rows of the recomputed ranges that this run did not write have no source any more
         (their points were deleted, or the time zone moved the bucket edges)."""
         sql = f"DELETE FROM {ROLLUP} WHERE kpi_id = %s AND run_id <> %s"
         params: list = [kpi_id, self.run_id]
-        if span is not None:
+        if span is None:
+            sql += " AND granularity IN ({})".format(", ".join(["%s"] * len(granularities)))
+            params += list(granularities)
+        else:
             ranges = []
-            for granularity in Granularity.values:
+            for granularity in granularities:
                 edges = span if granularity == Granularity.DAY else widen(granularity, span)
                 ranges.append("(granularity = %s AND bucket_start >= %s AND bucket_start <= %s)")
                 params += [granularity, edges.first, edges.last]
@@ -312,9 +317,11 @@ def recalculate(kpi: KPI, *, full: bool = False) -> Result:
     Must run inside a transaction; locks the KPI rows first (in id order, so two recalculations
     that share a ratio KPI cannot deadlock)."""
     # One statement locks the KPI and the ratio KPIs built on it, in id order (so two
-    # recalculations sharing a ratio KPI cannot deadlock).
+    # recalculations sharing a ratio KPI cannot deadlock). FOR NO KEY UPDATE excludes another
+    # recalculation (and edits of the KPI) but not ingestion: inserting points and dirty ranges
+    # only takes the KEY SHARE lock of their foreign key.
     locked = list(
-        KPI.objects.select_for_update(of=("self",))
+        KPI.objects.select_for_update(of=("self",), no_key=True)
         .select_related("product__workspace", "numerator", "denominator")
         .filter(Q(pk=kpi.pk) | Q(numerator_id=kpi.pk) | Q(denominator_id=kpi.pk))
         .order_by("pk")
@@ -342,8 +349,10 @@ def recalculate(kpi: KPI, *, full: bool = False) -> Result:
             run.delete_stale(kpi.pk, span)
             continue
         _days_from_points(run, kpi, tz, span)
+        # Stale days go before weeks and months are summed from the days.
+        run.delete_stale(kpi.pk, span, [Granularity.DAY])
         _coarse_from_days(run, kpi, span)
-        run.delete_stale(kpi.pk, span)
+        run.delete_stale(kpi.pk, span, COARSE)
         for dependent in dependents:
             for granularity in Granularity.values:
                 _ratio(run, dependent, granularity, span)

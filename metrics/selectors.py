@@ -32,7 +32,9 @@ SPARK_W, SPARK_H, SPARK_PAD = 120, 32, 3
 
 
 def kpi_list(*, product: Product) -> QuerySet[KPI]:
-    return KPI.objects.filter(product=product).select_related("owner", "numerator", "denominator")
+    return KPI.objects.filter(product=product).select_related(
+        "product__workspace", "owner", "numerator", "denominator"
+    )
 
 
 def kpi_choices(*, product: Product) -> QuerySet[KPI]:

@@ -185,7 +185,7 @@ def key_results_sync(*, kpi_ids: list[int]) -> int:
 
     links = list(
         KeyResultKPI.objects.filter(kpi_id__in=kpi_ids).select_related(
-            "key_result", "kpi__owner", "linked_by"
+            "key_result", "kpi__owner", "kpi__product__workspace", "linked_by"
         )
     )
     if not links:
