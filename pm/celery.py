@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
 
@@ -19,5 +20,10 @@ app.conf.beat_schedule = {
     "send-due-digests-every-quarter-hour": {
         "task": "pm.tasks.schedule_digests",
         "schedule": 15 * 60,
+    },
+    # The safety net behind incremental recalculation: every KPI's rollups recomputed in full.
+    "recompute-all-kpi-rollups-nightly": {
+        "task": "metrics.tasks.recalculate_all_kpis",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
