@@ -2,6 +2,8 @@
 impact, experiments and funnels. Thin function views: permission-scoped fetch, form, service,
 render."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -95,6 +97,7 @@ def kpi_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         granularity=granularity,
         granularities=Granularity.choices,
         chart=chart,
+        chart_json=json.dumps(chart),
         annotations=annotations,
         time_zone=str(kpi_time_zone(kpi)),
         links=selectors.key_result_links(kpi),

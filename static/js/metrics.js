@@ -1,6 +1,6 @@
 // KPI pages: the detail chart (Chart.js, vendored) with its target line and the ship dates of
 // features, and the KPI form's ratio fields. No inline script or style (CSP): the chart's data
-// comes from a json_script element, colours from the stylesheet's tokens.
+// comes from a data attribute, colours from the stylesheet's tokens.
 (function () {
   "use strict";
 
@@ -53,9 +53,7 @@
 
   function drawChart(canvas) {
     if (!window.Chart || canvas.dataset.drawn) return;
-    var source = document.getElementById(canvas.dataset.kpiChart);
-    if (!source) return;
-    var data = JSON.parse(source.textContent);
+    var data = JSON.parse(canvas.dataset.kpiChart);
     var primary = token("--c-primary", "#4f46e5");
     var datasets = [{
       label: data.name,
