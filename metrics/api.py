@@ -1,10 +1,13 @@
-"""The metrics API: bulk ingestion of data points.
+"""The metrics API: KPIs (`/api/v1/kpis/`: list, detail with the latest value, create) and bulk
+ingestion of data points.
 
 `POST /api/v1/kpis/{id}/datapoints/` takes a JSON list of up to 10,000 `{timestamp, value,
 dimensions?}` points (or `{"points": [...]}`), validates all of them (a bad point rejects the
 batch: 400 with its index and reason), stores them with one bulk insert and queues the
 recalculation of the buckets they touch. PM or admin role."""
 
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -17,6 +20,10 @@ from metrics import services
 from metrics.models import KPI
 from metrics.points import MAX_POINTS, PointsError, parse_points
 from metrics.rollups import kpi_time_zone
+from metrics.selectors import kpi_summaries
+from pm.api.permissions import parse_id
+from pm.api.serializers import ProductRefField, UpdatedSinceField
+from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
 from pm.permissions import get_product_for_user
 
@@ -102,3 +109,160 @@ class DataPointIngest(APIView):
 
 
 datapoints_create = DataPointIngest.as_view()
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+class KPISerializer(serializers.ModelSerializer):
+    """A KPI's definition and its latest value (the latest period at its granularity; for sums
+    and counts the latest complete one)."""
+
+    product = serializers.SerializerMethodField(help_text="The product's key.")
+    numerator = serializers.IntegerField(
+        source="numerator_id", allow_null=True, help_text="Ratio KPIs: the numerator KPI's id."
+    )
+    denominator = serializers.IntegerField(
+        source="denominator_id",
+        allow_null=True,
+        help_text="Ratio KPIs: the denominator KPI's id.",
+    )
+    owner = serializers.IntegerField(source="owner_id", allow_null=True, help_text="User id.")
+    latest_value = serializers.DecimalField(
+        max_digits=38, decimal_places=10, allow_null=True, read_only=True
+    )
+    latest_period = serializers.DateField(
+        allow_null=True,
+        read_only=True,
+        help_text="Start of the period the latest value is for (workspace time zone).",
+    )
+
+    class Meta:
+        model = KPI
+        fields = [
+            "id",
+            "product",
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "aggregation",
+            "granularity",
+            "numerator",
+            "denominator",
+            "ratio_multiplier",
+            "target_value",
+            "target_date",
+            "owner",
+            "latest_value",
+            "latest_period",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_product(self, obj) -> str:
+        return obj.product.key
+
+
+class KPIFilterSerializer(serializers.Serializer):
+    product = ProductRefField(required=False)
+    updated_since = UpdatedSinceField()
+
+
+class KPICreateSerializer(serializers.ModelSerializer):
+    """A new KPI. A ratio KPI names its numerator and denominator (KPIs of the same product)."""
+
+    product = ProductRefField()
+    numerator = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    denominator = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    owner = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    class Meta:
+        model = KPI
+        fields = [
+            "product",
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "aggregation",
+            "granularity",
+            "numerator",
+            "denominator",
+            "ratio_multiplier",
+            "target_value",
+            "target_date",
+            "owner",
+        ]
+
+
+def _with_latest(kpis: list[KPI]) -> list[KPI]:
+    """Attach each KPI's latest value and period (one query for all of them)."""
+    for summary in kpi_summaries(kpis):
+        summary.kpi.latest_value = summary.latest
+        summary.kpi.latest_period = summary.latest_bucket
+    return kpis
+
+
+class KPIViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+    """KPIs of the caller's products, by name; pm and admin define new ones."""
+
+    output_serializer_class = KPISerializer
+    input_serializer_class = KPICreateSerializer
+    filter_serializer_class = KPIFilterSerializer
+    schema_summaries = {
+        "list": "KPIs with their latest value",
+        "retrieve": "One KPI with its latest value",
+        "create": "Define a KPI (pm, admin)",
+    }
+
+    def get_queryset(self) -> QuerySet[KPI]:
+        queryset = KPI.objects.select_related("product__workspace")
+        if self.action != "list":
+            return queryset
+        filters = self.filters()
+        queryset = self.scope(queryset, filters)
+        if "updated_since" in filters:
+            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+        return queryset.order_by("name", "id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else _with_latest(list(page))
+
+    def get_object(self) -> KPI:
+        pk = parse_id(self.kwargs["pk"])
+        kpi = self.get_queryset().filter(pk=pk).first() if pk else None
+        if kpi is None:
+            raise Http404("No such KPI.")
+        try:
+            get_product_for_user(self.request.user, kpi.product.key, need=self.need)
+        except Http404:
+            raise Http404("No such KPI.") from None
+        return _with_latest([kpi])[0]
+
+    def create(self, request: Request) -> Response:
+        self.check_write_role()
+        product = self.product_from_body()
+        data = self.validated_input(self.input_serializer_class, product=product)
+        data.pop("product")
+        errors = {}
+        for name in ("numerator", "denominator"):
+            if data.get(name) is not None:
+                data[name] = KPI.objects.filter(product=product, pk=data[name]).first()
+                if data[name] is None:
+                    errors[name] = ["No such KPI in this product."]
+        if data.get("owner") is not None:
+            data["owner"] = User.objects.filter(
+                pk=data["owner"], memberships__workspace_id=product.workspace_id
+            ).first()
+            if data["owner"] is None:
+                errors["owner"] = ["No such member of this workspace."]
+        if errors:
+            raise ValidationError(errors)
+        kpi = services.kpi_create(product=product, data=data, actor=request.user)
+        return self.detail_response(self.get_object_for(kpi), status.HTTP_201_CREATED)
+
+    def get_object_for(self, kpi: KPI) -> KPI:
+        return _with_latest([self.get_queryset().get(pk=kpi.pk)])[0]

@@ -1,6 +1,10 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from metrics import api, views
+
+router = SimpleRouter()
+router.register("api/v1/kpis", api.KPIViewSet, basename="api-kpi")
 
 _KPIS = "p/<str:key>/kpis/"
 
@@ -41,3 +45,5 @@ urlpatterns = [
     # The REST API (mounted here, under the shared /api/v1/ prefix).
     path("api/v1/kpis/<int:pk>/datapoints/", api.datapoints_create, name="api-kpi-datapoints"),
 ]
+
+urlpatterns += router.urls

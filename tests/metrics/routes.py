@@ -9,7 +9,7 @@ from tests.metrics.factories import (
     KPIFactory,
     LaunchImpactFactory,
 )
-from tests.routing import Route
+from tests.routing import SIGNED_IN, Route
 
 
 def _kpi(cast):
@@ -51,7 +51,14 @@ ROUTES: dict[str, Route] = {
     "funnel_new": Route(Role.PM, methods=("get", "post")),
     "funnel_edit": Route(Role.PM, kwargs=_made_by(FunnelFactory), methods=("get", "post")),
     "funnel_delete": Route(Role.PM, kwargs=_made_by(FunnelFactory), methods=("post",)),
-    # The REST API: anonymous callers get 401 (the matrix knows /api/ paths).
+    # The REST API: anonymous callers get 401 (the matrix knows /api/ paths). Lists show what
+    # the caller can see, so they are open to any signed-in user.
+    "api-kpi-list": Route(SIGNED_IN, kwargs=lambda cast: {}, methods=("get", "post"), htmx=False),
+    "api-kpi-detail": Route(
+        Role.STAKEHOLDER,
+        kwargs=lambda cast: {"pk": KPIFactory(product=cast.product).pk},
+        htmx=False,
+    ),
     "api-kpi-datapoints": Route(
         Role.PM,
         kwargs=lambda cast: {"pk": KPIFactory(product=cast.product).pk},

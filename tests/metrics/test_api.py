@@ -193,3 +193,92 @@ def test_a_read_write_token_ingests_and_a_read_token_cannot(cast, kpi):
     assert post(client, kpi, points(2), Authorization=f"Token {write}").status_code == 201
     assert post(client, kpi, points(2), Authorization=f"Token {read}").status_code == 403
     assert DataPoint.objects.filter(kpi=kpi).count() == 2
+
+
+# --- the KPI resource -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_kpi_list_has_latest_values_in_constant_queries(
+    cast, count, django_assert_max_num_queries
+):
+    from tests.metrics.helpers import ingest
+
+    for i in range(count):
+        k = KPIFactory(product=cast.product, name=f"K{i}", aggregation="last")
+        ingest(k, [("2027-01-01T10:00:00+00:00", 1), ("2027-01-02T10:00:00+00:00", i)])
+    KPIFactory()  # another workspace's: never listed
+    client = cast.client("stakeholder")
+    # session, user; the product and the caller's membership (?product=); count, the page of
+    # KPIs, their latest buckets (one window-function query)
+    with django_assert_max_num_queries(7):
+        response = client.get("/api/v1/kpis/?product=LOD")
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [r["name"] for r in rows] == [f"K{i}" for i in range(count)]
+    assert rows[-1]["latest_value"] == f"{count - 1}.0000000000"
+    assert rows[-1]["latest_period"] == "2027-01-02"
+    assert rows[-1]["product"] == "LOD"
+
+
+def test_one_kpi_with_its_etag(cast, kpi):
+    response = cast.client("stakeholder").get(f"/api/v1/kpis/{kpi.pk}/")
+    assert response.status_code == 200
+    assert response.json()["latest_value"] is None
+    again = cast.client("stakeholder").get(
+        f"/api/v1/kpis/{kpi.pk}/", headers={"If-None-Match": response["ETag"]}
+    )
+    assert again.status_code == 304
+    assert cast.client("outsider").get(f"/api/v1/kpis/{kpi.pk}/").status_code == 404
+
+
+def test_a_pm_defines_a_ratio_kpi_through_the_api(cast, kpi):
+    other = KPIFactory(product=cast.product)
+    response = cast.client("pm").post(
+        "/api/v1/kpis/",
+        {
+            "product": "LOD",
+            "name": "Conversion",
+            "aggregation": "ratio",
+            "numerator": kpi.pk,
+            "denominator": other.pk,
+            "ratio_multiplier": "100",
+            "unit": "%",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["numerator"] == kpi.pk
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"aggregation": "ratio"}, "numerator"),
+        ({"aggregation": "ratio", "numerator": 999999, "denominator": 999998}, "numerator"),
+        ({"owner": 999999}, "owner"),
+        ({"direction": "sideways"}, "direction"),
+    ],
+)
+def test_bad_kpi_definitions_get_400(cast, body, field):
+    response = cast.client("pm").post(
+        "/api/v1/kpis/", {"product": "LOD", "name": "X", **body}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+
+
+def test_a_duplicate_kpi_name_gets_400(cast, kpi):
+    response = cast.client("pm").post(
+        "/api/v1/kpis/",
+        {"product": "LOD", "name": kpi.name.upper()},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+
+
+def test_stakeholders_cannot_define_kpis(cast):
+    response = cast.client("stakeholder").post(
+        "/api/v1/kpis/", {"product": "LOD", "name": "X"}, content_type="application/json"
+    )
+    assert response.status_code == 403
