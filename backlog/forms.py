@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 
 from backlog import scoring
 from backlog.choices import STORY_POINTS, FeatureStatus, Framework, MoSCoW, StoryStatus
@@ -79,6 +80,7 @@ class FeatureForm(VersionedForm):
             "status",
             "theme",
             "moscow",
+            "owner",
             *SCORE_FIELDS,
             *ROI_FIELDS,
         ]
@@ -98,6 +100,15 @@ class FeatureForm(VersionedForm):
         self.product = product
         super().__init__(*args, **kwargs)
         _blank_labels(self, product)
+        self.fields["owner"].queryset = (
+            User.objects.filter(
+                memberships__workspace_id=product.workspace_id,
+                memberships__role__in=["admin", "pm", "engineer"],
+            )
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
         if reach_locked:
             self.fields["reach"].disabled = True
             self.fields["reach"].help_text = "Filled from linked customer feedback."

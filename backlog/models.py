@@ -102,6 +102,14 @@ class Feature(Versioned):
         max_length=20, choices=FeatureStatus.choices, default=FeatureStatus.BACKLOG
     )
     moscow = models.CharField("MoSCoW", max_length=10, choices=MoSCoW.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_features",
+        help_text="Notified when feedback is linked to the feature.",
+    )
     shipped_at = models.DateTimeField(null=True, blank=True)
     rank = RankField()
 

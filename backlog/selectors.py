@@ -104,7 +104,7 @@ def feature_list(
 
 def feature_get(*, product: Product, user: User, pk: int) -> Feature:
     """One feature of the product, visible to `user` (Feature.DoesNotExist otherwise)."""
-    qs = Feature.objects.filter(product=product).select_related("theme", "product")
+    qs = Feature.objects.filter(product=product).select_related("theme", "product", "owner")
     if not sees_internal(user, product):
         qs = qs.exclude(status=FeatureStatus.ARCHIVED).defer(*INTERNAL_FEATURE_FIELDS)
     return qs.get(pk=pk)

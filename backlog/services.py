@@ -18,14 +18,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
+from django.urls import reverse
 from django.utils import timezone
 
 from backlog import ranking, scoring
 from backlog.choices import STORY_POINTS, FeatureStatus, IdeaStatus
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from backlog.signals import idea_merged
-from pm.choices import ActivityAction, Role
+from pm.choices import ActivityAction, NotificationKind, Role
 from pm.models import ActivityLog, Membership, Product
+from pm.notifications import notification_create, notify_mentions
 from pm.permissions import membership_for
 from pm.services import (
     EditConflict,
@@ -62,6 +64,7 @@ __all__ = [
 
 # What a feature edit may change; rank, score and demand have their own services.
 FEATURE_EDITABLE = {
+    "owner",
     "title",
     "description",
     "kind",
@@ -177,6 +180,16 @@ def _check_same_product(product: Product, **related: Any) -> None:
         raise ValidationError(errors)
 
 
+def _check_owner(product: Product, owner: User | None) -> None:
+    if (
+        owner is not None
+        and not Membership.objects.filter(user=owner, workspace_id=product.workspace_id)
+        .exclude(role=Role.STAKEHOLDER)
+        .exists()
+    ):
+        raise ValidationError({"owner": "Choose a member of this workspace's team."})
+
+
 def _reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(data) - allowed
     if unknown:
@@ -201,13 +214,28 @@ def feature_create(*, product: Product, data: dict[str, Any], actor: User) -> Fe
     _reject_unknown(data, FEATURE_EDITABLE)
     settings = _lock_settings(product)
     data = _apply_shipped_at(data, None)
+    data = {"owner": actor, **data}
     feature = Feature(product=product, **data)
     _check_same_product(product, theme=feature.theme)
+    _check_owner(product, feature.owner)
     if settings.reach_source != BacklogSettings.ReachSource.MANUAL:
         feature.reach = _reach_from_demand(settings, feature)
     feature.rank = ranking.next_key_at_end(Feature.objects.filter(product=product))
     feature.score = scoring.score_feature(feature, settings.framework).value
-    return record_create(instance=feature, actor=actor)
+    feature = record_create(instance=feature, actor=actor)
+    _notify_feature_mentions(feature, "", actor)
+    return feature
+
+
+def _notify_feature_mentions(feature: Feature, before: str, actor: User) -> None:
+    notify_mentions(
+        product=feature.product,
+        before=before,
+        after=feature.description,
+        what=f"the feature “{feature.title}”",
+        url=reverse("feature_detail", args=[feature.product.key, feature.pk]),
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -225,12 +253,16 @@ def feature_update(
         data.pop("reach", None)
     if "theme" in data:
         _check_same_product(feature.product, theme=data["theme"])
+    if data.get("owner") is not None:
+        _check_owner(feature.product, data["owner"])
     if "status" in data:
         current_status = Feature.objects.filter(pk=feature.pk).values_list("status", flat=True)
         data = _apply_shipped_at(data, current_status.first())
+    before_description = feature.description
     current = versioned_update(
         instance=feature, data=data, expected_version=expected_version, actor=actor
     )
+    _notify_feature_mentions(current, before_description, actor)
     score = scoring.score_feature(current, settings.framework).value
     if score != current.score:
         current.score = score
@@ -549,7 +581,43 @@ def story_create(*, feature: Feature, data: dict[str, Any], actor: User) -> User
     story.number = _next_story_number(product)
     # The settings row is locked by the numbering UPDATE, so the end key is ours alone.
     story.rank = ranking.next_key_at_end(UserStory.objects.filter(product=product))
-    return record_create(instance=story, actor=actor)
+    story = record_create(instance=story, actor=actor)
+    if story.assignee_id:
+        _notify_assignment(story, actor)
+    _notify_story_mentions(story, "", actor)
+    return story
+
+
+def _story_text(story: UserStory) -> str:
+    criteria = " ".join(c.get("text", "") for c in story.acceptance_criteria or [])
+    return " ".join([story.title, story.as_a, story.i_want, story.so_that, criteria])
+
+
+def _story_url(story: UserStory) -> str:
+    return reverse("story_detail", args=[story.product.key, story.number])
+
+
+def _notify_assignment(story: UserStory, actor: User) -> None:
+    who = actor.get_full_name() or actor.username
+    notification_create(
+        user=story.assignee,
+        kind=NotificationKind.ASSIGNMENT,
+        message=f"{who} assigned you {story.key}: {story.title}",
+        url=_story_url(story),
+        product=story.product,
+        actor=actor,
+    )
+
+
+def _notify_story_mentions(story: UserStory, before_text: str, actor: User) -> None:
+    notify_mentions(
+        product=story.product,
+        before=before_text,
+        after=_story_text(story),
+        what=f"{story.key}: {story.title}",
+        url=_story_url(story),
+        actor=actor,
+    )
 
 
 def _role(actor: User, product: Product) -> str | None:
@@ -589,9 +657,15 @@ def story_update(
         fresh = UserStory.objects.only("acceptance_criteria").get(pk=story.pk)
         _check_engineer_edit(fresh, data)
     _check_story_refs(product, data)
-    return versioned_update(
+    before_assignee = story.assignee_id
+    before_text = _story_text(story)
+    current = versioned_update(
         instance=story, data=data, expected_version=expected_version, actor=actor
     )
+    if current.assignee_id and current.assignee_id != before_assignee:
+        _notify_assignment(current, actor)
+    _notify_story_mentions(current, before_text, actor)
+    return current
 
 
 @transaction.atomic

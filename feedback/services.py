@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from backlog import services as backlog_services
@@ -42,8 +43,9 @@ from feedback.models import (
     PortalVote,
     ResearchStudy,
 )
-from pm.choices import ActivityAction
+from pm.choices import ActivityAction, NotificationKind
 from pm.models import ActivityLog, Product, Workspace
+from pm.notifications import notification_create
 from pm.services import (
     EditConflict,
     _changed_since,
@@ -368,6 +370,17 @@ def insight_create(
     )
     if feature is not None:
         demand_recompute(feature_ids=[feature.pk])
+        if feature.owner_id:
+            who = actor.get_full_name() or actor.username
+            notification_create(
+                user=feature.owner,
+                kind=NotificationKind.FEEDBACK_LINKED,
+                message=f"{who} linked feedback ({insight.get_importance_display().lower()}) "
+                f"to your feature “{feature.title}”",
+                url=reverse("feature_detail", args=[feature.product.key, feature.pk]),
+                product=feature.product,
+                actor=actor,
+            )
     return insight
 
 
