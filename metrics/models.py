@@ -191,6 +191,30 @@ class Rollup(models.Model):
         return f"{self.kpi_id} {self.granularity} {self.bucket_start}: {self.value}"
 
 
+class HourRollup(models.Model):
+    """The finest layer, internal: a KPI's partial aggregates per wall-clock hour in the
+    workspace's time zone. Local hours nest in local days (even with half-hour offsets), so days
+    are summed from hours and an incremental recalculation re-reads only the raw points of the
+    hours that new points touched, however busy the rest of the day was."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    sum = models.DecimalField(max_digits=38, decimal_places=6, default=Decimal(0))
+    count = models.BigIntegerField(default=0)
+    last_value = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    last_at = models.DateTimeField(null=True)
+    run_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "day", "hour"], name="hour_rollup_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.day} {self.hour:02d}h: {self.sum}"
+
+
 class DirtyRange(models.Model):
     """The time span of a batch of new data points whose buckets are not recalculated yet.
     Written in the same transaction as the points; removed by the recalculation that covered it."""

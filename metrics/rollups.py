@@ -1,39 +1,46 @@
 # ruff: noqa: S608 - the SQL is assembled from constants (table names, fixed expressions);
 # every value travels as a query parameter.
-"""The rollup engine: recomputes a KPI's day, week and month buckets in SQL.
+"""The rollup engine: recomputes a KPI's buckets in SQL, layer by layer, in the workspace's
+time zone:
 
-Days are aggregated from the raw data points (`INSERT … SELECT … GROUP BY local date … ON CONFLICT
-DO UPDATE`); weeks and months are aggregated from the day rollups, which nest exactly inside them
-because every bucket is taken in the workspace's time zone. So a full recalculation reads the raw
-points once, and an incremental one reads only the points of the days that new points touched
-(the dirty ranges written by ingestion) plus at most a month of day rollups.
+    raw points ──GROUP BY date_trunc('hour', …)──▶ hours (internal) ──▶ days ──▶ weeks, months
+
+Each arrow is one `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`. Local hours nest in
+local days and days in weeks and months, and every layer keeps the partial aggregates (sum,
+count, latest value and time), so the coarser layers are exact. A full recalculation reads the
+raw points once; an incremental one reads only the points of the hours that new points touched
+(the dirty ranges written by ingestion) and then a few dozen hour and day rows.
 
 Every statement recomputes whole buckets from their sources, never adds deltas, so running a
-recalculation twice gives the same rows (idempotent). The caller holds a row lock on the KPIs
+recalculation twice gives the same rows (idempotent). Rows of a recomputed range that the run
+did not write have lost their source and are deleted. The caller holds a row lock on the KPIs
 involved, so two recalculations of the same KPI run one after the other.
 
-The SQL is portable between PostgreSQL and SQLite (trial mode): the bucket expressions are built
-by the ORM (`TruncDate` with the time zone, `TruncWeek`, `TruncMonth`), which knows each
-vendor's dialect, and the few vendor differences left (decimal division) are switched on
-`connection.vendor`.
+PostgreSQL gets hand-written `date_trunc` SQL. Other databases (SQLite in trial mode) get the
+grouping queries built by the ORM (`TruncDate`/`ExtractHour` with the time zone), which knows
+their dialect; the rest of the SQL is shared, with `connection.vendor` switching the little that
+differs (decimal division).
 """
 
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import ExtractHour, TruncDate, TruncMonth, TruncWeek
 
 from metrics.choices import Aggregation, Granularity
-from metrics.models import KPI, DataPoint, DirtyRange, Rollup
+from metrics.models import KPI, DataPoint, DirtyRange, HourRollup, Rollup
 
 ROLLUP = Rollup._meta.db_table
+HOURS = HourRollup._meta.db_table
 POINT = DataPoint._meta.db_table
+DIRTY = DirtyRange._meta.db_table
 COARSE = (Granularity.WEEK, Granularity.MONTH)
+HOUR = timedelta(hours=1)
 # Beyond this many separate dirty spans a recalculation covers them with one span instead.
 MAX_SPANS = 50
 
@@ -63,6 +70,18 @@ class Span:
 
     first: date
     last: date
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Local wall-clock hours (naive datetimes on the hour), both inclusive."""
+
+    first: datetime
+    last: datetime
+
+    @property
+    def days(self) -> Span:
+        return Span(self.first.date(), self.last.date())
 
 
 def bucket_start(granularity: str, day: date) -> date:
@@ -102,8 +121,30 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
+def merge_hours(spans: Iterable[Hours]) -> list[Hours]:
+    """Union of hour spans: overlapping or adjacent spans become one."""
+    merged: list[Hours] = []
+    for span in sorted(spans, key=lambda s: s.first):
+        if merged and span.first <= merged[-1].last + HOUR:
+            if span.last > merged[-1].last:
+                merged[-1] = Hours(merged[-1].first, span.last)
+        else:
+            merged.append(span)
+    if len(merged) > MAX_SPANS:
+        merged = [Hours(merged[0].first, max(s.last for s in merged))]
+    return merged
+
+
+def _local_hour(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+
+
+def local_hours(start: datetime, end: datetime, tz: ZoneInfo) -> Hours:
+    return Hours(_local_hour(start, tz), _local_hour(end, tz))
+
+
 def local_span(start: datetime, end: datetime, tz: ZoneInfo) -> Span:
-    return Span(start.astimezone(tz).date(), end.astimezone(tz).date())
+    return local_hours(start, end, tz).days
 
 
 def _divide(numerator: str, denominator: str) -> str:
@@ -143,11 +184,12 @@ class Run:
     ) -> int:
         """Rows of the recomputed ranges that this run did not write have no source any more
         (their points were deleted, or the time zone moved the bucket edges)."""
+        granularities = list(granularities)
         sql = f"DELETE FROM {ROLLUP} WHERE kpi_id = %s AND run_id <> %s"
         params: list = [kpi_id, self.run_id]
         if span is None:
             sql += " AND granularity IN ({})".format(", ".join(["%s"] * len(granularities)))
-            params += list(granularities)
+            params += granularities
         else:
             ranges = []
             for granularity in granularities:
@@ -157,59 +199,105 @@ class Run:
             sql += f" AND ({' OR '.join(ranges)})"
         return self.execute(sql, params)
 
+    def delete_stale_hours(self, kpi_id: int, hours: Hours | None) -> int:
+        sql = f"DELETE FROM {HOURS} WHERE kpi_id = %s AND run_id <> %s"
+        params: list = [kpi_id, self.run_id]
+        if hours is not None:
+            sql += " AND (day, hour) >= (%s, %s) AND (day, hour) <= (%s, %s)"
+            params += [hours.first.date(), hours.first.hour, hours.last.date(), hours.last.hour]
+        return self.execute(sql, params)
 
-def _day_groups(kpi: KPI, tz: ZoneInfo, span: Span | None) -> tuple[str, list]:
-    """SELECT d, s, c, last_at: the KPI's points grouped by local day."""
-    if span is not None:
-        # The index narrows to the span's UTC bounds with an hour of slack; the local-date
-        # filter then keeps exactly the span's days.
-        lo = datetime.combine(span.first, time.min, tzinfo=tz) - timedelta(hours=1)
-        hi = datetime.combine(span.last + timedelta(days=1), time.min, tzinfo=tz)
-        hi += timedelta(hours=1)
+
+# --- raw points → hours ---------------------------------------------------------------------
+
+
+def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list]:
+    """SELECT d, hr, s, c, last_at: the KPI's points grouped by local date and hour."""
+    if hours is not None:
+        # The index narrows to the span's UTC bounds with two hours of slack (a local hour may
+        # occur twice, or not at all, when the clocks change); the local-hour filter then keeps
+        # exactly the span's hours.
+        lo = hours.first.replace(tzinfo=tz) - 2 * HOUR
+        hi = hours.last.replace(tzinfo=tz) + 3 * HOUR
     if connection.vendor == "postgresql":
         sql = (
-            f"SELECT date_trunc('day', p.timestamp AT TIME ZONE %s)::date AS d, "
+            f"SELECT date_trunc('hour', p.timestamp AT TIME ZONE %s) AS h, "
             "SUM(p.value) AS s, COUNT(*) AS c, MAX(p.timestamp) AS last_at "
             f"FROM {POINT} p WHERE p.kpi_id = %s"
         )
         params: list = [str(tz), kpi.pk]
-        if span is not None:
+        if hours is not None:
             sql += " AND p.timestamp >= %s AND p.timestamp < %s"
             params += [lo, hi]
         sql += " GROUP BY 1"
-        if span is not None:
-            sql = f"SELECT * FROM ({sql}) dg WHERE dg.d >= %s AND dg.d <= %s"
-            params += [span.first, span.last]
-        return sql, params
-    # Other databases (SQLite in trial mode): the ORM writes the time-zone conversion.
+        if hours is not None:
+            sql = f"SELECT * FROM ({sql}) hg WHERE hg.h >= %s AND hg.h <= %s"
+            params += [hours.first, hours.last]
+        return (
+            f"SELECT hh.h::date AS d, extract(hour FROM hh.h)::int AS hr, hh.s, hh.c, "
+            f"hh.last_at FROM ({sql}) hh",
+            params,
+        )
     points = DataPoint.objects.filter(kpi_id=kpi.pk)
-    if span is not None:
+    if hours is not None:
         points = points.filter(timestamp__gte=lo, timestamp__lt=hi)
     grouped = (
-        points.annotate(d=TruncDate("timestamp", tzinfo=tz))
-        .values("d")
+        points.annotate(d=TruncDate("timestamp", tzinfo=tz), hr=ExtractHour("timestamp", tzinfo=tz))
+        .values("d", "hr")
         .annotate(s=Sum("value"), c=Count("*"), last_at=Max("timestamp"))
         .order_by()
     )
-    if span is not None:
-        grouped = grouped.filter(d__gte=span.first, d__lte=span.last)
+    if hours is not None:
+        first, last = hours.first, hours.last
+        grouped = grouped.filter(
+            Q(d__gt=first.date()) | Q(d=first.date(), hr__gte=first.hour),
+            Q(d__lt=last.date()) | Q(d=last.date(), hr__lte=last.hour),
+        )
     return grouped.query.sql_with_params()
 
 
-def _days_from_points(run: Run, kpi: KPI, tz: ZoneInfo, span: Span | None) -> None:
-    inner, inner_params = _day_groups(kpi, tz, span)
+def _hours_from_points(run: Run, kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> None:
+    inner, inner_params = _hour_groups(kpi, tz, hours)
+    sql = (
+        f'INSERT INTO {HOURS} (kpi_id, day, hour, "sum", "count", last_value, last_at, run_id) '
+        "SELECT %s, x.d, x.hr, x.s, x.c, x.last_value, x.last_at, %s FROM ("
+        "  SELECT g.d, g.hr, g.s, g.c, g.last_at, ("
+        f"    SELECT p.value FROM {POINT} p WHERE p.kpi_id = %s AND p.timestamp = g.last_at"
+        "    ORDER BY p.id DESC LIMIT 1"
+        f"  ) AS last_value FROM ({inner}) g"
+        ") x WHERE true "
+        "ON CONFLICT (kpi_id, day, hour) DO UPDATE SET "
+        '"sum" = excluded."sum", "count" = excluded."count", last_value = excluded.last_value, '
+        "last_at = excluded.last_at, run_id = excluded.run_id"
+    )
+    run.execute(sql, [kpi.pk, run.run_id, kpi.pk, *inner_params])
+
+
+# --- hours → days → weeks and months --------------------------------------------------------
+
+
+def _days_from_hours(run: Run, kpi: KPI, span: Span | None) -> None:
+    where, params = "h.kpi_id = %s", [kpi.pk]
+    if span is not None:
+        where += " AND h.day >= %s AND h.day <= %s"
+        params += [span.first, span.last]
+    # A point's time falls in exactly one local hour, so the day's latest time identifies the
+    # hour row whose last value is the day's.
     sql = (
         f"INSERT INTO {ROLLUP} ({_COLUMNS}) "
         f"SELECT %s, %s, x.d, {_value_expression(kpi.aggregation)}, x.s, x.c, x.last_value, "
         "x.last_at, NULL, %s FROM ("
         "  SELECT g.d, g.s, g.c, g.last_at, ("
-        f"    SELECT p.value FROM {POINT} p WHERE p.kpi_id = %s AND p.timestamp = g.last_at"
-        "    ORDER BY p.id DESC LIMIT 1"
-        f"  ) AS last_value FROM ({inner}) g"
+        f"    SELECT l.last_value FROM {HOURS} l WHERE l.kpi_id = %s AND l.day = g.d"
+        "    AND l.last_at = g.last_at LIMIT 1"
+        "  ) AS last_value FROM ("
+        '    SELECT h.day AS d, SUM(h."sum") AS s, SUM(h."count") AS c, MAX(h.last_at) AS last_at'
+        f"    FROM {HOURS} h WHERE {where} GROUP BY h.day"
+        "  ) g"
         ") x WHERE true "
         f"{_UPSERT}"
     )
-    run.execute(sql, [kpi.pk, Granularity.DAY, run.run_id, kpi.pk, *inner_params])
+    run.execute(sql, [kpi.pk, Granularity.DAY, run.run_id, kpi.pk, *params])
 
 
 _TRUNC = {Granularity.WEEK: TruncWeek, Granularity.MONTH: TruncMonth}
@@ -250,8 +338,6 @@ def _coarse_from_days(run: Run, kpi: KPI, span: Span | None) -> None:
         )
         parts.append(sql)
         params += part_params
-    # A point's time falls in exactly one local day, so the bucket's latest time identifies the
-    # day row whose last value is the bucket's.
     sql = (
         f"INSERT INTO {ROLLUP} ({_COLUMNS}) "
         f"SELECT %s, x.granularity, x.d, {_value_expression(kpi.aggregation)}, x.s, x.c, "
@@ -264,6 +350,9 @@ def _coarse_from_days(run: Run, kpi: KPI, span: Span | None) -> None:
         f"{_UPSERT}"
     )
     run.execute(sql, [kpi.pk, run.run_id, kpi.pk, Granularity.DAY, *params])
+
+
+# --- ratios ---------------------------------------------------------------------------------
 
 
 def _ratio(run: Run, ratio: KPI, granularity: str, span: Span | None) -> None:
@@ -297,6 +386,21 @@ def _ratio(run: Run, ratio: KPI, granularity: str, span: Span | None) -> None:
     run.execute(sql + " " + _UPSERT, params)
 
 
+def _claim_dirty_ranges(run: Run, kpi_id: int) -> list[tuple[datetime, datetime]]:
+    """Remove the KPI's pending dirty ranges and return their (start, end)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'DELETE FROM {DIRTY} WHERE kpi_id = %s RETURNING "start", "end"',
+                [kpi_id],
+            )
+            run.statements += 1
+            return cursor.fetchall()
+    rows = list(DirtyRange.objects.filter(kpi_id=kpi_id).values_list("pk", "start", "end"))
+    DirtyRange.objects.filter(pk__in=[pk for pk, _s, _e in rows]).delete()
+    return [(start, end) for _pk, start, end in rows]
+
+
 @dataclass
 class Result:
     kpi_ids: list[int]
@@ -312,17 +416,14 @@ class Result:
 
 def recalculate(kpi: KPI, *, full: bool = False) -> Result:
     """Recompute `kpi`'s rollups (and those of the ratio KPIs built on it): every bucket when
-    `full`, otherwise only the buckets of its pending dirty ranges.
-
-    Must run inside a transaction; locks the KPI rows first (in id order, so two recalculations
-    that share a ratio KPI cannot deadlock)."""
+    `full`, otherwise only the buckets of its pending dirty ranges. Must run in a transaction."""
     # One statement locks the KPI and the ratio KPIs built on it, in id order (so two
     # recalculations sharing a ratio KPI cannot deadlock). FOR NO KEY UPDATE excludes another
     # recalculation (and edits of the KPI) but not ingestion: inserting points and dirty ranges
     # only takes the KEY SHARE lock of their foreign key.
     locked = list(
         KPI.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("product__workspace", "numerator", "denominator")
+        .select_related("product__workspace")
         .filter(Q(pk=kpi.pk) | Q(numerator_id=kpi.pk) | Q(denominator_id=kpi.pk))
         .order_by("pk")
     )
@@ -333,35 +434,36 @@ def recalculate(kpi: KPI, *, full: bool = False) -> Result:
     tz = kpi_time_zone(kpi)
     run = Run()
 
-    # Read the pending ranges only now, under the lock: a recalculation that held it before us
+    # Claim the pending ranges only now, under the lock: a recalculation that held it before us
     # has removed the ranges it covered. Points of a range are committed with it, so they are
-    # visible to every statement below.
-    pending = list(DirtyRange.objects.filter(kpi_id=kpi.pk).values_list("pk", "start", "end"))
+    # visible to every statement below; if this transaction fails, the claim is undone.
+    pending = _claim_dirty_ranges(run, kpi.pk)
     if full:
-        spans: list[Span | None] = [None]
+        hour_spans: list[Hours | None] = [None]
     else:
-        spans = list(merge_spans(local_span(start, end, tz) for _pk, start, end in pending))
+        hour_spans = list(merge_hours(local_hours(start, end, tz) for start, end in pending))
+    day_spans: list[Span | None] = (
+        [None] if full else merge_spans(h.days for h in hour_spans if h is not None)
+    )
 
-    for span in spans:
-        if kpi.is_ratio:
+    if not kpi.is_ratio:
+        for hours in hour_spans:
+            _hours_from_points(run, kpi, tz, hours)
+            # Stale rows go before the next layer sums this one.
+            run.delete_stale_hours(kpi.pk, hours)
+        for span in day_spans:
+            _days_from_hours(run, kpi, span)
+            run.delete_stale(kpi.pk, span, [Granularity.DAY])
+            _coarse_from_days(run, kpi, span)
+            run.delete_stale(kpi.pk, span, COARSE)
+    for ratio in [kpi] if kpi.is_ratio else dependents:
+        for span in day_spans:
             for granularity in Granularity.values:
-                _ratio(run, kpi, granularity, span)
-            run.delete_stale(kpi.pk, span)
-            continue
-        _days_from_points(run, kpi, tz, span)
-        # Stale days go before weeks and months are summed from the days.
-        run.delete_stale(kpi.pk, span, [Granularity.DAY])
-        _coarse_from_days(run, kpi, span)
-        run.delete_stale(kpi.pk, span, COARSE)
-        for dependent in dependents:
-            for granularity in Granularity.values:
-                _ratio(run, dependent, granularity, span)
-            run.delete_stale(dependent.pk, span)
-    if pending:
-        DirtyRange.objects.filter(pk__in=[pk for pk, _s, _e in pending]).delete()
+                _ratio(run, ratio, granularity, span)
+            run.delete_stale(ratio.pk, span)
     return Result(
         kpi_ids=[kpi.pk, *(d.pk for d in dependents)],
-        spans=[s for s in spans if s is not None],
+        spans=[s for s in day_spans if s is not None],
         full=full,
         statements=run.statements,
         rows=run.rows,

@@ -51,7 +51,11 @@ def test_a_pm_ingests_a_batch_with_one_insert_and_the_rollups_follow_on_commit(
     assert response.status_code == 201, response.content
     assert response.json()["received"] == response.json()["stored"] == 501
     assert response.json()["recalculation"] == "queued"
-    inserts = [q for q in queries.captured_queries if 'INSERT INTO "metrics_datapoint"' in q["sql"]]
+    inserts = [
+        q
+        for q in queries.captured_queries
+        if "INSERT INTO metrics_datapoint" in q["sql"].replace('"', "")
+    ]
     assert len(inserts) == 1
     assert DataPoint.objects.filter(kpi=kpi).count() == 501
     assert DataPoint.objects.get(kpi=kpi, dimensions__plan="pro").value == Decimal("2.5")
