@@ -46,6 +46,9 @@
     var p = panel();
     var button = p && p.querySelector(selector);
     if (button && !button.disabled) {
+      // A key pressed right after a swap can beat htmx's processing of the new panel; a click
+      // then would submit the form as a full page load. Processing is idempotent.
+      if (window.htmx) window.htmx.process(p);
       button.click();
       return true;
     }
