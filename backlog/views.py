@@ -44,6 +44,7 @@ from backlog.forms import (
 )
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm.choices import Role
+from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
 from pm.models import Product
 from pm.permissions import get_product_for_user
@@ -75,18 +76,6 @@ def _context(request: HttpRequest, product: Product, tab: str, **extra: Any) -> 
         "active_tab": tab,
         **extra,
     }
-
-
-def _conflicted(form_class, data, instance, conflict: EditConflict, **kwargs):
-    """Re-bind what the editor typed to the current row and explain what changed; the new
-    version lets them save again deliberately."""
-    data = data.copy()
-    data["version"] = conflict.current.version
-    form = form_class(data, instance=conflict.current, **kwargs)
-    form.is_valid()
-    form.add_error(None, conflict.message())
-    form.conflict = conflict
-    return form
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -446,7 +435,9 @@ def feature_score_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(ScoreForm, request.POST, feature, conflict, **kwargs)
+            form = conflicted_form(
+                ScoreForm, request.POST, conflict, instance=conflict.current, **kwargs
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -576,7 +567,9 @@ def feature_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(FeatureForm, request.POST, feature, conflict, **kwargs)
+            form = conflicted_form(
+                FeatureForm, request.POST, conflict, instance=conflict.current, **kwargs
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -658,7 +651,9 @@ def story_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(form_class, request.POST, story, conflict, product=product)
+            form = conflicted_form(
+                form_class, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         except PermissionDenied as exc:
@@ -833,7 +828,7 @@ def sprint_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(SprintForm, request.POST, sprint, conflict)
+            form = conflicted_form(SprintForm, request.POST, conflict, instance=conflict.current)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

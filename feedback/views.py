@@ -36,6 +36,7 @@ from feedback.models import (
     ResearchStudy,
 )
 from pm.choices import Role
+from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
 
@@ -342,12 +343,7 @@ def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            bound = request.POST.copy()
-            bound["version"] = conflict.current.version
-            form = FeedbackForm(bound)
-            form.is_valid()
-            form.add_error(None, conflict.message())
-            form.conflict = conflict
+            form = conflicted_form(FeedbackForm, request.POST, conflict)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -526,12 +522,13 @@ def customer_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            bound = request.POST.copy()
-            bound["version"] = conflict.current.version
-            form = CustomerForm(bound, instance=conflict.current, workspace=product.workspace)
-            form.is_valid()
-            form.add_error(None, conflict.message())
-            form.conflict = conflict
+            form = conflicted_form(
+                CustomerForm,
+                request.POST,
+                conflict,
+                instance=conflict.current,
+                workspace=product.workspace,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -632,12 +629,9 @@ def study_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            bound = request.POST.copy()
-            bound["version"] = conflict.current.version
-            form = StudyForm(bound, instance=conflict.current, product=product)
-            form.is_valid()
-            form.add_error(None, conflict.message())
-            form.conflict = conflict
+            form = conflicted_form(
+                StudyForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -720,12 +714,9 @@ def portal_admin(request: HttpRequest, key: str) -> HttpResponse:
                     actor=request.user,
                 )
             except services.EditConflict as conflict:
-                bound = request.POST.copy()
-                bound["version"] = conflict.current.version
-                form = PortalSettingsForm(bound, instance=conflict.current)
-                form.is_valid()
-                form.add_error(None, conflict.message())
-                form.conflict = conflict
+                form = conflicted_form(
+                    PortalSettingsForm, request.POST, conflict, instance=conflict.current
+                )
             else:
                 messages.success(request, "Portal settings saved.")
                 return redirect("portal_admin", key=product.key)

@@ -28,6 +28,7 @@ from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact
 from metrics.points import PointsError, parse_csv
 from metrics.rollups import kpi_time_zone
 from pm.choices import Role
+from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
@@ -45,17 +46,6 @@ def _context(request: HttpRequest, product, section: str) -> dict:
         "active_tab": "kpi_list",
         "section": section,
     }
-
-
-def _conflicted(form_class, data, instance, conflict: EditConflict, **kwargs):
-    """Keep what the editor typed, bound to the current row's version, with the explanation."""
-    data = data.copy()
-    data["version"] = conflict.current.version
-    form = form_class(data, instance=conflict.current, **kwargs)
-    form.is_valid()
-    form.add_error(None, conflict.message())
-    form.conflict = conflict
-    return form
 
 
 # --- KPI list and detail ------------------------------------------------------------------
@@ -147,7 +137,9 @@ def kpi_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(KPIForm, request.POST, kpi, conflict, product=product)
+            form = conflicted_form(
+                KPIForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -307,7 +299,9 @@ def launch_impact_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(LaunchImpactForm, request.POST, impact, conflict, product=product)
+            form = conflicted_form(
+                LaunchImpactForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -396,7 +390,9 @@ def experiment_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(ExperimentForm, request.POST, experiment, conflict, product=product)
+            form = conflicted_form(
+                ExperimentForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -476,7 +472,9 @@ def funnel_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(FunnelForm, request.POST, funnel, conflict, product=product)
+            form = conflicted_form(
+                FunnelForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

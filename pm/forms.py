@@ -188,3 +188,16 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "first_name", "last_name"]
+
+
+def conflicted_form(form_class, data, conflict, **kwargs):
+    """The form an editor gets back when their save hit an EditConflict: what they typed, bound
+    to the current version (so saving again is a deliberate overwrite), with the explanation of
+    what changed as a non-field error. Pass `instance=conflict.current` for model forms."""
+    data = data.copy()
+    data["version"] = conflict.current.version
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    form.add_error(None, conflict.message())
+    form.conflict = conflict
+    return form

@@ -33,6 +33,7 @@ from pm.forms import (
     ThemeForm,
     VersionedForm,
     WorkspaceForm,
+    conflicted_form,
 )
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
 from pm.models import (
@@ -465,7 +466,7 @@ def vision_edit(request: HttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            form = _conflicted(ProductForm, request.POST, product, conflict)
+            form = conflicted_form(ProductForm, request.POST, conflict, instance=conflict.current)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -491,18 +492,6 @@ def vision_show(request: HttpRequest, key: str) -> HttpResponse:
     return render_fragment(
         request, "pm/strategy.html", "vision", _product_context(request, product)
     )
-
-
-def _conflicted(form_class, data, instance, conflict: services.EditConflict, **kwargs):
-    """Re-bind the editor's input to the current row, keep what they typed, explain the clash.
-    The new version lets them save again deliberately."""
-    data = data.copy()
-    data["version"] = conflict.current.version
-    form = form_class(data, instance=conflict.current, **kwargs)
-    form.is_valid()
-    form.add_error(None, conflict.message())
-    form.conflict = conflict
-    return form
 
 
 @login_required
@@ -544,7 +533,9 @@ def strategy_item_edit(request: HttpRequest, key: str, section: str, pk: int) ->
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            form = _conflicted(sec.form, request.POST, item, conflict, product=product)
+            form = conflicted_form(
+                sec.form, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -623,7 +614,9 @@ def key_result_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            form = _conflicted(KeyResultForm, request.POST, kr, conflict, product=product)
+            form = conflicted_form(
+                KeyResultForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

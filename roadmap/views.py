@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm.choices import Role
+from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
 from pm.selectors import activity_for_object
@@ -62,18 +63,6 @@ def _initiative_url(product):
 
 def _release_markers(releases) -> list[tuple]:
     return [(r.name, r.shipped_date or r.target_date, r.is_shipped, "") for r in releases]
-
-
-def _conflicted(form_class, data, conflict: EditConflict, **kwargs):
-    """Re-bind what the editor typed to the current row and explain the clash; the new version
-    lets them save again deliberately."""
-    data = data.copy()
-    data["version"] = conflict.current.version
-    form = form_class(data, instance=conflict.current, **kwargs)
-    form.is_valid()
-    form.add_error(None, conflict.message())
-    form.conflict = conflict
-    return form
 
 
 # --- timeline, board, what changed -----------------------------------------------------------
@@ -220,7 +209,9 @@ def initiative_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(InitiativeForm, request.POST, conflict, product=product)
+            form = conflicted_form(
+                InitiativeForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -368,7 +359,9 @@ def release_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except EditConflict as conflict:
-            form = _conflicted(ReleaseForm, request.POST, conflict, product=product)
+            form = conflicted_form(
+                ReleaseForm, request.POST, conflict, instance=conflict.current, product=product
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
