@@ -125,6 +125,21 @@ class KeyResultForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
+        self.linked_kpi = self.instance.linked_kpi if self.instance.pk else None
+        if self.linked_kpi is not None:
+            # The KPI's next data point would overwrite a typed value: show it, don't take it.
+            field = self.fields["current_value"]
+            field.disabled = True
+            field.help_text = (
+                f"Follows the KPI “{self.linked_kpi.name}”: set by its latest data point. "
+                "Unlink it on the KPI's page to type a value."
+            )
+
+    def model_data(self) -> dict:
+        data = super().model_data()
+        if self.linked_kpi is not None:
+            data.pop("current_value", None)
+        return data
 
     def clean(self):
         cleaned = super().clean()

@@ -266,6 +266,15 @@ class KeyResult(Versioned):
         return self.objective.product
 
     @property
+    def linked_kpi(self):
+        """The KPI whose data points set this result's current value, or None (the link lives in
+        the metrics app: `KeyResultKPI`, reverse accessor `kpi_link`)."""
+        try:
+            return self.kpi_link.kpi
+        except models.ObjectDoesNotExist:
+            return None
+
+    @property
     def progress(self) -> float | None:
         """Share of the way from start to target, clamped to 0–1 (works for decreasing targets)."""
         span = self.target_value - self.start_value

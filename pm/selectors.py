@@ -54,7 +54,12 @@ def objectives_for_product(product: Product) -> QuerySet[Objective]:
     return (
         Objective.objects.filter(product=product)
         .select_related("theme")
-        .prefetch_related(Prefetch("key_results", queryset=KeyResult.objects.order_by("id")))
+        .prefetch_related(
+            Prefetch(
+                "key_results",
+                queryset=KeyResult.objects.select_related("kpi_link__kpi").order_by("id"),
+            )
+        )
     )
 
 

@@ -16,6 +16,7 @@ from pm.choices import ActivityAction, Role
 from pm.models import (
     ActivityLog,
     Invitation,
+    KeyResult,
     Membership,
     Product,
     Versioned,
@@ -396,8 +397,28 @@ def strategy_item_create(*, instance: models.Model, actor: User) -> models.Model
 def strategy_item_update(
     *, instance: Versioned, data: dict[str, Any], expected_version: int, actor: User
 ) -> Versioned:
+    if isinstance(instance, KeyResult) and "current_value" in data:
+        _refuse_typed_value_of_linked_result(instance, data["current_value"])
     return versioned_update(
         instance=instance, data=data, expected_version=expected_version, actor=actor
+    )
+
+
+def _refuse_typed_value_of_linked_result(kr: KeyResult, value: Any) -> None:
+    """A key result linked to a KPI takes its current value from the KPI's data points only: a
+    typed value would be overwritten silently by the next point."""
+    row = (
+        KeyResult.objects.filter(pk=kr.pk, kpi_link__isnull=False)
+        .values("current_value", "kpi_link__kpi__name")
+        .first()
+    )
+    if row is None or (value is not None and Decimal(str(value)) == row["current_value"]):
+        return
+    raise ValidationError(
+        {
+            "current_value": f"This key result follows the KPI “{row['kpi_link__kpi__name']}”; "
+            "its current value is set by the KPI's data points."
+        }
     )
 
 

@@ -1,6 +1,7 @@
 """The Strategy page's inline editing through its htmx endpoints: add, edit, delete for each
 section, form errors beside the field, concurrent-edit conflicts, and the activity log."""
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -415,6 +416,68 @@ def test_concurrent_key_result_edit_is_refused(cast):
     assert input_value(response.content, "current_value") == "70"
     kr.refresh_from_db()
     assert kr.current_value == 60
+
+
+def _linked_kr(cast, **kr_fields):
+    from metrics.models import KeyResultKPI
+    from tests.metrics.factories import KPIFactory
+
+    kpi = KPIFactory(product=cast.product, name="Weekly active PMs (KPI)")
+    kr = KeyResultFactory(objective__product=cast.product, current_value=20, **kr_fields)
+    KeyResultKPI.objects.create(kpi=kpi, key_result=kr, linked_by=cast.pm)
+    return kpi, kr
+
+
+def test_strategy_shows_which_kpi_a_key_result_follows(cast, pm_client):
+    kpi, kr = _linked_kr(cast, description="PMs active weekly")
+    KeyResultFactory(objective=kr.objective, description="Unlinked result")
+    page = pm_client.get(reverse("strategy", args=[cast.product.key])).content.decode()
+    kpi_url = reverse("kpi_detail", args=[cast.product.key, kpi.pk])
+    assert page.count('data-testid="kr-kpi-link"') == 1
+    assert f'href="{kpi_url}"' in page
+    assert "KPI: Weekly active PMs (KPI)" in text_of(page)
+
+
+def test_a_linked_key_results_current_value_is_read_only_in_its_form(cast, pm_client):
+    kpi, kr = _linked_kr(cast)
+    edit = reverse("key_result_edit", args=[cast.product.key, kr.pk])
+    form = pm_client.get(edit, headers=HX).content.decode()
+    tag = next(t for t in re.findall(r"<input[^>]*>", form) if 'name="current_value"' in t)
+    assert " disabled" in tag
+    assert "Follows the KPI “Weekly active PMs (KPI)”" in text_of(form)
+
+    # A crafted POST with a typed value saves the other fields and keeps the KPI's value.
+    response = pm_client.post(
+        edit, _kr_data(description="Renamed", current_value="99", version=1), headers=HX
+    )
+    assert response["HX-Retarget"] == "#section-objectives"
+    kr.refresh_from_db()
+    assert (kr.description, kr.current_value) == ("Renamed", 20)
+
+
+def test_the_service_refuses_a_typed_value_for_a_linked_key_result(cast):
+    from django.core.exceptions import ValidationError
+
+    from pm import services
+
+    kpi, kr = _linked_kr(cast)
+    with pytest.raises(ValidationError) as refused:
+        services.strategy_item_update(
+            instance=kr, data={"current_value": 99}, expected_version=1, actor=cast.pm
+        )
+    assert "follows the KPI “Weekly active PMs (KPI)”" in str(refused.value.message_dict)
+    kr.refresh_from_db()
+    assert kr.current_value == 20
+    # The KPI sync itself still writes the value, and an unlinked result stays editable.
+    services.strategy_item_update(
+        instance=kr, data={"current_value": 20}, expected_version=1, actor=cast.pm
+    )
+    free = KeyResultFactory(objective__product=cast.product, current_value=1)
+    services.strategy_item_update(
+        instance=free, data={"current_value": 5}, expected_version=1, actor=cast.pm
+    )
+    free.refresh_from_db()
+    assert free.current_value == 5
 
 
 # --- vision -------------------------------------------------------------------------------
