@@ -14,6 +14,7 @@ from pm.models import (
     StrategicTheme,
     Workspace,
     is_time_zone,
+    next_theme_colour,
 )
 
 
@@ -94,6 +95,8 @@ class ThemeForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
+        if not self.instance.pk and "colour" not in self.initial:
+            self.initial["colour"] = next_theme_colour(product)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -177,13 +177,39 @@ class Product(Versioned):
         return f"{self.name} ({self.key})"
 
 
+# Colours offered to new themes, in order; the first is the model's default.
+THEME_PALETTE = (
+    "#4f46e5",  # indigo
+    "#0891b2",  # cyan
+    "#16a34a",  # green
+    "#d97706",  # amber
+    "#db2777",  # pink
+    "#7c3aed",  # violet
+    "#dc2626",  # red
+    "#0d9488",  # teal
+    "#65a30d",  # lime
+    "#2563eb",  # blue
+    "#ea580c",  # orange
+    "#475569",  # slate
+)
+
+
+def next_theme_colour(product: "Product") -> str:
+    """The first palette colour none of the product's themes uses (or, with every colour taken,
+    the least used one), so a new theme never starts with the same colour as an existing one."""
+    used: dict[str, int] = {}
+    for colour in StrategicTheme.objects.filter(product=product).values_list("colour", flat=True):
+        used[colour.lower()] = used.get(colour.lower(), 0) + 1
+    return min(THEME_PALETTE, key=lambda colour: used.get(colour, 0))
+
+
 class StrategicTheme(Versioned):
     """A strategic theme: a broad area of investment that initiatives and features roll up to."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="themes")
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
-    colour = models.CharField(max_length=7, default="#4f46e5", validators=[colour_validator])
+    colour = models.CharField(max_length=7, default=THEME_PALETTE[0], validators=[colour_validator])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

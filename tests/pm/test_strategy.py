@@ -345,6 +345,23 @@ def test_items_of_another_product_are_404_through_this_products_urls(cast, pm_cl
     assert pm_client.get(url, headers=HX).status_code == 404
 
 
+def test_a_new_theme_gets_a_colour_no_existing_theme_uses(cast, pm_client):
+    url = reverse("strategy_item_new", args=[cast.product.key, "themes"])
+    colours = []
+    for n in range(3):
+        colour = input_value(pm_client.get(url, headers=HX).content, "colour")
+        assert colour not in colours
+        colours.append(colour)
+        pm_client.post(url, {"name": f"Area {n}", "description": "", "colour": colour}, headers=HX)
+    assert sorted(StrategicTheme.objects.values_list("colour", flat=True)) == sorted(colours)
+    # Colours typed by hand count too, whatever their case; another product's themes don't.
+    ThemeFactory(product=cast.product, name="Hand-picked", colour="#D97706")
+    ThemeFactory(colour="#DB2777")
+    offered = input_value(pm_client.get(url, headers=HX).content, "colour")
+    assert offered.lower() not in {c.lower() for c in [*colours, "#d97706"]}
+    assert offered == "#db2777"
+
+
 # --- key results --------------------------------------------------------------------------
 
 
