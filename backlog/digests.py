@@ -52,5 +52,6 @@ def shipped_section_build(*, product: Product, since: datetime, until: datetime,
         "shipped_more": max(0, len(shipped) - MAX_ENTRIES),
         "done": list(done.values())[:MAX_ENTRIES],
         "done_count": len(done),
+        "done_more": max(0, len(done) - MAX_ENTRIES),
         "backlog_url": site + reverse("backlog", args=[product.key]),
     }

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from metrics.selectors import kpi_list, kpi_summaries
+from metrics.templatetags.metrics_tags import kpi_value
 from pm.models import Product
 
 TOP = 3
@@ -34,6 +35,9 @@ def kpi_section_build(*, product: Product, since: datetime, until: datetime, rol
     def row(s):
         return {
             "name": s.kpi.name,
+            # Formatted as the KPI pages show them: “€69,947”, “69.7%”, “495 ms”.
+            "latest_text": kpi_value(s.latest, s.kpi),
+            "target_text": kpi_value(s.kpi.target_value, s.kpi),
             "latest": s.latest,
             "unit": s.kpi.unit,
             "change": s.change,

@@ -14,6 +14,7 @@ product, role and period for a whole batch, so a batch costs a constant number o
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy as email_policy
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -124,6 +125,18 @@ def render_digest(
         "html": render_to_string("pm/email/digest.html", context),
         "unsubscribe_url": unsubscribe_url,
     }
+
+
+class DigestEmail(EmailMultiAlternatives):
+    """A digest message whose headers are never folded below RFC 5322's 998-character limit.
+
+    `List-Unsubscribe: <https://…/long-signed-token/>` is one unbreakable word: the standard
+    library's folding would RFC 2047-encode and split it (`=?utf-8?q?=3Chttps…?=`), which mail
+    clients' one-click unsubscribe (RFC 2369/8058) does not parse.
+    """
+
+    def message(self, *, policy=email_policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
 
 
 # --- scheduling ---------------------------------------------------------------------------
@@ -252,7 +265,7 @@ def digests_send(*, delivery_ids: list[int]) -> dict[str, list[int]]:
             since=since,
             until=until,
         )
-        email = EmailMultiAlternatives(
+        email = DigestEmail(
             subject=rendered["subject"],
             body=rendered["text"],
             from_email=settings.DEFAULT_FROM_EMAIL,
@@ -331,11 +344,17 @@ def digest_preview(*, user: User, product: Product, role: str) -> dict:
 # --- the core's own section ---------------------------------------------------------------
 
 STRATEGY_TYPES = ("pm.product", "pm.strategictheme", "pm.objective", "pm.keyresult")
+STRATEGY_LINES = 10
+STRATEGY_SCAN = 500  # activity rows read at most: a bound on the query, not on what is said
+# Changes worth naming in a line, per field: (field, label)
+STRATEGY_CHANGES = (("status", ""), ("current_value", "current value "))
 
 
 def strategy_section_build(*, product: Product, since: datetime, until: datetime, role: str):
-    """Strategy changes in the period: objectives and themes added or updated, key results moved.
-    Strategy is visible to every role, so the section is the same for all."""
+    """Strategy changes in the period, one line per item (a key result updated five times by its
+    KPI is one line, "updated", with its value from the first to the last): objectives and themes
+    added or updated, key results moved. Strategy is visible to every role, so the section is the
+    same for all. One query."""
     from pm.models import ActivityLog
 
     entries = list(
@@ -346,11 +365,42 @@ def strategy_section_build(*, product: Product, since: datetime, until: datetime
             created_at__lt=until,
         )
         .select_related("actor")
-        .order_by("-created_at")[:15]
+        .order_by("-created_at", "-pk")[:STRATEGY_SCAN]
     )
     if not entries:
         return None
+    items: dict[tuple[str, str], list] = {}
+    for entry in entries:  # newest first
+        items.setdefault((entry.object_type, str(entry.object_id)), []).append(entry)
+    lines = []
+    for history in items.values():
+        newest = history[0]
+        actions = {e.action for e in history}
+        if newest.action == "deleted":
+            action = newest
+        elif "created" in actions:
+            action = next(e for e in history if e.action == "created")
+        else:
+            action = newest
+        change = ""
+        if action.action == "updated":
+            for field, label in STRATEGY_CHANGES:
+                moves = [e.changes[field] for e in reversed(history) if field in (e.changes or {})]
+                if moves and moves[0][0] != moves[-1][1]:
+                    change = f"{label}{moves[0][0] if moves[0][0] is not None else '—'} → "
+                    change += f"{moves[-1][1]}"
+                    break
+        lines.append(
+            {
+                "actor": newest.actor,
+                "action": action.get_action_display(),
+                "object_label": newest.object_label,
+                "object_repr": newest.object_repr,
+                "change": change,
+            }
+        )
     return {
-        "entries": entries,
+        "entries": lines[:STRATEGY_LINES],
+        "more": max(0, len(lines) - STRATEGY_LINES),
         "url": settings.SITE_URL + reverse("strategy", args=[product.key]),
     }
