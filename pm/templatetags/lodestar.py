@@ -1,9 +1,16 @@
-"""Template helpers: sanitised markdown, role checks."""
+"""Template helpers: sanitised markdown, role checks, readable history entries."""
+
+from dataclasses import dataclass
+from typing import Any
 
 import markdown as md
 import nh3
 from django import template
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 
 from pm.permissions import role_allows
 
@@ -70,3 +77,127 @@ def actor_name(user) -> str:
     if user is None:
         return "Lodestar"
     return user.get_full_name() or user.username
+
+
+# --- history entries ----------------------------------------------------------------------
+
+# Bookkeeping a reader of the history does not care about (derived or internal counters).
+# A rank is an opaque sort key ("aU"); moves are logged as "position" in words instead.
+_HISTORY_BOOKKEEPING = {"rank", "score", "version", "number", "demand_customers", "demand_arr"}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One changed field of a history entry, ready to print."""
+
+    label: str
+    before: str
+    after: str
+
+
+def _history_model(object_type: str):
+    try:
+        return apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _history_label(model, name: str) -> str:
+    if model is not None:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        if field is not None and hasattr(field, "verbose_name"):
+            return capfirst(str(field.verbose_name))
+    return capfirst(str(name).replace("_", " "))
+
+
+def _history_value(value: Any, people: dict[str, str] | None = None) -> str:
+    """A stored before/after value as a person reads it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        if all(isinstance(v, dict) and "text" in v for v in value):
+            done = sum(1 for v in value if v.get("done"))
+            noun = "criterion" if len(value) == 1 else "criteria"
+            return f"{len(value)} {noun}, {done} done"
+        return ", ".join(_history_value(v, people) or "—" for v in value)
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{capfirst(str(k).replace('_', ' '))}: {_history_value(v, people) or '—'}"
+            for k, v in value.items()
+        )
+    if people is not None and isinstance(value, str):
+        return people.get(value, value)
+    return str(value)
+
+
+def _people(context, workspace_id) -> dict[str, str]:
+    """Usernames → names of one workspace's members, loaded once per rendered page."""
+    cache = context.render_context.setdefault("lodestar_history_people", {})
+    if workspace_id not in cache:
+        from django.contrib.auth.models import User
+
+        cache[workspace_id] = {
+            u.username: (u.get_full_name() or u.username)
+            for u in User.objects.filter(memberships__workspace_id=workspace_id).only(
+                "username", "first_name", "last_name"
+            )
+        }
+    return cache[workspace_id]
+
+
+def _is_person_field(model, name: str) -> bool:
+    if model is None:
+        return False
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return bool(field.is_relation and field.related_model is get_user_model())
+
+
+@register.simple_tag(takes_context=True)
+def history_rows(context, entry, changes=None) -> list[HistoryRow]:
+    """`{% history_rows e as rows %}`: an activity entry's changes as labelled, readable rows.
+
+    Reads the `changes` dict in Python, so a change named "items" or "keys" cannot collide with
+    the dict's methods as `e.changes.items` does in a template. Pass `changes` to render an
+    already-filtered mapping (e.g. with an audience's internal fields removed)."""
+    changes = entry.changes if changes is None else changes
+    if not isinstance(changes, dict):
+        return []
+    model = _history_model(entry.object_type)
+    rows = []
+    for name, pair in changes.items():
+        if name in _HISTORY_BOOKKEEPING:
+            continue
+        label = _history_label(model, name)
+        before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        people = _people(context, entry.workspace_id) if _is_person_field(model, name) else None
+        rows.append(
+            HistoryRow(
+                label=label,
+                before=_history_value(before, people),
+                after=_history_value(after, people),
+            )
+        )
+    return rows
+
+
+@register.filter
+def history_name(entry) -> str:
+    """The record's name for “…” quoting: a name stored as `Share link “Q3”` (its label and
+    its own quotes) becomes `Q3`, so the page does not print share link “Share link “Q3””."""
+    text = str(entry.object_repr).strip()
+    label = str(entry.object_label)
+    if text.lower().startswith(label.lower() + " "):
+        rest = text[len(label) :].strip()
+        if rest.startswith("“") and rest.endswith("”"):
+            return rest[1:-1]
+    return text
