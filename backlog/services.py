@@ -258,7 +258,11 @@ def feature_update(
     if "status" in data:
         current_status = Feature.objects.filter(pk=feature.pk).values_list("status", flat=True)
         data = _apply_shipped_at(data, current_status.first())
-    before_description = feature.description
+    # Read what is stored, not `feature.description`: a ModelForm's is_valid() has already
+    # copied the submitted values onto the instance the view passes in.
+    before_description = (
+        Feature.objects.select_for_update().values_list("description", flat=True).get(pk=feature.pk)
+    )
     current = versioned_update(
         instance=feature, data=data, expected_version=expected_version, actor=actor
     )
@@ -657,8 +661,10 @@ def story_update(
         fresh = UserStory.objects.only("acceptance_criteria").get(pk=story.pk)
         _check_engineer_edit(fresh, data)
     _check_story_refs(product, data)
-    before_assignee = story.assignee_id
-    before_text = _story_text(story)
+    # The stored row, not `story`: a ModelForm's is_valid() already changed that instance.
+    stored = UserStory.objects.select_for_update().get(pk=story.pk)
+    before_assignee = stored.assignee_id
+    before_text = _story_text(stored)
     current = versioned_update(
         instance=story, data=data, expected_version=expected_version, actor=actor
     )
