@@ -159,7 +159,8 @@ class BacklogSettingsForm(forms.Form):
 
 
 class BulkStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=FeatureStatus.choices)
+    # Not `status`: the bulk form also carries the page's filters, and `status` is one of them.
+    new_status = forms.ChoiceField(choices=FeatureStatus.choices, label="New status")
     features = forms.TypedMultipleChoiceField(coerce=int, choices=())
 
     def __init__(self, *args, **kwargs):

@@ -499,10 +499,10 @@ def backlog_bulk_status(request: HttpRequest, key: str) -> HttpResponse:
     changed = services.features_set_status(
         product=product,
         feature_ids=form.cleaned_data["features"],
-        status=form.cleaned_data["status"],
+        status=form.cleaned_data["new_status"],
         actor=request.user,
     )
-    label = FeatureStatus(form.cleaned_data["status"]).label
+    label = FeatureStatus(form.cleaned_data["new_status"]).label
     return _table_response(
         request, product, f"{changed} feature{'s' if changed != 1 else ''} set to {label}."
     )

@@ -226,7 +226,7 @@ def test_bulk_status_change_of_selected_rows(cast):
     a, b, c = (FeatureFactory(product=cast.product) for _ in range(3))
     response = cast.client("pm").post(
         _url("backlog_bulk_status", cast),
-        {"features": [a.pk, b.pk], "status": "planned"},
+        {"features": [a.pk, b.pk], "new_status": "planned"},
         headers=HTMX,
     )
     assert response.status_code == 200
@@ -235,9 +235,28 @@ def test_bulk_status_change_of_selected_rows(cast):
     assert (statuses[a.pk], statuses[b.pk], statuses[c.pk]) == ("planned", "planned", "backlog")
 
 
+def test_bulk_status_change_keeps_the_status_filter_of_the_page(cast):
+    a, b, c = (FeatureFactory(product=cast.product, status="backlog") for _ in range(3))
+    # What the page posts: the filters as hidden inputs, the ticked rows and the new status.
+    response = cast.client("pm").post(
+        _url("backlog_bulk_status", cast),
+        {"status": "backlog", "features": [a.pk, b.pk], "new_status": "refined"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "2 features set to Refined" in response.headers["HX-Trigger"]
+    html = response.content.decode()
+    # Still the Backlog filter: the two refined rows leave it, the third stays.
+    assert html.count('data-testid="feature-row"') == 1
+    assert f'id="feature-{c.pk}"' in html
+    assert '<input type="hidden" name="status" value="backlog">' in html
+    assert Feature.objects.filter(status="refined").count() == 2
+
+
 def test_bulk_status_with_nothing_selected_says_so(cast):
     response = cast.client("pm").post(
-        _url("backlog_bulk_status", cast), {"status": "planned"}, headers=HTMX
+        _url("backlog_bulk_status", cast), {"new_status": "planned"}, headers=HTMX
     )
     assert "Select at least one feature" in response.headers["HX-Trigger"]
 
