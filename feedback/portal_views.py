@@ -20,6 +20,7 @@ from feedback import selectors, services, tokens
 from feedback.choices import PostStatus
 from feedback.forms import PortalSubmitForm, PortalVoteForm
 from feedback.models import PortalPost, PortalSettings, PortalVote
+from pm.clientip import client_ip as pm_client_ip
 
 WINDOW = 60 * 60
 
@@ -43,12 +44,8 @@ def _post_or_404(portal: PortalSettings, pk: int) -> PortalPost:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The visitor's address; behind the TLS proxy, the address the proxy saw."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The visitor's address (X-Forwarded-For believed only from TRUSTED_PROXIES)."""
+    return pm_client_ip(request)
 
 
 def over_limit(request: HttpRequest, bucket: str, limit: int) -> bool:

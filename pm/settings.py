@@ -5,6 +5,7 @@ Production is the default: DEBUG is off, SECRET_KEY is required and cookies are 
 in-process and e-mail printed to the console.
 """
 
+import ipaddress
 import re
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pm.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -103,6 +105,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": envstr("CACHE_KEY_PREFIX", "lodestar"),
+            # An unreachable Redis answers an error within seconds instead of hanging requests.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -118,9 +122,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sign-in lockout: after this many failures per username or per IP within the window.
+# Sign-in lockout (pm/lockout.py): failures per username+IP, and per IP, within the window.
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = envint("LOGIN_IP_FAILURE_LIMIT", 100)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed (pm/clientip.py).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR network."
+        ) from None
+# How long a password-reset link works.
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 60 * 60)
 
 # Public ideas portal: per-IP limits per hour.
 FEEDBACK_PORTAL_VOTES_PER_HOUR = envint("FEEDBACK_PORTAL_VOTES_PER_HOUR", 20)
@@ -280,6 +296,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"client_errors_one_line": {"()": "pm.logfilters.ClientErrorsOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # 403s and other refusals: one warning line each, no traceback (pm/logfilters.py).
+    "loggers": {"django.request": {"filters": ["client_errors_one_line"]}},
 }

@@ -3,13 +3,44 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from pm import views, views_digests, views_tokens
+from pm import views, views_account, views_digests, views_tokens
 from pm.api import views as api_views
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", views.RateLimitedLoginView.as_view(), name="login"),
+    path("healthz", views_account.healthz, name="healthz"),
+    path("accounts/login/", views_account.RateLimitedLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_reset/",
+        views_account.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views_account.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path(
+        "accounts/password/",
+        views_account.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    # The admin's sign-in goes through the same lockout as the site's (before admin.site.urls).
+    path("admin/login/", views_account.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("settings/tokens/", views_tokens.tokens, name="api_tokens"),
     path("settings/tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="api_token_revoke"),
@@ -51,6 +82,11 @@ urlpatterns = [
     ),
     path("notifications/", views_digests.notification_list, name="notification_list"),
     path("notifications/menu/", views_digests.notification_menu, name="notification_menu"),
+    path(
+        "notifications/read/",
+        views_digests.notification_mark_read,
+        name="notification_mark_read",
+    ),
     path(
         "notifications/read-all/",
         views_digests.notification_read_all,
@@ -99,6 +135,8 @@ urlpatterns += [
     path("", include("feedback.urls")),
     path("", include("metrics.urls")),
 ]
+
+handler500 = "pm.views_account.server_error"
 
 # Unknown API paths get a JSON 404 in the API's error shape (after every app's routes).
 urlpatterns += [re_path(r"^api/(?P<path>.*)$", api_views.api_not_found)]

@@ -3,19 +3,15 @@
 import json
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm import selectors, services
@@ -46,70 +42,6 @@ from pm.models import (
 )
 from pm.permissions import get_product_for_user, get_workspace_for_user
 from pm.registry import registry
-
-# --- health and sign-in -------------------------------------------------------------------
-
-
-@require_GET
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # any database failure means "not healthy", reported, not raised
-        return JsonResponse({"status": "error", "detail": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok"})
-
-
-def _client_ip(request: HttpRequest) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
-class RateLimitedLoginView(LoginView):
-    """Sign-in that locks out after repeated failures, per username+IP and per IP."""
-
-    template_name = "registration/login.html"
-    redirect_authenticated_user = True
-
-    def _keys(self) -> list[tuple[str, int]]:
-        username = (self.request.POST.get("username") or "").strip().lower()
-        ip = _client_ip(self.request)
-        limit = settings.LOGIN_FAILURE_LIMIT
-        return [
-            (f"login-fail:user-ip:{username}:{ip}", limit),
-            (f"login-fail:ip:{ip}", limit * 5),
-        ]
-
-    def _locked(self) -> bool:
-        counts = cache.get_many([key for key, _ in self._keys()])
-        return any(counts.get(key, 0) >= limit for key, limit in self._keys())
-
-    def post(self, request, *args, **kwargs):
-        if self._locked():
-            # An unbound form: rendering a bound one would validate it, i.e. check the password.
-            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
-            minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
-            context = self.get_context_data(form=form, locked_minutes=minutes)
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        for key, _limit in self._keys():
-            cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        cache.delete(self._keys()[0][0])
-        return super().form_valid(form)
-
 
 # --- home and workspaces ------------------------------------------------------------------
 

@@ -100,10 +100,10 @@ def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_GET
 def notification_menu(request: HttpRequest) -> HttpResponse:
-    """The latest notifications for the menu; opening the menu marks them read."""
+    """The latest notifications for the menu. A GET changes nothing: the fragment asks, by an
+    htmx POST to notification_mark_read, to mark the unread ones it shows as read."""
     items = list(notifications.notifications_for(request.user)[:15])
     unread = [n.pk for n in items if n.read_at is None]
-    notifications.notifications_mark_read(user=request.user, ids=unread)
     response = render_fragment(
         request,
         "pm/notifications.html",
@@ -111,11 +111,33 @@ def notification_menu(request: HttpRequest) -> HttpResponse:
         {
             "items": items,
             "unread_ids": set(unread),
+            "unread_id_list": ",".join(str(pk) for pk in unread),
             "unread_left": notifications.unread_count(request.user),
         },
     )
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+@require_POST
+def notification_mark_read(request: HttpRequest) -> HttpResponse:
+    """Mark the given notifications of the signed-in user read (others' ids are ignored);
+    answers the unread count badge."""
+    raw = ",".join(request.POST.getlist("ids"))
+    try:
+        ids = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        return HttpResponse("ids must be notification numbers.", status=400)
+    if len(ids) > 200:
+        return HttpResponse("Too many ids.", status=400)
+    notifications.notifications_mark_read(user=request.user, ids=ids)
+    return render_fragment(
+        request,
+        "pm/notifications.html",
+        "count",
+        {"unread_left": notifications.unread_count(request.user)},
+    )
 
 
 @login_required

@@ -6,6 +6,7 @@ Counters are fixed windows in the default cache (Redis in production, shared by 
 one atomic INCR per request, where DRF's sliding log would read and rewrite a list of up to
 `rate` timestamps on every call."""
 
+import logging
 import math
 import time
 
@@ -13,7 +14,11 @@ from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from pm.clientip import client_ip
+from pm.lockout import CACHE_ERRORS
 from pm.models import ApiToken
+
+log = logging.getLogger("lodestar.security")
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -34,14 +39,23 @@ class ApiRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // duration)
         key = f"api-throttle:{scope}:{ident}:{window}"
-        cache.add(key, 0, timeout=duration + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=duration + 1)
-            count = 1
         self._wait = (window + 1) * duration - now
+        try:
+            cache.add(key, 0, timeout=duration + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=duration + 1)
+                count = 1
+        except CACHE_ERRORS:
+            # Redis is down: serve the request unthrottled rather than fail every API call.
+            log.warning("API rate limit skipped: the cache is unreachable (failing open).")
+            return True
         return count <= limit
+
+    def get_ident(self, request) -> str:
+        # DRF's own believes any X-Forwarded-For; ours only the configured proxies'.
+        return client_ip(request)
 
     def wait(self) -> float:
         # Whole seconds, rounded up: Retry-After is an integer and must not be too early.

@@ -10,4 +10,5 @@ ROUTES = {
     "notification_list": Route(SIGNED_IN, kwargs=lambda c: {}),
     "notification_menu": Route(SIGNED_IN, kwargs=lambda c: {}),
     "notification_read_all": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("post",)),
+    "notification_mark_read": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("post",)),
 }

@@ -1,7 +1,10 @@
 """In-app notifications: assignments, mentions and feedback linked to your feature, the unread
 count in the bell, marked read when the menu opens."""
 
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from backlog import services as backlog_services
@@ -86,10 +89,41 @@ def test_the_bell_counts_unread_and_opening_the_menu_marks_them_read(cast, featu
     assert 'id="notification-count" class="count-badge">1<' in page
     menu = client.get(reverse("notification_menu"), headers={"HX-Request": "true"}).content.decode()
     assert f"assigned you {story.key}" in menu
-    assert 'class="count-badge zero"' in menu  # the bell's count, swapped out of band
-    assert Notification.objects.get(user=cast.engineer).read_at is not None
+    # The GET changes nothing; the fragment asks for the shown ones to be marked read by POST.
+    note = Notification.objects.get(user=cast.engineer)
+    assert note.read_at is None
+    mark = re.search(r'hx-post="([^"]+)" hx-trigger="load" hx-vals=\'\{"ids": "([\d,]+)"\}\'', menu)
+    assert mark and mark[1] == reverse("notification_mark_read") and mark[2] == str(note.pk)
+    badge = client.post(mark[1], {"ids": mark[2]}, headers={"HX-Request": "true"})
+    assert 'class="count-badge zero"' in badge.content.decode()  # swapped out of band
+    note.refresh_from_db()
+    assert note.read_at is not None
     page = client.get(reverse("product_overview", args=["LOD"])).content.decode()
     assert 'class="count-badge zero">0<' in page
+
+
+def test_opening_the_menu_twice_by_get_never_marks_anything_read(cast, feature):
+    backlog_services.story_create(
+        feature=feature, data={"title": "SAML", "assignee": cast.engineer}, actor=cast.pm
+    )
+    client = cast.client("engineer")
+    for _ in range(2):
+        assert client.get(reverse("notification_menu")).status_code == 200
+    assert Notification.objects.get(user=cast.engineer).read_at is None
+
+
+def test_marking_read_is_a_post_of_your_own_notifications_only(cast, feature):
+    backlog_services.story_create(
+        feature=feature, data={"title": "SAML", "assignee": cast.engineer}, actor=cast.pm
+    )
+    note = Notification.objects.get(user=cast.engineer)
+    url = reverse("notification_mark_read")
+    assert cast.client("engineer").get(url).status_code == 405
+    assert Client().post(url, {"ids": note.pk}).status_code == 302  # to sign-in
+    assert cast.client("stakeholder").post(url, {"ids": note.pk}).status_code == 200
+    assert cast.client("engineer").post(url, {"ids": "1,x"}).status_code == 400
+    note.refresh_from_db()
+    assert note.read_at is None  # nobody else can mark your notifications read
 
 
 def test_notifications_are_private(cast, feature):

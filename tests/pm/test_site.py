@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_healthz_answers_ok_when_the_database_answers(db, client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json()["status"] == "ok"
+    assert response.json()["checks"]["database"] == "ok"
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -56,6 +57,8 @@ def test_healthz_is_503_when_the_database_is_down():
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["status"] == 503
     assert outcome["body"]["status"] == "error"
+    assert outcome["body"]["checks"]["database"] == "unavailable"
+    assert "Error" not in json.dumps(outcome["body"])  # no exception class names
 
 
 # --- workspaces ---------------------------------------------------------------------------

@@ -1,0 +1,189 @@
+"""Signing in (with the lockout of pm.lockout, also in front of the Django admin's sign-in),
+password reset by e-mail and password change, the health check and the error handlers."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET
+from django.views.defaults import server_error as default_server_error
+
+from pm import lockout
+
+log = logging.getLogger("lodestar.health")
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+
+def _locked_response(request: HttpRequest, username: str) -> HttpResponse:
+    # An unbound form: rendering a bound one would validate it, i.e. check the password.
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {
+        "form": form,
+        "locked_minutes": lockout.lockout_minutes(),
+        "next": request.POST.get("next", request.GET.get("next", "")),
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+class RateLimitedLoginView(auth_views.LoginView):
+    """Sign-in that locks out after repeated failures (see pm.lockout)."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        if lockout.is_locked(request, username):
+            return _locked_response(request, username)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        lockout.record_failure(self.request, self.request.POST.get("username", ""))
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        lockout.record_success(self.request, self.request.POST.get("username", ""))
+        return super().form_valid(form)
+
+
+@never_cache
+@csrf_protect
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The Django admin's own sign-in page behind the same lockout as the site's."""
+    if request.method != "POST":
+        return admin.site.login(request)
+    username = request.POST.get("username", "")
+    if lockout.is_locked(request, username):
+        return _locked_response(request, username)
+    response = admin.site.login(request)
+    if response.status_code == 200:  # the form came back: wrong password or not staff
+        lockout.record_failure(request, username)
+    elif request.user.is_authenticated:
+        lockout.record_success(request, username)
+    return response
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail address. The answer is the same whether or not an account
+    has that address, so the page does not tell who has an account here."""
+
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        # The link in the e-mail starts with SITE_URL (as invitations and digests do), never
+        # with whatever Host header the request carried.
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+        }
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+    post_reset_login = False
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password was changed. Other sessions were signed out.")
+        return response
+
+
+# --- health -------------------------------------------------------------------------------
+
+
+def _check_database() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # any failure means "unavailable", reported, never raised or named
+        log.warning("Health check: the database is unavailable.", exc_info=True)
+        return False
+
+
+def _check_cache() -> bool:
+    from django.core.cache import cache
+
+    try:
+        cache.set("healthz", "ok", timeout=30)
+        return cache.get("healthz") == "ok"
+    except Exception:
+        log.warning("Health check: the cache is unavailable.", exc_info=True)
+        return False
+
+
+def _check_broker() -> bool | None:
+    """None when there is no broker (tasks run in-process)."""
+    url = settings.CELERY_BROKER_URL
+    if not url or getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        return None
+    try:
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            import redis
+
+            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        else:
+            from kombu import Connection
+
+            with Connection(url, connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        return True
+    except Exception:
+        log.warning("Health check: the task broker is unavailable.", exc_info=True)
+        return False
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """`{"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}`, 503
+    with `"unavailable"` for each dependency that does not answer."""
+    results = {
+        "database": _check_database(),
+        "cache": _check_cache(),
+        "broker": _check_broker(),
+    }
+    checks = {name: "ok" if ok else "unavailable" for name, ok in results.items() if ok is not None}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: the API answers in its JSON error shape, pages with the 500 template."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "Server error. It was logged; nothing was partially saved."}, status=500
+        )
+    return default_server_error(request)
