@@ -71,6 +71,32 @@
     el.remove();
   });
 
+  // Textareas grow with their text (never below their rows, at most most of the screen), so
+  // nothing is clipped behind a tiny scroll box. Set through the CSSOM, which CSP allows.
+  function fitTextarea(area) {
+    if (!area.offsetParent || area.hasAttribute("data-fixed-height")) return;
+    var style = window.getComputedStyle(area);
+    var borders = parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
+    var limit = Math.max(160, Math.round(window.innerHeight * 0.7));
+    area.style.height = "auto";
+    var wanted = area.scrollHeight + borders;
+    if (wanted > area.offsetHeight) area.style.height = Math.min(wanted, limit) + "px";
+    else area.style.height = "";
+    area.style.overflowY = wanted > limit ? "auto" : "hidden";
+  }
+  function fitTextareas(root) {
+    (root || document).querySelectorAll("textarea").forEach(fitTextarea);
+  }
+  window.lodestarFitTextareas = fitTextareas;
+  document.addEventListener("input", function (event) {
+    if (event.target.tagName === "TEXTAREA") fitTextarea(event.target);
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.tagName === "TEXTAREA") fitTextarea(event.target);
+  });
+  document.body.addEventListener("htmx:afterSettle", function (event) { fitTextareas(event.detail.elt); });
+  fitTextareas(document);
+
   // Focus the first field of an inline form swapped in by htmx.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     var field = event.detail.target.querySelector("form [autofocus], form input:not([type=hidden]), form textarea");
