@@ -186,8 +186,7 @@ def latest_values(kpis: list[KPI]) -> dict[int, Decimal]:
 @dataclass
 class Annotation:
     label: str
-    index: int  # position on the chart's x axis
-    on: date
+    on: date  # the ship day, in the KPI's time zone
 
 
 def kpi_series(kpi: KPI, granularity: str) -> list[tuple[date, Decimal]]:
@@ -204,51 +203,69 @@ def kpi_series(kpi: KPI, granularity: str) -> list[tuple[date, Decimal]]:
 def shipped_annotations(
     kpi: KPI, granularity: str, series: list[tuple[date, Decimal]]
 ) -> list[Annotation]:
-    """Features of the KPI's product that shipped within the chart, at their bucket."""
+    """Launches of this KPI (features with a launch impact on it) that shipped within the chart:
+    another team's launch says nothing about this KPI."""
     if not series:
         return []
     tz = kpi_time_zone(kpi)
-    index = {start: i for i, (start, _v) in enumerate(series)}
-    features = Feature.objects.filter(
-        product_id=kpi.product_id,
-        shipped_at__isnull=False,
-        shipped_at__gte=timezone.make_aware(
-            timezone.datetime.combine(series[0][0], timezone.datetime.min.time()), tz
-        ),
-    ).only("title", "shipped_at")
+    first = timezone.make_aware(
+        timezone.datetime.combine(series[0][0], timezone.datetime.min.time()), tz
+    )
+    features = (
+        Feature.objects.filter(
+            launch_impacts__kpi=kpi, shipped_at__isnull=False, shipped_at__gte=first
+        )
+        .distinct()
+        .only("title", "shipped_at")
+        .order_by("shipped_at", "pk")
+    )
+    last = series[-1][0]
     annotations = []
-    for feature in features.order_by("shipped_at"):
+    for feature in features:
         day = feature.shipped_at.astimezone(tz).date()
-        position = index.get(bucket_start(granularity, day))
-        if position is not None:
-            annotations.append(Annotation(feature.title, position, day))
+        if bucket_start(granularity, day) <= last:
+            annotations.append(Annotation(feature.title, day))
     return annotations
 
 
 def _chart_marks(annotations: list[Annotation]) -> list[dict]:
-    """One mark per bucket: several features shipped in the same period share a label."""
-    by_index: dict[int, list[str]] = defaultdict(list)
+    """One mark per day: several launches on the same day share a label."""
+    by_day: dict[date, list[str]] = defaultdict(list)
     for a in annotations:
-        by_index[a.index].append(a.label)
+        by_day[a.on].append(a.label)
     return [
-        {"index": i, "label": labels[0] if len(labels) == 1 else f"{len(labels)} features"}
-        for i, labels in sorted(by_index.items())
+        {
+            "x": day.isoformat(),
+            "label": labels[0] if len(labels) == 1 else f"{len(labels)} launches",
+            "titles": labels,
+        }
+        for day, labels in sorted(by_day.items())
     ]
 
 
-def chart_data(kpi: KPI, granularity: str) -> dict:
-    """The JSON the page hands to Chart.js (through json_script: no inline script)."""
+def chart_data(kpi: KPI, granularity: str) -> tuple[dict, list[Annotation]]:
+    """The JSON the page hands to Chart.js (in a data attribute: no inline script). The x axis is
+    a time scale: each value sits at its period's start date, so missing periods show as gaps
+    and far-apart dates as far apart. Periods after the current one (points dated in the
+    future) are left out and counted; the current period, unfinished, is flagged `partial`."""
+    today = timezone.localdate(timezone=kpi_time_zone(kpi))
+    current = bucket_start(granularity, today)
     series = kpi_series(kpi, granularity)
+    future = [start for start, _v in series if start > current]
+    series = [(start, value) for start, value in series if start <= current]
     annotations = shipped_annotations(kpi, granularity, series)
-    label_format = {"day": "%d %b %Y", "week": "wk of %d %b %Y", "month": "%b %Y"}[granularity]
+    partial = bool(series) and series[-1][0] == current
     return {
-        "labels": [start.strftime(label_format) for start, _v in series],
+        "dates": [start.isoformat() for start, _v in series],
         "values": [float(v) for _s, v in series],
+        "granularity": granularity,
+        "partial": partial,
         "target": float(kpi.target_value) if kpi.target_value is not None else None,
         "unit": kpi.unit,
         "name": kpi.name,
         "annotations": _chart_marks(annotations),
         "series_count": len(series),
+        "future_count": len(future),
     }, annotations
 
 

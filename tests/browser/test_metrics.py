@@ -13,7 +13,7 @@ from pm.choices import Role
 from tests.backlog.factories import FeatureFactory
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, ProductFactory
-from tests.metrics.factories import KPIFactory
+from tests.metrics.factories import KPIFactory, LaunchImpactFactory
 from tests.metrics.helpers import ingest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +42,16 @@ def kpi(db):
     today = timezone.localdate(timezone=UTC)
     start = datetime.combine(today - timedelta(days=120), datetime.min.time(), tzinfo=UTC)
     ship = start + timedelta(days=80, hours=10)
-    FeatureFactory(product=product, title="Onboarding checklist", shipped_at=ship)
+    onboarding = FeatureFactory(product=product, title="Onboarding checklist", shipped_at=ship)
+    LaunchImpactFactory(product=product, kpi=kpi, feature=onboarding)
+    # Launched days apart: their labels would collide if placed naively.
+    for n, title in enumerate(["Guided tour for new teams", "Sample project on sign-up"]):
+        feature = FeatureFactory(
+            product=product, title=title, shipped_at=ship + timedelta(days=2 + 2 * n)
+        )
+        LaunchImpactFactory(product=product, kpi=kpi, feature=feature)
+    # Another KPI's launch, not charted here.
+    FeatureFactory(product=product, title="Billing revamp", shipped_at=ship - timedelta(days=9))
     ingest(
         kpi,
         [
@@ -66,20 +75,48 @@ def test_the_kpi_detail_chart_draws_its_target_and_ship_date(page, kpi, screensh
     chart = page.evaluate(
         """() => {
           const c = Chart.getChart(document.querySelector('canvas[data-kpi-chart]'));
-          return {points: c.data.datasets[0].data.length,
-                  target: c.data.datasets[1].data[0],
-                  marks: c.options.plugins.lodestarShipLines.marks,
+          const plugin = Chart.registry.getPlugin('annotation');
+          const boxes = plugin.getAnnotations(c)
+            .filter((a) => a.label && a.label.options.display)
+            .map((a) => ({text: [].concat(a.label.options.content).join(' '),
+                          left: a.label.x, top: a.label.y,
+                          right: a.label.x2, bottom: a.label.y2}));
+          const x = c.scales.x, data = c.data.datasets[0].data;
+          return {points: data.length,
+                  scale: x.type,
+                  // pixels for one day, measured across a 1-day and a 10-day step
+                  day: x.getPixelForValue(data[1].x) - x.getPixelForValue(data[0].x),
+                  tenDays: x.getPixelForValue(data[10].x) - x.getPixelForValue(data[0].x),
+                  boxes: boxes,
                   height: c.canvas.getBoundingClientRect().height};
         }"""
     )
     assert chart["points"] == 120
-    assert chart["target"] == 45
-    assert [m["label"] for m in chart["marks"]] == ["Onboarding checklist"]
-    assert chart["height"] > 200
-    assert (
-        "shipped Onboarding checklist"
-        in page.locator("[data-testid=ship-annotations]").inner_text()
+    assert chart["scale"] == "time"
+    assert abs(chart["tenDays"] - 10 * chart["day"]) < 1
+    labels = sorted(box["text"] for box in chart["boxes"])
+    assert labels == sorted(
+        [
+            "Target 45%",
+            "Onboarding checklist",
+            "Guided tour for new teams",
+            "Sample project on sign-up",
+        ]
     )
+    boxes = chart["boxes"]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            overlap = (
+                a["left"] < b["right"]
+                and b["left"] < a["right"]
+                and a["top"] < b["bottom"]
+                and b["top"] < a["bottom"]
+            )
+            assert not overlap, (a, b)
+    assert chart["height"] > 200
+    listed = page.locator("[data-testid=ship-annotations]").inner_text()
+    assert "launched Onboarding checklist" in listed
+    assert "Billing revamp" not in page.content()
     page.locator("#kpi-chart").screenshot(path=screenshot_dir / "metrics-kpi-chart.png")
     page.screenshot(path=screenshot_dir / "metrics-kpi-detail.png", full_page=True)
 

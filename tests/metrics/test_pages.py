@@ -133,22 +133,87 @@ def test_a_sum_ignores_the_unfinished_current_period_for_its_change(cast):
     assert "so far 3" in html
 
 
-def test_the_detail_page_hands_the_chart_its_series_target_and_ship_dates(cast):
+def _chart(html: str) -> dict:
+    attribute = re.search(r'data-kpi-chart="([^"]*)"', html).group(1)
+    return json.loads(unescape(attribute))
+
+
+def test_the_detail_page_hands_the_chart_its_series_target_and_launch_dates(cast):
     kpi = KPIFactory(product=cast.product, target_value=70, aggregation="sum")
     ingest(kpi, [(days_ago(d), d) for d in range(1, 11)])
-    FeatureFactory(product=cast.product, title="Dark mode", shipped_at=days_ago(4))
-    FeatureFactory(product=cast.product, title="Never shipped")
+    dark = FeatureFactory(product=cast.product, title="Dark mode", shipped_at=days_ago(4))
+    LaunchImpactFactory(product=cast.product, kpi=kpi, feature=dark)
+    LaunchImpactFactory(
+        product=cast.product, kpi=kpi, feature=FeatureFactory(product=cast.product, title="Never")
+    )
     response = cast.client("stakeholder").get(f"/p/LOD/kpis/{kpi.pk}/")
     html = response.content.decode()
-    attribute = re.search(r'data-kpi-chart="([^"]*)"', html).group(1)
-    data = json.loads(unescape(attribute))
+    data = _chart(html)
     assert data["values"] == [float(d) for d in range(10, 0, -1)]
+    assert data["dates"] == [days_ago(d).date().isoformat() for d in range(10, 0, -1)]
     assert data["target"] == 70
-    assert data["annotations"] == [{"index": 6, "label": "Dark mode"}]
-    assert "Never shipped" not in html
-    assert "vendor/chartjs/chart.umd.js" in html
+    assert data["annotations"] == [
+        {"x": days_ago(4).date().isoformat(), "label": "Dark mode", "titles": ["Dark mode"]}
+    ]
+    assert "Never" not in html
+    for vendored in (
+        "vendor/chartjs/chart.umd.js",
+        "vendor/chartjs-adapter-date-fns/chartjs-adapter-date-fns.bundle.min.js",
+        "vendor/chartjs-plugin-annotation/chartjs-plugin-annotation.min.js",
+    ):
+        assert vendored in html
     # No inline script or style anywhere (CSP).
     assert "<script>" not in html and 'style="' not in html
+
+
+def test_the_chart_marks_only_launches_linked_to_this_kpi(cast):
+    kpi = KPIFactory(product=cast.product, aggregation="sum")
+    other = KPIFactory(product=cast.product, aggregation="sum")
+    ingest(kpi, [(days_ago(d), d) for d in range(1, 11)])
+    ours = FeatureFactory(product=cast.product, title="Faster search", shipped_at=days_ago(5))
+    theirs = FeatureFactory(product=cast.product, title="Billing revamp", shipped_at=days_ago(3))
+    FeatureFactory(product=cast.product, title="Unlinked launch", shipped_at=days_ago(2))
+    LaunchImpactFactory(product=cast.product, kpi=kpi, feature=ours)
+    LaunchImpactFactory(product=cast.product, kpi=other, feature=theirs)
+    same_day = FeatureFactory(product=cast.product, title="Search filters", shipped_at=days_ago(5))
+    LaunchImpactFactory(product=cast.product, kpi=kpi, feature=same_day)
+    html = cast.client("pm").get(f"/p/LOD/kpis/{kpi.pk}/").content.decode()
+    assert _chart(html)["annotations"] == [
+        {
+            "x": days_ago(5).date().isoformat(),
+            "label": "2 launches",
+            "titles": ["Faster search", "Search filters"],
+        }
+    ]
+    listed = re.search(r'data-testid="ship-annotations">(.*?)</ul>', html, re.S).group(1)
+    assert "Faster search" in listed and "Search filters" in listed
+    assert "Billing revamp" not in html and "Unlinked launch" not in html
+
+
+def test_the_chart_is_on_a_time_axis_with_gaps_the_partial_period_and_no_future(cast):
+    kpi = KPIFactory(product=cast.product, aggregation="sum", granularity="day")
+    # Three days, a two-day hole, yesterday, today so far, and a point dated in 2099.
+    rows = [(days_ago(d), 10) for d in (7, 6, 5, 2, 1)] + [(timezone.now(), 3)]
+    ingest(kpi, rows)
+    from metrics.models import Rollup
+
+    Rollup.objects.create(
+        kpi=kpi, granularity="day", bucket_start=datetime(2099, 1, 1).date(), value=99, count=1
+    )
+    html = cast.client("pm").get(f"/p/LOD/kpis/{kpi.pk}/").content.decode()
+    data = _chart(html)
+    today = timezone.localdate(timezone=UTC)
+    assert data["dates"] == [
+        (today - timedelta(days=d)).isoformat() for d in (7, 6, 5, 2, 1, 0)
+    ]  # dates, not evenly spaced labels: the hole stays a hole on a time axis
+    assert data["granularity"] == "day"
+    assert data["partial"] is True and data["values"][-1] == 3
+    assert data["future_count"] == 1 and "2099" not in html
+    assert 'data-testid="chart-partial"' in html and "Today so far" in html
+    assert "1 period dated after today not charted" in html
+
+    week = _chart(cast.client("pm").get(f"/p/LOD/kpis/{kpi.pk}/?g=week").content.decode())
+    assert week["granularity"] == "week" and week["partial"] is True
 
 
 def test_the_chart_switches_granularity_as_an_htmx_partial(cast):
