@@ -48,3 +48,12 @@ class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mention"
     ASSIGNMENT = "assignment", "Assignment"
     FEEDBACK_LINKED = "feedback_linked", "Feedback linked"
+
+
+class EmailStatus(models.TextChoices):
+    """Where an invitation's e-mail is: waiting for a worker, handed to the mail server, or
+    given up on (with the reason)."""
+
+    QUEUED = "queued", "queued"
+    SENT = "sent", "sent"
+    FAILED = "failed", "failed"

@@ -17,6 +17,7 @@ from pm.choices import (
     ActivityAction,
     DeliveryStatus,
     DigestFrequency,
+    EmailStatus,
     NotificationKind,
     ObjectiveStatus,
     Role,
@@ -112,6 +113,13 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    email_error = models.CharField(
+        max_length=300, blank=True, help_text="Why the last attempt to e-mail it failed."
+    )
+    email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

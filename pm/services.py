@@ -1,6 +1,7 @@
 """Writes for the core app. Each service validates, writes, records the activity log and
 enqueues its tasks on commit."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from pm.choices import ActivityAction, Role
+from pm.choices import ActivityAction, EmailStatus, Role
 from pm.models import (
     ActivityLog,
     Invitation,
@@ -23,6 +24,8 @@ from pm.models import (
     Workspace,
     is_time_zone,
 )
+
+log = logging.getLogger(__name__)
 
 # --- activity log -------------------------------------------------------------------------
 
@@ -252,9 +255,49 @@ def invitation_create(
         changes={"email": [None, email], "role": [None, role]},
         workspace=workspace,
     )
+    transaction.on_commit(lambda: _invitation_email_enqueue(invitation.pk, token))
+    return invitation, token
+
+
+def _invitation_email_enqueue(invitation_id: int, token: str) -> None:
+    """Hand the e-mail to a worker; if the queue (Redis) cannot be reached, say so on the
+    invitation instead of failing the page that created it."""
     from pm.tasks import send_invitation_email
 
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, token))
+    try:
+        send_invitation_email.delay(invitation_id, token)
+    except Exception:
+        log.warning("invitation %s: the task queue is unreachable", invitation_id, exc_info=True)
+        Invitation.objects.filter(pk=invitation_id, token_hash=Invitation.hash_token(token)).update(
+            email_status=EmailStatus.FAILED,
+            email_error="The task queue could not be reached; resend once it is back.",
+        )
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor: User) -> tuple[Invitation, str]:
+    """E-mail a pending invitation again with a fresh link (the old link stops working) and a
+    fresh expiry; returns the invitation and its new token."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ValidationError(f"This invitation was already {invitation.state}.")
+    token = Invitation.new_token()
+    invitation.token_hash = Invitation.hash_token(token)
+    invitation.expires_at = Invitation._meta.get_field("expires_at").get_default()
+    invitation.email_status = EmailStatus.QUEUED
+    invitation.email_error = ""
+    invitation.email_sent_at = None
+    invitation.save(
+        update_fields=["token_hash", "expires_at", "email_status", "email_error", "email_sent_at"]
+    )
+    activity_record(
+        instance=invitation,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={"email": [None, "re-sent with a new link"]},
+        workspace=invitation.workspace,
+    )
+    transaction.on_commit(lambda: _invitation_email_enqueue(invitation.pk, token))
     return invitation, token
 
 

@@ -163,7 +163,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", DEBUG)
 
 # E-mail (Django 6.1 mailers): SMTP when EMAIL_HOST is set, files in EMAIL_FILE_PATH when that is
-# set, the console otherwise, so the trial mode prints e-mails.
+# set, the console in trial mode (DEBUG=1), and in production nothing (pm.mail).
 if envstr("EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -187,8 +187,12 @@ elif envstr("EMAIL_FILE_PATH"):
             "OPTIONS": {"file_path": envstr("EMAIL_FILE_PATH")},
         }
     }
-else:
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    # Production without a mail server: sending fails visibly (invitation status, a banner for
+    # admins) instead of printing invitation links, which are bearer tokens, to stdout.
+    MAILERS = {"default": {"BACKEND": "pm.mail.UnconfiguredBackend"}}
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Lodestar <lodestar@localhost>")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -10,6 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from pm import mail
+from pm.choices import EmailStatus
 from pm.models import Invitation
 
 log = logging.getLogger(__name__)
@@ -21,18 +23,23 @@ def ping(payload: str = "pong") -> dict[str, str]:
     return {"echo": payload, "worker_time": timezone.now().isoformat()}
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(bind=True, max_retries=5)
 def send_invitation_email(self, invitation_id: int, token: str) -> bool:
-    """E-mail the invitation link; retried with backoff when the SMTP server does not answer."""
-    invitation = Invitation.objects.select_related("workspace", "invited_by").get(pk=invitation_id)
-    if not invitation.is_pending:
+    """E-mail the invitation link and record the outcome on the invitation (sent, or failed with
+    the reason); an unreachable or temporarily refusing mail server is retried with backoff."""
+    invitation = (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or not invitation.is_pending:
         log.info("invitation %s is no longer pending; not sending", invitation_id)
+        return False
+    this_link = Invitation.objects.filter(
+        pk=invitation_id, token_hash=Invitation.hash_token(token)
+    )
+    if not this_link.exists():  # a resend replaced this link: only the newest one goes out
+        log.info("invitation %s has a newer link; not sending this one", invitation_id)
         return False
     context = {
         "invitation": invitation,
@@ -45,7 +52,20 @@ def send_invitation_email(self, invitation_id: int, token: str) -> bool:
         to=[invitation.email],
     )
     email.attach_alternative(render_to_string("pm/email/invitation.html", context), "text/html")
-    email.send()
+    try:
+        email.send()
+    except Exception as exc:
+        reason = mail.failure_reason(exc)
+        # In-process (trial mode, no broker) there is no worker to try again later.
+        later = not self.request.is_eager and self.request.retries < self.max_retries
+        if mail.retryable(exc) and later:
+            this_link.update(email_error=f"{reason} Trying again.")
+            log.warning("invitation %s: e-mail not sent, retrying: %s", invitation_id, reason)
+            raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
+        this_link.update(email_status=EmailStatus.FAILED, email_error=reason)
+        log.warning("invitation %s: e-mail failed: %s", invitation_id, reason)
+        return False
+    this_link.update(email_status=EmailStatus.SENT, email_error="", email_sent_at=timezone.now())
     return True
 
 

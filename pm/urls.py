@@ -62,6 +62,11 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/invitations/", views.invitation_create, name="invitation_create"),
     path(
+        "w/<slug:slug>/invitations/<int:pk>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
         "w/<slug:slug>/invitations/<int:pk>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",

@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm import selectors, services
-from pm.choices import Role
+from pm.choices import EmailStatus, Role
 from pm.forms import (
     CompetitorForm,
     InvitationForm,
@@ -32,6 +33,7 @@ from pm.forms import (
     conflicted_form,
 )
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.mail import email_configured
 from pm.models import (
     Competitor,
     KeyResult,
@@ -88,13 +90,17 @@ def workspace_switch(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("workspace_detail", slug=workspace.slug)
 
 
-def _members_context(workspace, invite_form=None) -> dict:
+def _members_context(workspace, invite_form=None, new_link=None) -> dict:
+    invitations = list(selectors.pending_invitations(workspace))
     return {
         "workspace": workspace,
         "members": selectors.members_for_workspace(workspace),
-        "invitations": selectors.pending_invitations(workspace),
+        "invitations": invitations,
+        "emails_queued": any(i.email_status == EmailStatus.QUEUED for i in invitations),
+        "new_link": new_link,
         "invite_form": invite_form or InvitationForm(),
         "roles": Role.choices,
+        "email_configured": email_configured(),
     }
 
 
@@ -114,7 +120,7 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
-            invitation, _token = services.invitation_create(
+            invitation, token = services.invitation_create(
                 workspace=workspace,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -123,13 +129,55 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            response = render_page(
-                request, "pm/members.html", _members_context(workspace), partial="members-panel"
-            )
-            return toast(response, f"Invitation sent to {invitation.email}.")
+            context = _members_context(workspace, new_link=_link_if_no_email(invitation, token))
+            response = render_page(request, "pm/members.html", context, partial="members-panel")
+            return toast(response, *_email_toast(invitation))
     return render_page(
         request, "pm/members.html", _members_context(workspace, form), partial="members-panel"
     )
+
+
+def _link_if_no_email(invitation, token: str) -> dict | None:
+    """Without a mail server the admin gets the link once, to pass on by other means."""
+    if email_configured():
+        return None
+    url = settings.SITE_URL + reverse("invitation_accept", args=[token])
+    return {"email": invitation.email, "url": url}
+
+
+def _email_toast(invitation) -> tuple[str, str]:
+    """What to tell the admin about the invitation's e-mail: only "sent" once it was."""
+    invitation.refresh_from_db(fields=["email_status", "email_error"])
+    if invitation.email_status == EmailStatus.SENT:
+        return f"Invitation e-mailed to {invitation.email}.", "success"
+    if invitation.email_status == EmailStatus.FAILED:
+        return (
+            f"The invitation for {invitation.email} was not e-mailed: {invitation.email_error}",
+            "error",
+        )
+    return (
+        f"Invitation for {invitation.email} queued for e-mailing; its status shows in the list.",
+        "success",
+    )
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    invitation = get_object_or_404(workspace.invitations, pk=pk)
+    new_link = None
+    try:
+        invitation, token = services.invitation_resend(invitation=invitation, actor=request.user)
+    except ValidationError as exc:
+        message, level = " ".join(exc.messages), "error"
+    else:
+        message, level = _email_toast(invitation)
+        new_link = _link_if_no_email(invitation, token)
+    context = _members_context(workspace, new_link=new_link)
+    response = render_page(request, "pm/members.html", context, partial="members-panel")
+    return toast(response, message, level)
 
 
 @login_required

@@ -1,4 +1,4 @@
-// API tokens page: copy a freshly created key to the clipboard. No inline scripts (CSP).
+// Copy a freshly created API token key or invitation link to the clipboard. No inline scripts (CSP).
 (function () {
   "use strict";
   document.body.addEventListener("click", function (event) {
@@ -7,7 +7,7 @@
     var source = document.querySelector(button.dataset.copy);
     if (!source || !navigator.clipboard) return;
     navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-      if (window.lodestarToast) window.lodestarToast("Token copied to the clipboard.");
+      if (window.lodestarToast) window.lodestarToast(button.dataset.copied || "Token copied to the clipboard.");
       button.textContent = "Copied";
     });
   });
