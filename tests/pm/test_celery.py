@@ -28,6 +28,7 @@ def test_the_worker_emails_a_new_invitation_with_its_link(cast, tmp_path):
             workspace=cast.workspace, email="New.Person@Example.com", role=Role.PM, actor=cast.admin
         )
         worker.wait_for_log("pm.tasks.send_invitation_email[")
+        worker.wait_for_log("succeeded")
         messages = mailed(tmp_path)
     assert len(messages) == 1, worker.log()
     message = messages[0]
@@ -37,6 +38,8 @@ def test_the_worker_emails_a_new_invitation_with_its_link(cast, tmp_path):
     assert link in message.get_body(("plain",)).get_content()
     assert f'href="{link}"' in message.get_body(("html",)).get_content()
     assert invitation.token_hash != token  # only its hash is stored
+    invitation.refresh_from_db()
+    assert invitation.email_status == "sent" and invitation.email_sent_at  # recorded by the worker
 
 
 def test_an_invitation_revoked_before_its_email_left_is_not_sent(cast, tmp_path):
