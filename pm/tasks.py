@@ -35,9 +35,7 @@ def send_invitation_email(self, invitation_id: int, token: str) -> bool:
     if invitation is None or not invitation.is_pending:
         log.info("invitation %s is no longer pending; not sending", invitation_id)
         return False
-    this_link = Invitation.objects.filter(
-        pk=invitation_id, token_hash=Invitation.hash_token(token)
-    )
+    this_link = Invitation.objects.filter(pk=invitation_id, token_hash=Invitation.hash_token(token))
     if not this_link.exists():  # a resend replaced this link: only the newest one goes out
         log.info("invitation %s has a newer link; not sending this one", invitation_id)
         return False

@@ -212,12 +212,12 @@ def test_an_unreachable_task_queue_marks_the_invitation_failed_not_the_page(
     conf.task_always_eager = False
     conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
     conf.broker_transport_options = {"max_retries": 1}
-    celery_app._pool = None  # connect afresh, to the closed port
+    celery_app._pool = celery_app.amqp._producer_pool = None  # connect afresh, to the closed port
     try:
         invitation, response = _invite(cast, django_capture_on_commit_callbacks)
     finally:
         conf.task_always_eager, conf.broker_url, conf.broker_transport_options = saved
-        celery_app._pool = None
+        celery_app._pool = celery_app.amqp._producer_pool = None
     invitation.refresh_from_db()
     assert invitation.email_status == EmailStatus.FAILED
     assert "task queue could not be reached" in invitation.email_error
