@@ -150,7 +150,7 @@ class ScoreForm(VersionedForm):
                 field.label = scoring.LABELS[name].capitalize()
 
     def model_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in {"version", "base"}}
 
 
 class BacklogSettingsForm(forms.Form):

@@ -13,6 +13,7 @@ from feedback.choices import Importance, Sentiment, Source
 from feedback.models import Customer, PortalSettings, ResearchStudy
 from feedback.selectors import OPEN_IDEAS
 from pm.forms import VersionedForm
+from pm.merge import MergeMixin
 from pm.models import Product
 
 
@@ -47,8 +48,8 @@ def _received(value) -> datetime:
     return timezone.make_aware(datetime.combine(value, time(12, 0)))
 
 
-class FeedbackForm(CustomerDetailsMixin):
-    """Capture (or edit) one piece of feedback."""
+class FeedbackForm(MergeMixin, CustomerDetailsMixin):
+    """Capture (or edit) one piece of feedback. Editing passes `initial` with the version."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     content = forms.CharField(
@@ -74,6 +75,13 @@ class FeedbackForm(CustomerDetailsMixin):
         "new_arr",
         "new_contact",
     ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_merge(editing="version" in self.initial)
+
+    def clean(self):
+        return self.clean_merge(super().clean())
 
     def clean_content(self) -> str:
         content = self.cleaned_data["content"].strip()

@@ -305,13 +305,8 @@ def feedback_new(request: HttpRequest, key: str) -> HttpResponse:
     return render_page(request, "feedback/feedback_form.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
-    product = get_product_for_user(request.user, key, need=Role.PM)
-    context = _context(request, product, "inbox")
-    item = get_object_or_404(product.feedback_items.select_related("customer"), pk=pk)
-    initial = {
+def _feedback_initial(item) -> dict:
+    return {
         "version": item.version,
         "content": item.content,
         "source": item.source,
@@ -319,7 +314,15 @@ def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         "received_on": item.received_at.date(),
         "customer_name": item.customer.name if item.customer else "",
     }
-    form = FeedbackForm(request.POST or None, initial=initial)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    context = _context(request, product, "inbox")
+    item = get_object_or_404(product.feedback_items.select_related("customer"), pk=pk)
+    form = FeedbackForm(request.POST or None, initial=_feedback_initial(item))
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_resolve(
@@ -343,7 +346,9 @@ def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except services.EditConflict as conflict:
-            form = conflicted_form(FeedbackForm, request.POST, conflict)
+            form = conflicted_form(
+                FeedbackForm, request.POST, conflict, initial=_feedback_initial(conflict.current)
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 from pm.choices import Role
+from pm.merge import MergeMixin, merge_message, merged_form
 from pm.models import (
     Competitor,
     KeyResult,
@@ -18,8 +19,9 @@ from pm.models import (
 )
 
 
-class VersionedForm(forms.ModelForm):
-    """A model form that submits the version it was rendered with, for conflict detection."""
+class VersionedForm(MergeMixin, forms.ModelForm):
+    """A model form that submits the version it was rendered with, for conflict detection, and
+    the values it was rendered with, for the three-way merge after a conflict (pm.merge)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -29,6 +31,10 @@ class VersionedForm(forms.ModelForm):
             self.initial["version"] = self.instance.version
         if not self.instance.pk:
             self.fields["version"].required = False
+        self._init_merge(editing=bool(self.instance.pk))
+
+    def clean(self):
+        return self.clean_merge(super().clean())
 
     def model_data(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
@@ -209,13 +215,13 @@ class SignUpForm(UserCreationForm):
 
 
 def conflicted_form(form_class, data, conflict, **kwargs):
-    """The form an editor gets back when their save hit an EditConflict: what they typed, bound
-    to the current version (so saving again is a deliberate overwrite), with the explanation of
-    what changed as a non-field error. Pass `instance=conflict.current` for model forms."""
-    data = data.copy()
-    data["version"] = conflict.current.version
-    form = form_class(data, **kwargs)
-    form.is_valid()
-    form.add_error(None, conflict.message())
+    """The form an editor gets back when their save hit an EditConflict: a three-way merge of
+    what they typed with what is stored now, over the values they opened the form with
+    (pm.merge). Fields only the other person changed show the stored value, fields only this
+    person changed keep theirs, and a field both changed differently shows both side by side and
+    needs a decision. Bound to the current version; nothing is saved until they save again.
+    Pass `instance=conflict.current` for model forms, or `initial=` built from it."""
+    form = merged_form(form_class, data, conflict, **kwargs)
+    form.add_error(None, merge_message(form, conflict))
     form.conflict = conflict
     return form

@@ -201,3 +201,12 @@ def history_name(entry) -> str:
         if rest.startswith("“") and rest.endswith("”"):
             return rest[1:-1]
     return text
+
+
+@register.simple_tag
+def merge_note(bound_field):
+    """`{% merge_note field as note %}`: after an edit conflict, what the other person saved in
+    this field (pm.merge.FieldNote), or None."""
+    form = getattr(bound_field, "form", None)
+    note = getattr(form, "merge_note", None)
+    return note(bound_field.name) if callable(note) else None
