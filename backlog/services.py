@@ -500,16 +500,42 @@ def idea_merge(*, idea: Idea, into: Idea, actor: User) -> Idea:
     _check_open(source)
     if target.status == IdeaStatus.MERGED:
         raise ValidationError({"into": "That idea was itself merged; choose the one it went to."})
-    target_data: dict[str, Any] = {"votes": target.votes + source.votes}
-    if target.feature_id is None and source.feature_id is not None:
-        target_data["feature"] = source.feature
+    source_votes, source_feature = source.votes, source.feature
     Idea.objects.filter(merged_into=source).update(merged_into=target)
     _idea_set(
         source, None, actor, status=IdeaStatus.MERGED, merged_into=target, votes=0, feature=None
     )
-    target = _idea_set(target, None, actor, **target_data)
-    idea_merged.send(sender=Idea, source=source, target=target, actor=actor)
+    # Receivers move what they own and say how many voters had voted on both ideas (those
+    # are counted once), so the target's count and its history agree.
+    responses = idea_merged.send(sender=Idea, source=source, target=target, actor=actor)
+    duplicates = sum(
+        int(reply.get("duplicate_voters", 0)) for _, reply in responses if isinstance(reply, dict)
+    )
+    target_data: dict[str, Any] = {"votes": max(target.votes + source_votes - duplicates, 0)}
+    if target.feature_id is None and source_feature is not None:
+        target_data["feature"] = source_feature
+    note = {"merged": [None, f"“{source.title}” ({source_votes} votes)"]}
+    if duplicates:
+        voters = "1 voter had" if duplicates == 1 else f"{duplicates} voters had"
+        note["voters counted once"] = [None, f"{voters} voted on both"]
+    target = versioned_update(
+        instance=target,
+        data=target_data,
+        expected_version=target.version,
+        actor=actor,
+        extra_changes=note,
+    )
+    target.merge_summary = _merge_summary(target.votes, source_votes, duplicates)
     return target
+
+
+def _merge_summary(total: int, moved: int, duplicates: int) -> str:
+    """“20 votes now: 8 moved over, 6 voters had voted on both and count once.”"""
+    text = f"{total} vote{'' if total == 1 else 's'} now: {moved} moved over"
+    if duplicates:
+        voters = "1 voter had" if duplicates == 1 else f"{duplicates} voters had"
+        text += f", {voters} voted on both and count once"
+    return text + "."
 
 
 # --- stories ------------------------------------------------------------------------------

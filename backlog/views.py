@@ -269,7 +269,7 @@ def idea_merge(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             return _ideas_list_response(
                 request,
                 product,
-                f"Merged “{idea.title}” into “{target.title}” ({target.votes} votes now).",
+                f"Merged “{idea.title}” into “{target.title}”: {target.merge_summary}",
             )
     if not is_partial(request):
         return redirect("ideas", key=product.key)

@@ -3,6 +3,7 @@
 from feedback import services
 
 
-def on_idea_merged(sender, *, source, target, actor=None, **kwargs) -> None:
-    """An idea was merged into another: its insights and portal votes move along."""
-    services.merge_portal_and_insights(source=source, target=target)
+def on_idea_merged(sender, *, source, target, actor=None, **kwargs) -> dict[str, int]:
+    """An idea was merged into another: its insights and portal votes move along. Tells the
+    backlog how many voters had voted on both, so it counts them once — and says so."""
+    return {"duplicate_voters": services.merge_portal_and_insights(source=source, target=target)}

@@ -870,9 +870,10 @@ def portal_vote_confirm(*, vote: PortalVote) -> bool:
     return bool(claimed)
 
 
-def merge_portal_and_insights(*, source: Idea, target: Idea) -> None:
+def merge_portal_and_insights(*, source: Idea, target: Idea) -> int:
     """Receiver work for backlog's ``idea_merged``: move insights and portal votes from the
-    merged idea to the one it went into, without counting any voter twice."""
+    merged idea to the one it went into, without counting any voter twice. Returns how many
+    confirmed voters had voted on both (the backlog counts them once in the idea's votes)."""
     # Insights: re-point, dropping those whose feedback is already linked to the target.
     already = Insight.objects.filter(idea=target).values_list("feedback_item_id", flat=True)
     Insight.objects.filter(idea=source, feedback_item_id__in=list(already)).delete()
@@ -880,12 +881,12 @@ def merge_portal_and_insights(*, source: Idea, target: Idea) -> None:
 
     source_post = PortalPost.objects.select_for_update().filter(idea=source).first()
     if source_post is None:
-        return
+        return 0
     target_post = PortalPost.objects.select_for_update().filter(idea=target).first()
     if target_post is None:
-        # The target takes over the public post (backlog already moved the vote count).
+        # The target takes over the public post (the backlog moves the vote count).
         PortalPost.objects.filter(pk=source_post.pk).update(idea=target)
-        return
+        return 0
     # Both are on the portal: move the source's voters, dropping the ones who voted on both.
     target_votes = PortalVote.objects.filter(post=target_post)
     duplicates = Q(email__in=target_votes.exclude(email="").values("email")) | Q(
@@ -903,6 +904,4 @@ def merge_portal_and_insights(*, source: Idea, target: Idea) -> None:
     PortalPost.objects.filter(pk=source_post.pk).update(
         votes=0, status=PostStatus.REJECTED, idea=None
     )
-    if dropped:
-        # The backlog added all of the source's votes to the target; take back the doubles.
-        backlog_services.idea_add_votes(idea=target, delta=-dropped)
+    return dropped

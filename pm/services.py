@@ -124,9 +124,15 @@ def _field_names(instance: models.Model) -> set[str]:
 
 
 def versioned_update(
-    *, instance: Versioned, data: dict[str, Any], expected_version: int, actor: User
+    *,
+    instance: Versioned,
+    data: dict[str, Any],
+    expected_version: int,
+    actor: User,
+    extra_changes: dict[str, list[Any]] | None = None,
 ) -> Versioned:
-    """Apply `data` to the row if nobody saved it since `expected_version`, and log the diff.
+    """Apply `data` to the row if nobody saved it since `expected_version`, and log the diff
+    (plus `extra_changes`, notes for the history that are not fields).
 
     The row is locked for the check and the write, so two concurrent saves of the same
     version cannot both succeed.
@@ -148,6 +154,7 @@ def versioned_update(
                 changes[name] = [before, after]
         if not changes:
             return current
+        changes.update(extra_changes or {})
         current.full_clean()
         current.version += 1
         update_fields = [*data, "version"]
