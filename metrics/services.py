@@ -5,7 +5,7 @@ and enqueues its tasks on commit."""
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from metrics import rollups
 from metrics.choices import Aggregation
@@ -179,6 +180,21 @@ def kpi_recalculation_request(*, kpi: KPI, actor: User) -> None:
         changes={"rollups": [None, "full recalculation requested"]},
     )
     _enqueue_recalculation(kpi.pk, full=True)
+
+
+def kpis_with_stale_dirty_ranges(*, older_than: timedelta) -> list[int]:
+    """KPIs whose dirty ranges have waited longer than `older_than` and that no recalculation is
+    working on. A running recalculation holds the KPI's row lock (FOR NO KEY UPDATE) until it
+    commits, so the KPIs this cannot lock are the ones in progress: they are left alone."""
+    cutoff = timezone.now() - older_than
+    stale = DirtyRange.objects.filter(created_at__lt=cutoff).values("kpi_id")
+    with transaction.atomic():
+        return list(
+            KPI.objects.select_for_update(skip_locked=True, no_key=True)
+            .filter(pk__in=stale)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def kpi_ids_for_nightly() -> list[int]:

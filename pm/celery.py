@@ -21,6 +21,11 @@ app.conf.beat_schedule = {
         "task": "pm.tasks.schedule_digests",
         "schedule": 15 * 60,
     },
+    # Dirty ranges nobody recalculated within a minute (a worker died mid-task): queued again.
+    "recalculate-left-behind-kpi-ranges-every-minute": {
+        "task": "metrics.tasks.sweep_dirty_ranges",
+        "schedule": 60,
+    },
     # The safety net behind incremental recalculation: every KPI's rollups recomputed in full.
     "recompute-all-kpi-rollups-nightly": {
         "task": "metrics.tasks.recalculate_all_kpis",

@@ -518,6 +518,12 @@ class DigestDelivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=200, blank=True, help_text="The run (task, host, process) holding the row."
+    )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="The holder's claim (or the queue's) runs out then."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -193,6 +193,9 @@ else:
     # Production without a mail server: sending fails visibly (invitation status, a banner for
     # admins) instead of printing invitation links, which are bearer tokens, to stdout.
     MAILERS = {"default": {"BACKEND": "pm.mail.UnconfiguredBackend"}}
+# How long a digest run's claim holds without renewal; a dead run's digests go out again at the
+# next beat tick after that (pm/digests.py).
+DIGEST_LEASE_SECONDS = envint("DIGEST_LEASE_SECONDS", 120)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Lodestar <lodestar@localhost>")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -291,7 +294,13 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 14 * 60)
-CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_ACKS_LATE = False  # per task: the idempotent ones acknowledge late (metrics.tasks)
+# A task taken but not acknowledged (acks_late, or waiting for its countdown) goes back to the
+# queue after this long: longer than any task may run plus its longest retry countdown, or a
+# running task would be handed out twice (tests/test_celery_config.py checks).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -16,6 +16,9 @@ from pm.models import Invitation
 
 log = logging.getLogger(__name__)
 
+# The longest a refused digest waits for its retry (the broker's visibility timeout exceeds it).
+DIGEST_RETRY_MAX_COUNTDOWN = 3600
+
 
 @shared_task
 def ping(payload: str = "pong") -> dict[str, str]:
@@ -78,18 +81,31 @@ def purge_expired_invitations() -> int:
 @shared_task
 def schedule_digests() -> int:
     """Beat, every quarter hour: record the digests that are due and hand them to workers in
-    batches. Running it twice at once records each digest once."""
-    from pm.digests import BATCH_SIZE, digests_schedule
+    batches, together with the ones a dead worker left behind (their lease ran out). Running it
+    twice at once records each digest once, and sending claims each message, so a digest handed
+    out twice is still sent once."""
+    from pm.digests import (
+        BATCH_SIZE,
+        QUEUE_WAIT,
+        digests_hand_out,
+        digests_orphans,
+        digests_schedule,
+    )
 
-    ids = digests_schedule()
+    now = timezone.now()
+    new = digests_schedule(now=now)
+    ids = sorted(set(new) | set(digests_orphans(now=now)))
+    digests_hand_out(ids, until=now + QUEUE_WAIT)
     for start in range(0, len(ids), BATCH_SIZE):
         send_digest_batch.delay(ids[start : start + BATCH_SIZE])
+    if len(ids) > len(new):
+        log.info("handed out %d digests left behind by a stopped worker", len(ids) - len(new))
     return len(ids)
 
 
 @shared_task(
     bind=True,
-    acks_late=True,  # guarded: sending claims each row with a conditional update
+    acks_late=True,  # guarded: each message is claimed with a conditional update
     reject_on_worker_lost=True,
     max_retries=5,
     soft_time_limit=300,
@@ -98,10 +114,10 @@ def schedule_digests() -> int:
 def send_digest_batch(self, delivery_ids: list[int]) -> dict[str, list[int]]:
     """Send a batch of digests; the ones the SMTP server refused are retried with backoff."""
     from pm.choices import DeliveryStatus
-    from pm.digests import digests_send
+    from pm.digests import digests_hold_for_retry, digests_send, run_owner
     from pm.models import DigestDelivery
 
-    result = digests_send(delivery_ids=delivery_ids)
+    result = digests_send(delivery_ids=delivery_ids, owner=run_owner(self.request.id))
     if result["failed"]:
         if self.request.retries >= self.max_retries:
             DigestDelivery.objects.filter(pk__in=result["failed"]).update(
@@ -109,6 +125,11 @@ def send_digest_batch(self, delivery_ids: list[int]) -> dict[str, list[int]]:
             )
             log.error("digests %s failed after %s retries", result["failed"], self.max_retries)
             return result
-        # This run's sent digests stay sent; only the refused ones go again.
-        raise self.retry(args=[result["failed"]], countdown=min(60 * 2**self.request.retries, 3600))
+        # This run's sent digests stay sent; only the refused ones go again, and the beat
+        # leaves them to this retry until it is due.
+        countdown = min(60 * 2**self.request.retries, DIGEST_RETRY_MAX_COUNTDOWN)
+        digests_hold_for_retry(
+            result["failed"], until=timezone.now() + timedelta(seconds=countdown)
+        )
+        raise self.retry(args=[result["failed"]], countdown=countdown)
     return result

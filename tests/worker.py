@@ -30,9 +30,10 @@ Usage::
             worker.wait_for_log("pm.tasks.send_invitation_email[")
             (message,) = mailed(tmp_path)  # parsed email.message.EmailMessage objects
 
-`queues=["digests"]` makes the worker consume only those queues; `env` adds or overrides
-environment variables of the worker process (`None` as a value removes one). `worker.log()` is
-everything the worker printed so far, which makes failures easy to read.
+`queues=["digests"]` makes the worker consume only those queues; `pool="prefork"` runs tasks in one
+child process (`worker.children()`), as in production, instead of in the worker itself; `env` adds
+or overrides environment variables of the worker process (`None` as a value removes one).
+`worker.log()` is everything the worker printed so far, which makes failures easy to read.
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ class Worker:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} not in the worker's output:\n{self.log()[-4000:]}")
 
+    def children(self) -> list[int]:
+        """Process ids of the pool's child processes (prefork)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
     def ping(self, timeout: float = 1.0) -> bool:
         replies = self._app.control.ping(destination=[self.hostname], timeout=timeout)
         return any(self.hostname in reply for reply in replies)
@@ -106,6 +112,7 @@ def running_worker(
     queues: Sequence[str] | None = None,
     env: Mapping[str, str | None] | None = None,
     startup_timeout: float = 60,
+    pool: str = "solo",
 ) -> Iterator[Worker]:
     from django.conf import settings
     from django.db import connection
@@ -141,7 +148,7 @@ def running_worker(
         "-A",
         "pm",
         "worker",
-        "--pool=solo",
+        f"--pool={pool}",
         "-l",
         "info",
         "-n",
@@ -151,6 +158,8 @@ def running_worker(
     ]
     if queues:
         command += ["-Q", ",".join(queues)]
+    if pool == "prefork":
+        command += ["--concurrency=1"]
 
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
         prefix="celery-worker-", suffix=".log", delete=False

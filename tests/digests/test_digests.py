@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.urls import reverse
 from django.utils import timezone
 
@@ -145,18 +146,76 @@ def test_a_sent_digest_is_not_sent_again(cast):
     assert len(mail.outbox) == 1
 
 
-def test_a_claim_left_by_a_dead_worker_is_taken_over_only_when_stale(cast):
+def test_a_claim_left_by_a_dead_worker_is_taken_over_only_when_its_lease_ran_out(cast):
     delivery = _due_delivery(cast, cast.pm)
     something_happened(cast.product, cast.admin, delivery.period_start - timedelta(hours=2))
+    # Another run is sending it right now: its lease holds.
     DigestDelivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.SENDING, claimed_at=timezone.now(), attempts=1
+        status=DeliveryStatus.SENDING,
+        claimed_at=timezone.now(),
+        claimed_by="other-run",
+        lease_until=timezone.now() + digests.claim_lease(),
+        attempts=1,
     )
+    assert digests.digests_orphans() == []
     assert digests.digests_send(delivery_ids=[delivery.pk])["sent"] == []
+    # That run died with the message in flight: once the lease ran out the row is an orphan
+    # for the next beat tick, and sending it again is the one duplicate a kill may cause.
     DigestDelivery.objects.filter(pk=delivery.pk).update(
-        claimed_at=timezone.now() - digests.STALE_CLAIM - timedelta(minutes=1)
+        lease_until=timezone.now() - timedelta(seconds=1)
     )
+    assert digests.digests_orphans() == [delivery.pk]
     assert digests.digests_send(delivery_ids=[delivery.pk])["sent"] == [delivery.pk]
     assert len(mail.outbox) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.claimed_by) == ("sent", 2, "")
+    assert digests.digests_orphans() == []
+
+
+def test_rows_reserved_by_a_live_run_are_left_alone_until_its_lease_runs_out(cast):
+    first, second = _due_delivery(cast, cast.pm), _due_delivery(cast, cast.engineer)
+    something_happened(cast.product, cast.admin, first.period_start - timedelta(hours=2))
+    DigestDelivery.objects.filter(pk__in=[first.pk, second.pk]).update(
+        claimed_by="live-run", lease_until=timezone.now() + digests.claim_lease()
+    )
+    assert digests.digests_orphans() == []
+    assert digests.digests_send(delivery_ids=[first.pk, second.pk])["sent"] == []
+    DigestDelivery.objects.filter(pk=second.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert digests.digests_orphans() == [second.pk]
+    assert digests.digests_send(delivery_ids=[first.pk, second.pk])["sent"] == [second.pk]
+    assert [m.to for m in mail.outbox] == [[cast.engineer.email]]
+
+
+class WatchingMailer(locmem.EmailBackend):
+    """A locmem mailer that notes the deliveries' statuses each time it is handed a message."""
+
+    ids: list[int] = []
+    seen: list[dict] = []
+
+    def send_messages(self, messages):
+        WatchingMailer.seen.append(
+            dict(DigestDelivery.objects.filter(pk__in=self.ids).values_list("pk", "status"))
+        )
+        return super().send_messages(messages)
+
+
+def test_each_message_is_claimed_just_before_and_marked_sent_right_after_sending(cast, settings):
+    """What a killed worker leaves behind: every earlier message already `sent`, the one in
+    flight `sending`, the later ones still pending (to be handed out again)."""
+    ids = [_due_delivery(cast, u).pk for u in (cast.pm, cast.engineer, cast.stakeholder)]
+    something_happened(cast.product, cast.admin, timezone.now() - timedelta(hours=3))
+    settings.MAILERS = {"default": {"BACKEND": "tests.digests.test_digests.WatchingMailer"}}
+    WatchingMailer.ids, WatchingMailer.seen = ids, []
+    result = digests.digests_send(delivery_ids=ids)
+    order = [d.pk for d in DigestDelivery.objects.filter(pk__in=ids).order_by("sent_at")]
+    assert sorted(result["sent"]) == sorted(ids)
+    assert len(WatchingMailer.seen) == 3
+    for position, statuses in enumerate(WatchingMailer.seen):
+        assert [statuses[pk] for pk in order] == (
+            ["sent"] * position + ["sending"] + ["pending"] * (len(ids) - position - 1)
+        )
 
 
 class FlakySMTP:
@@ -300,10 +359,12 @@ def _deliveries_for(cast, n):
 def test_a_batch_costs_a_constant_number_of_queries(cast, size, django_assert_max_num_queries):
     something_happened(cast.product, cast.admin, timezone.now() - timedelta(hours=2))
     ids = _deliveries_for(cast, size)
-    # Claim (select for update + update), deliveries with users and products, memberships,
-    # the sections once per (product, role): a few queries per registered section and role,
-    # then the two status updates. Nothing per recipient.
-    with django_assert_max_num_queries(4 + 2 + 2 * 3 * len(digests.registry.digest_sections) + 3):
+    # Reservation (select for update + update), deliveries with users and products,
+    # memberships, the sections once per (product, role): a few queries per registered section
+    # and role. Then per message exactly its claim and its mark, which is what lets a killed
+    # worker duplicate at most the one message in flight.
+    constant = 4 + 2 + 2 * 3 * len(digests.registry.digest_sections) + 3
+    with django_assert_max_num_queries(constant + 2 * size):
         result = digests.digests_send(delivery_ids=ids)
     assert len(result["sent"]) == size
     assert len(mail.outbox) == size

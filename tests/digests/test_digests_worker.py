@@ -62,7 +62,7 @@ def test_two_workers_handed_the_same_batch_send_it_once(cast, tmp_path):
 
 def test_a_batch_redelivered_after_its_worker_died_is_sent_once(cast, tmp_path):
     _subscribed(cast, cast.pm, cast.engineer)
-    from pm.digests import STALE_CLAIM, digests_schedule
+    from pm.digests import digests_schedule
 
     ids = digests_schedule()
     # The first worker claimed the pm's digest and died before sending it; the engineer's it had
@@ -71,7 +71,9 @@ def test_a_batch_redelivered_after_its_worker_died_is_sent_once(cast, tmp_path):
     DigestDelivery.objects.filter(pk=pm_delivery.pk).update(
         status=DeliveryStatus.SENDING,
         attempts=1,
-        claimed_at=timezone.now() - STALE_CLAIM - timedelta(minutes=1),
+        claimed_by="a-dead-run",
+        claimed_at=timezone.now() - timedelta(minutes=3),
+        lease_until=timezone.now() - timedelta(minutes=1),
     )
     DigestDelivery.objects.filter(pk__in=ids, user=cast.engineer).update(
         status=DeliveryStatus.SENT, attempts=1, sent_at=timezone.now()
