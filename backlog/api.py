@@ -539,7 +539,7 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         if feature is None:
             raise Http404("No such feature.")
         try:
-            get_product_for_user(self.request.user, feature.product.key, need=self.need)
+            get_product_for_user(self.request.user, feature.product, need=self.need)
         except Http404:
             raise Http404("No such feature.") from None
         if not self._visible(Feature.objects.filter(pk=feature.pk)).exists():
@@ -649,7 +649,7 @@ class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         if idea is None:
             raise Http404("No such idea.")
         try:
-            get_product_for_user(self.request.user, idea.product.key, need=self.need)
+            get_product_for_user(self.request.user, idea.product, need=self.need)
         except Http404:
             raise Http404("No such idea.") from None
         return idea

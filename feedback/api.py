@@ -32,11 +32,8 @@ class FeedbackPagination(pagination.PageNumberPagination):
 def _product(user, ref, need: str) -> Product:
     """A product by key (`LOD`) or id (`42`), with the same 404/403 rules as the pages."""
     text = str(ref).strip()
-    if text.isdecimal():
-        key = Product.objects.filter(pk=int(text)).values_list("key", flat=True).first()
-        if key is None:
-            raise Http404("No such product.")
-        text = key
+    if text.isdecimal() and len(text) <= 18:
+        return get_product_for_user(user, int(text), need=need)  # an id: never ambiguous
     if not text or len(text) > 10:
         raise Http404("No such product.")
     return get_product_for_user(user, text, need=need)
@@ -185,7 +182,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         if item is None:
             raise Http404("No such feedback.")
-        get_product_for_user(self.request.user, item.product.key)  # 404 for outsiders
+        get_product_for_user(self.request.user, item.product)  # 404 for outsiders
         return item
 
     def create(self, request, *args, **kwargs):

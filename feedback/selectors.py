@@ -415,10 +415,13 @@ def recent_imports(product: Product, limit: int = 5) -> list[FeedbackImport]:
 
 
 def portal_for_key(key: str) -> PortalSettings | None:
-    """The portal of the product with this key, if it is switched on."""
+    """The portal of the product with this key, if it is switched on. Keys are unique per
+    workspace, so publishing a portal is refused while another product with the same key has one
+    (feedback.services.portal_settings_update); the oldest wins should two ever race."""
     return (
         PortalSettings.objects.select_related("product")
         .filter(product__key=key.upper(), enabled=True)
+        .order_by("pk")
         .first()
     )
 

@@ -706,6 +706,20 @@ def portal_settings_update(
 ) -> PortalSettings:
     _reject_unknown(data, PORTAL_FIELDS)
     settings = portal_settings_get(product)
+    if data.get("enabled") and not settings.enabled:
+        # The public address is /portal/<key>/; another workspace may use the same key.
+        taken = (
+            PortalSettings.objects.filter(product__key=product.key, enabled=True)
+            .exclude(product=product)
+            .exists()
+        )
+        if taken:
+            raise ValidationError(
+                {
+                    "enabled": f"The public address /portal/{product.key}/ is already used by "
+                    "another ideas portal on this server, so this one cannot be switched on."
+                }
+            )
     return versioned_update(
         instance=settings, data=data, expected_version=expected_version, actor=actor
     )

@@ -722,6 +722,8 @@ def portal_admin(request: HttpRequest, key: str) -> HttpResponse:
                 form = conflicted_form(
                     PortalSettingsForm, request.POST, conflict, instance=conflict.current
                 )
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
             else:
                 messages.success(request, "Portal settings saved.")
                 return redirect("portal_admin", key=product.key)

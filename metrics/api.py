@@ -33,7 +33,7 @@ def kpi_for_user(user, pk: int, need: str = Role.STAKEHOLDER) -> KPI:
     kpi = KPI.objects.select_related("product__workspace").filter(pk=pk).first()
     if kpi is None:
         raise Http404("No such KPI.")
-    kpi.product = get_product_for_user(user, kpi.product.key, need=need)
+    kpi.product = get_product_for_user(user, kpi.product, need=need)
     return kpi
 
 
@@ -237,7 +237,7 @@ class KPIViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         if kpi is None:
             raise Http404("No such KPI.")
         try:
-            get_product_for_user(self.request.user, kpi.product.key, need=self.need)
+            get_product_for_user(self.request.user, kpi.product, need=self.need)
         except Http404:
             raise Http404("No such KPI.") from None
         return _with_latest([kpi])[0]

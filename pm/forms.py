@@ -77,10 +77,16 @@ class ProductCreateForm(VersionedForm):
             "business_model": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args, workspace=None, **kwargs):
+        self.workspace = workspace
+        super().__init__(*args, **kwargs)
+
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip().upper()
-        if Product.objects.filter(key=key).exists():
-            raise forms.ValidationError("A product with this key already exists.")
+        # Only this workspace's products count: keys are unique per workspace, and whether
+        # another tenant uses a key is none of this one's business.
+        if self.workspace and Product.objects.filter(workspace=self.workspace, key=key).exists():
+            raise forms.ValidationError("This workspace already has a product with this key.")
         return key
 
 

@@ -161,9 +161,8 @@ class Product(Versioned):
     name = models.CharField(max_length=120)
     key = models.CharField(
         max_length=10,
-        unique=True,
         validators=[product_key_validator],
-        help_text="Short key used in story keys such as LOD-42. Unique across the installation.",
+        help_text="Short key used in story keys such as LOD-42. Unique within the workspace.",
     )
     vision = models.TextField("vision statement", blank=True)
     mission = models.TextField(blank=True)
@@ -178,6 +177,13 @@ class Product(Versioned):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(key__regex=r"^[A-Z][A-Z0-9]{1,9}$"), name="product_key_format"
+            ),
+            # Per workspace: another tenant's keys are neither reserved nor revealed.
+            models.UniqueConstraint(
+                "workspace",
+                "key",
+                name="product_key_unique_per_workspace",
+                violation_error_message="This workspace already has a product with this key.",
             ),
         ]
 

@@ -3,9 +3,11 @@
 Outsiders get 404 (existence does not leak); members whose role is too weak get 403.
 """
 
+from contextvars import ContextVar
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from pm.choices import ROLE_RANK, Role
 from pm.models import Membership, Product, Workspace
@@ -43,11 +45,65 @@ def get_workspace_for_user(user, slug: str, need: str = Role.STAKEHOLDER) -> Wor
     return workspace
 
 
-def get_product_for_user(user, key: str, need: str = Role.STAKEHOLDER) -> Product:
-    """The product by key, if the user is a member of its workspace whose role meets `need`."""
-    try:
-        product = Product.objects.select_related("workspace").get(key=key.upper())
-    except Product.DoesNotExist:
-        raise Http404("No such product.") from None
+def get_product_for_user(user, key: str | int | Product, need: str = Role.STAKEHOLDER) -> Product:
+    """The product by key (`"LOD"`), id or instance, if the user is a member of its workspace
+    whose role meets `need`.
+
+    Keys are unique per workspace, so a key is looked up among the user's own workspaces only
+    (another tenant's product with the same key is invisible: 404). When two of the user's
+    workspaces use the same key, the one they are working in (the session's workspace) wins,
+    then the older workspace; ids and instances are never ambiguous."""
+    products = Product.objects.select_related("workspace")
+    if isinstance(key, Product):
+        key = key.pk
+    if isinstance(key, int):
+        product = products.filter(pk=key).first()
+    else:
+        candidates = (
+            list(
+                products.filter(key=str(key).upper(), workspace__memberships__user=user).order_by(
+                    "workspace_id"
+                )
+            )
+            if user.is_authenticated
+            else []
+        )
+        product = _preferred(candidates)
+    if product is None:
+        raise Http404("No such product.")
     product.membership = _check(membership_for(user, product.workspace_id), need)
     return product
+
+
+def _preferred(candidates: list[Product]) -> Product | None:
+    if len(candidates) > 1:
+        current = current_workspace_id()
+        for product in candidates:
+            if product.workspace_id == current:
+                return product
+    return candidates[0] if candidates else None
+
+
+_current_request: ContextVar[HttpRequest | None] = ContextVar("lodestar_request", default=None)
+
+
+def current_workspace_id() -> int | None:
+    """The workspace the signed-in user is working in (their session's), if any."""
+    request = _current_request.get()
+    session = getattr(request, "session", None) if request is not None else None
+    return session.get("workspace_id") if session is not None else None
+
+
+class CurrentRequestMiddleware:
+    """Makes the request known to get_product_for_user, for the rare ambiguous key; reading
+    it costs nothing unless a key is ambiguous."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        token = _current_request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request.reset(token)

@@ -417,13 +417,18 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
 
 
 def product_create(*, workspace: Workspace, data: dict[str, Any], actor: User) -> Product:
-    """Create a product in `workspace`; the key must be unique across the installation."""
+    """Create a product in `workspace`; the key must be unique within the workspace."""
     product = Product(workspace=workspace, **data)
     product.key = (product.key or "").upper()
+    if Product.objects.filter(workspace=workspace, key=product.key).exists():
+        raise ValidationError({"key": "This workspace already has a product with this key."})
     try:
-        return record_create(instance=product, actor=actor)
+        with transaction.atomic():
+            return record_create(instance=product, actor=actor)
     except IntegrityError as exc:  # two creations racing for the same key
-        raise ValidationError({"key": "A product with this key already exists."}) from exc
+        raise ValidationError(
+            {"key": "This workspace already has a product with this key."}
+        ) from exc
 
 
 def product_update(

@@ -291,7 +291,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def product_create(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.PM)
     request.lodestar_workspace = workspace
-    form = ProductCreateForm(request.POST or None)
+    form = ProductCreateForm(request.POST or None, workspace=workspace)
     if request.method == "POST" and form.is_valid():
         try:
             product = services.product_create(

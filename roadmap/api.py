@@ -102,7 +102,7 @@ class _Visible:
         if obj is None:
             raise Http404(f"No such {noun}.")
         try:
-            get_product_for_user(self.request.user, obj.product.key, need=self.need)
+            get_product_for_user(self.request.user, obj.product, need=self.need)
         except Http404:
             raise Http404(f"No such {noun}.") from None
         if not self.visible(type(obj).objects.filter(pk=obj.pk)).exists():
@@ -448,7 +448,7 @@ class ShareLinkViewSet(ListMixin, ProductScopedViewSet):
         if link is None:
             raise Http404("No such share link.")
         try:
-            get_product_for_user(request.user, link.product.key, need=Role.PM)
+            get_product_for_user(request.user, link.product, need=Role.PM)
         except Http404:
             raise Http404("No such share link.") from None
         services.share_link_revoke(link=link, actor=request.user)

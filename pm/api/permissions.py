@@ -45,9 +45,7 @@ def product_for_user(user: User, ref: object, need: str = Role.STAKEHOLDER) -> P
     """The product named by id or key (`42` or `LOD`), through get_product_for_user. Unknown
     products and other workspaces' products get the same 404, so existence does not leak."""
     text = str(ref).strip()
-    key = text if _PRODUCT_KEY.match(text) else None
-    if key is None and (pk := parse_id(text)) is not None:
-        key = Product.objects.filter(pk=pk).values_list("key", flat=True).first()
+    key: str | int | None = text if _PRODUCT_KEY.match(text) else parse_id(text)
     if key is None:
         raise Http404("No such product.")
     try:

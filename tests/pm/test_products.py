@@ -69,14 +69,25 @@ def test_an_invalid_key_is_refused_beside_the_field(cast, pm_client, key, messag
     assert 'value="Beacon"' in response.content.decode()  # the rest of the input is kept
 
 
-def test_a_duplicate_key_is_refused_beside_the_field(cast, pm_client):
-    ProductFactory(key="BCN")  # in another workspace: keys are unique installation-wide
+def test_a_duplicate_key_in_the_same_workspace_is_refused_beside_the_field(cast, pm_client):
+    ProductFactory(workspace=cast.workspace, key="BCN")
     response = pm_client.post(_url(cast), _data(key="bcn"))
 
     assert response.status_code == 200
-    assert field_errors(response.content, "key") == ["A product with this key already exists."]
+    assert field_errors(response.content, "key") == [
+        "This workspace already has a product with this key."
+    ]
     assert Product.objects.filter(key="BCN").count() == 1
     assert not ActivityLog.objects.filter(object_type="pm.product").exists()
+
+
+def test_a_key_another_workspace_uses_is_free_here_and_not_revealed(cast, pm_client):
+    ProductFactory(key="BCN")  # another tenant's product
+    response = pm_client.post(_url(cast), _data(key="bcn"))
+
+    assert response.status_code == 302
+    assert Product.objects.filter(key="BCN").count() == 2
+    assert Product.objects.get(workspace=cast.workspace, key="BCN").name == "Beacon"
 
 
 def test_a_product_needs_a_name(cast, pm_client):
@@ -89,7 +100,7 @@ def test_the_service_refuses_a_duplicate_key_with_a_field_error(cast):
         services.product_create(
             workspace=cast.workspace, data={"name": "Again", "key": "lod"}, actor=cast.pm
         )
-    assert "key" in exc.value.message_dict
+    assert exc.value.message_dict["key"] == ["This workspace already has a product with this key."]
     assert Product.objects.filter(key="LOD").count() == 1
 
 
