@@ -7,6 +7,8 @@ a public status derived from the backlog. Writes are rate limited per IP through
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -21,8 +23,10 @@ from feedback.choices import PostStatus
 from feedback.forms import PortalSubmitForm, PortalVoteForm
 from feedback.models import PortalPost, PortalSettings, PortalVote
 from pm.clientip import client_ip as pm_client_ip
+from pm.lockout import CACHE_ERRORS
 
 WINDOW = 60 * 60
+log = logging.getLogger(__name__)
 
 
 def _limit(name: str, default: int) -> int:
@@ -51,12 +55,16 @@ def client_ip(request: HttpRequest) -> str:
 def over_limit(request: HttpRequest, bucket: str, limit: int) -> bool:
     """Count one attempt for this IP in a fixed one-hour window; True once past `limit`."""
     key = f"feedback:portal:{bucket}:{client_ip(request)}"
-    cache.add(key, 0, timeout=WINDOW)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the window expired between add and incr
-        cache.set(key, 1, timeout=WINDOW)
-        count = 1
+        cache.add(key, 0, timeout=WINDOW)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window expired between add and incr
+            cache.set(key, 1, timeout=WINDOW)
+            count = 1
+    except CACHE_ERRORS:  # Redis down: the portal keeps working, unthrottled, with a warning
+        log.warning("Ideas-portal rate limit skipped: the cache is unreachable (failing open).")
+        return False
     return count > limit
 
 

@@ -127,3 +127,16 @@ def test_healthz_reports_every_dependency_when_all_answer(db, settings):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert "Content-Security-Policy" in response
+
+
+def test_the_ideas_portal_takes_submissions_with_redis_down(cast, redis_down):
+    from feedback.models import PortalPost, PortalSettings
+
+    PortalSettings.objects.create(product=cast.product, enabled=True)
+    response = Client().post(
+        reverse("portal_submit", args=["LOD"]),
+        {"title": "Keyboard shortcuts", "description": "", "email": "ann@example.com"},
+    )
+    assert response.status_code == 200
+    assert b"Thanks for your idea" in response.content
+    assert PortalPost.objects.filter(title="Keyboard shortcuts").exists()
