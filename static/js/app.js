@@ -65,6 +65,20 @@
     });
   });
 
+  // A strip of tabs wider than the screen scrolls sideways: bring the active tab into view
+  // (centred when it can be), so the page says where you are.
+  function showActiveTabs(root) {
+    (root || document).querySelectorAll(".tabs").forEach(function (strip) {
+      var active = strip.querySelector("a.active, [aria-current]");
+      if (!active || strip.scrollWidth <= strip.clientWidth) return;
+      var box = active.getBoundingClientRect(), frame = strip.getBoundingClientRect();
+      var left = strip.scrollLeft + box.left - frame.left - (strip.clientWidth - box.width) / 2;
+      strip.scrollLeft = Math.max(0, Math.min(left, strip.scrollWidth - strip.clientWidth));
+    });
+  }
+  showActiveTabs(document);
+  window.addEventListener("resize", function () { showActiveTabs(document); });
+
   // Server-side flash messages, rendered as data, shown as toasts.
   document.querySelectorAll("[data-flash]").forEach(function (el) {
     showToast(el.dataset.flash, el.dataset.level);

@@ -126,11 +126,26 @@
   document.body.addEventListener("htmx:afterSettle", function (event) {
     applyRowUpdates();
     markSelected();
-    var target = event.detail.target;
-    if (target && target.id === "triage-panel" && window.innerWidth < 1000 && event.detail.requestConfig &&
-        event.detail.requestConfig.verb === "get") {
-      target.scrollIntoView({ block: "start", behavior: "smooth" });
+    // On a narrow screen the panel sits below the whole list: bring it into view, or tapping an
+    // item seems to do nothing. (After an outerHTML swap, detail.target is the old, detached
+    // panel: look the new one up.)
+    var fresh = panel();
+    var config = event.detail.requestConfig;
+    if (fresh && event.target === fresh && window.innerWidth < 1000 && config &&
+        config.verb === "get" && document.querySelector("[data-fb-row]")) {
+      fresh.scrollIntoView({ block: "start" });
     }
+  });
+  // "Back to the list" in the panel, shown on narrow screens: back to the row it came from.
+  document.addEventListener("click", function (event) {
+    var back = event.target.closest && event.target.closest("[data-back-to-list]");
+    if (!back) return;
+    var p = panel();
+    var row = p && document.getElementById("fb-row-" + p.dataset.itemId);
+    if (!row) return;  // not on the inbox page: follow the link
+    event.preventDefault();
+    row.scrollIntoView({ block: "center" });
+    row.focus({ preventScroll: true });
   });
   markSelected();
 })();
