@@ -16,7 +16,7 @@ from backlog.choices import (
     MoSCoW,
     StoryStatus,
 )
-from pm.fields import RankField
+from pm.fields import RankField, validate_plausible_date
 from pm.models import Persona, Product, StrategicTheme, Versioned
 
 
@@ -110,7 +110,7 @@ class Feature(Versioned):
         related_name="owned_features",
         help_text="Notified when feedback is linked to the feature.",
     )
-    shipped_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True, validators=[validate_plausible_date])
     rank = RankField()
 
     # Prioritisation inputs (all optional; a score needs its framework's inputs).
@@ -209,8 +209,8 @@ class Sprint(Versioned):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sprints")
     name = models.CharField(max_length=100)
     goal = models.TextField(blank=True)
-    start = models.DateField()
-    end = models.DateField()
+    start = models.DateField(validators=[validate_plausible_date])
+    end = models.DateField(validators=[validate_plausible_date])
     capacity = models.PositiveIntegerField(help_text="Story points the team can take on.")
     created_at = models.DateTimeField(auto_now_add=True)
 

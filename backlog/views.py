@@ -6,6 +6,7 @@ then the page or (for htmx) the partial that changed.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib import messages
@@ -557,7 +558,8 @@ def feature_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         "product": product,
         "reach_locked": settings.reach_source != BacklogSettings.ReachSource.MANUAL,
     }
-    form = FeatureForm(request.POST or None, instance=feature, **kwargs)
+    # The form edits a copy: a rejected value must not reach the scores shown beside it.
+    form = FeatureForm(request.POST or None, instance=copy.copy(feature), **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
             feature = services.feature_update(

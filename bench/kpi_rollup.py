@@ -95,7 +95,7 @@ def main() -> None:
             INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value, dimensions)
             SELECT %s, timestamptz '2026-01-01 00:00+00' + (i * (365 * 86400.0 / %s))
                        * interval '1 second',
-                   round((random() * 100)::numeric, 2), NULL
+                   round((random() * 100)::numeric, 2), '{{}}'::jsonb
             FROM generate_series(0, %s - 1) AS i
             """,
             [kpi.pk, n, n],

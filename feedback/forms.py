@@ -12,6 +12,7 @@ from feedback import csvimport
 from feedback.choices import Importance, Sentiment, Source
 from feedback.models import Customer, PortalSettings, ResearchStudy
 from feedback.selectors import OPEN_IDEAS
+from pm.fields import validate_plausible_date
 from pm.forms import VersionedForm
 from pm.merge import MergeMixin
 from pm.models import Product
@@ -61,6 +62,7 @@ class FeedbackForm(MergeMixin, CustomerDetailsMixin):
     sentiment = forms.ChoiceField(choices=Sentiment.choices, initial=Sentiment.NEUTRAL)
     received_on = forms.DateField(
         label="Received on",
+        validators=[validate_plausible_date],
         widget=forms.DateInput(attrs={"type": "date"}),
         initial=lambda: timezone.localdate(),
     )

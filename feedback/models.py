@@ -17,6 +17,7 @@ from feedback.choices import (
     StudyKind,
     StudyStatus,
 )
+from pm.fields import validate_plausible_date
 from pm.models import Product, Versioned, Workspace
 
 
@@ -75,8 +76,8 @@ class ResearchStudy(Versioned):
         blank=True, help_text="Who took part, for example “8 PMs at mid-size SaaS companies”."
     )
     summary = models.TextField(blank=True, help_text="What you learned overall. Markdown.")
-    started_on = models.DateField(null=True, blank=True)
-    ended_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    ended_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -157,7 +158,7 @@ class FeedbackItem(Versioned):
     sentiment = models.CharField(
         max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL
     )
-    received_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now, validators=[validate_plausible_date])
     status = models.CharField(
         max_length=10, choices=FeedbackStatus.choices, default=FeedbackStatus.NEW
     )

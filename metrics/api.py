@@ -3,13 +3,21 @@ ingestion of data points.
 
 `POST /api/v1/kpis/{id}/datapoints/` takes a JSON list of up to 10,000 `{timestamp, value,
 dimensions?}` points (or `{"points": [...]}`), validates all of them (a bad point rejects the
-batch: 400 with its index and reason), stores them with one bulk insert and queues the
-recalculation of the buckets they touch. PM or admin role."""
+batch: 400 with its index and reason; points more than a day ahead are refused), stores them with
+one bulk upsert (a point is identified by its timestamp and dimensions: sent again, it replaces
+the stored value) and queues the recalculation of the buckets they touch. PM or admin role."""
+
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -18,7 +26,7 @@ from rest_framework.views import APIView
 
 from metrics import services
 from metrics.models import KPI
-from metrics.points import MAX_POINTS, PointsError, parse_points
+from metrics.points import LATEST, MAX_POINTS, PointsError, parse_points, parse_timestamp
 from metrics.rollups import kpi_time_zone
 from metrics.selectors import kpi_summaries
 from pm.api.permissions import parse_id
@@ -63,7 +71,11 @@ class DataPointIngest(APIView):
                 {
                     "kpi": serializers.IntegerField(),
                     "received": serializers.IntegerField(),
-                    "stored": serializers.IntegerField(),
+                    "stored": serializers.IntegerField(help_text="New points."),
+                    "replaced": serializers.IntegerField(
+                        help_text="Points already stored (same timestamp and dimensions) whose "
+                        "value was replaced: a retried batch stores nothing twice."
+                    ),
                     "first": serializers.DateTimeField(),
                     "last": serializers.DateTimeField(),
                     "recalculation": serializers.CharField(),
@@ -100,11 +112,62 @@ class DataPointIngest(APIView):
                 "kpi": kpi.pk,
                 "received": result.received,
                 "stored": result.stored,
+                "replaced": result.replaced,
                 "first": result.first.isoformat(),
                 "last": result.last.isoformat(),
                 "recalculation": "queued",
             },
             status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        operation_id="kpi_datapoints_destroy",
+        summary="Delete a KPI's data points in a time range",
+        description=(
+            "Deletes the points from `start` to `end` (both included; a bare date as `end` "
+            "includes that whole day; times without an offset are in the workspace's time "
+            "zone). The deletion is recorded in the KPI's history and the periods it touched "
+            "are recalculated in the background. PM or admin role."
+        ),
+        parameters=[
+            OpenApiParameter("start", str, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("end", str, OpenApiParameter.QUERY, required=True),
+        ],
+        request=None,
+        responses={
+            200: inline_serializer(
+                "DataPointDeleteResult",
+                {
+                    "kpi": serializers.IntegerField(),
+                    "deleted": serializers.IntegerField(),
+                    "recalculation": serializers.CharField(),
+                },
+            )
+        },
+        tags=["kpis"],
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        kpi = kpi_for_user(request.user, pk, need=Role.PM)
+        tz = kpi_time_zone(kpi)
+        bounds, errors = {}, {}
+        for name in ("start", "end"):
+            raw = request.query_params.get(name)
+            try:
+                # Deleting is how points dated in the future by mistake are removed.
+                bounds[name] = parse_timestamp(raw, tz, now=LATEST)
+            except ValueError as exc:
+                errors[name] = ["This parameter is required." if raw is None else str(exc)]
+        if errors:
+            raise ValidationError(errors)
+        whole_day = len(request.query_params["end"].strip()) == 10
+        end = bounds["end"] + (timedelta(days=1) if whole_day else timedelta(microseconds=1))
+        if end <= bounds["start"]:
+            raise ValidationError({"end": ["Choose an end on or after the start."]})
+        deleted = services.datapoints_delete(
+            kpi=kpi, start=bounds["start"], end=end, actor=request.user, source="the API"
+        )
+        return Response(
+            {"kpi": kpi.pk, "deleted": deleted, "recalculation": "queued" if deleted else "none"}
         )
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from backlog.models import Feature
 from metrics.choices import Aggregation
 from metrics.models import KPI, Experiment, Funnel, LaunchImpact
+from pm.fields import validate_plausible_date
 from pm.forms import VersionedForm
 from pm.models import KeyResult, Product
 
@@ -96,6 +97,29 @@ class UploadForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB; split it up.")
         return upload
+
+
+class PointsDeleteForm(forms.Form):
+    """Delete a KPI's data points between two days (both included, in the workspace's time
+    zone): a wrong upload, a test batch, points dated in the future by mistake."""
+
+    first_day = forms.DateField(
+        label="From",
+        validators=[validate_plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    last_day = forms.DateField(
+        label="To (included)",
+        validators=[validate_plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", "Choose a day on or after the first day.")
+        return cleaned
 
 
 class KeyResultLinkForm(forms.Form):

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 
 from backlog.models import Feature
 from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularity
+from pm.fields import validate_plausible_date
 from pm.models import KeyResult, Product, Versioned
 
 
@@ -61,7 +62,7 @@ class KPI(Versioned):
         help_text="Ratio KPIs only: 100 shows the ratio as a percentage.",
     )
     target_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
-    target_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -142,17 +143,24 @@ class KPI(Versioned):
 
 class DataPoint(models.Model):
     """One measurement of a KPI at a moment, with optional dimensions (plan, country, …).
-    Stored as sent; the rollups are derived from these rows."""
+    Stored as sent, one row per (KPI, timestamp, dimensions); the rollups are derived from
+    these rows."""
 
     kpi = models.ForeignKey(
         KPI, on_delete=models.CASCADE, related_name="datapoints", db_index=False
     )
     timestamp = models.DateTimeField()
     value = models.DecimalField(max_digits=20, decimal_places=6)
-    dimensions = models.JSONField(null=True, blank=True)
+    # {} for none. The KPI, timestamp and dimensions identify a point: sent again, it replaces.
+    dimensions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["kpi", "timestamp"], name="datapoint_kpi_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "timestamp", "dimensions"], name="datapoint_point_unique"
+            ),
+        ]
         verbose_name = "data point"
 
     def __str__(self) -> str:
@@ -317,8 +325,8 @@ class Experiment(Versioned):
     status = models.CharField(
         max_length=20, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING
     )
-    started_on = models.DateField(null=True, blank=True)
-    ended_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    ended_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -376,8 +384,8 @@ class Funnel(Versioned):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="funnels")
     name = models.CharField(max_length=160)
     description = models.TextField(blank=True)
-    period_start = models.DateField()
-    period_end = models.DateField()
+    period_start = models.DateField(validators=[validate_plausible_date])
+    period_end = models.DateField(validators=[validate_plausible_date])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,16 +2,21 @@
 points a call: plain Python checks rather than one serializer instance per point.
 
 A batch is all or nothing: the first invalid points (up to MAX_REPORTED) are reported with their
-index and reason, and nothing is stored."""
+index and reason, and nothing is stored. Points more than FUTURE_TOLERANCE ahead are refused: a
+point dated 2099 would become the KPI's latest value and the digest's biggest mover."""
 
 import csv
+import dataclasses
 import io
+import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 MAX_POINTS = 10_000
 MAX_REPORTED = 20
@@ -19,6 +24,10 @@ MAX_ABS_VALUE = Decimal("1e14")  # the DataPoint.value column holds 14 digits be
 SIX_PLACES = Decimal("0.000001")
 MAX_DIMENSIONS = 20
 MAX_DIMENSION_LENGTH = 200
+# All dimensions of a point together, as JSON: they are part of the point's unique key (index).
+MAX_DIMENSIONS_JSON = 1000
+# A point may be this far ahead of the server's clock (time zones, clock skew), no more.
+FUTURE_TOLERANCE = timedelta(days=1)
 EARLIEST = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 LATEST = datetime(2200, 1, 1, tzinfo=ZoneInfo("UTC"))
 
@@ -27,7 +36,9 @@ LATEST = datetime(2200, 1, 1, tzinfo=ZoneInfo("UTC"))
 class Point:
     timestamp: datetime
     value: Decimal
-    dimensions: dict | None = None
+    # {} when the point has none. With the KPI and the timestamp, they identify the point: a
+    # point sent again with the same three replaces the stored value (metrics.services).
+    dimensions: dict = dataclasses.field(default_factory=dict)
 
 
 class PointsError(Exception):
@@ -75,9 +86,9 @@ class PointsError(Exception):
         return body
 
 
-def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
+def parse_timestamp(raw: Any, tz: ZoneInfo, now: datetime | None = None) -> datetime:
     """ISO 8601 date-time with an offset, or a naive one or a bare date (read in the workspace's
-    time zone, so a daily CSV can say 2027-01-31)."""
+    time zone, so a daily CSV can say 2027-01-31); at most FUTURE_TOLERANCE after `now`."""
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError("Enter an ISO 8601 date-time such as 2027-01-31T09:30:00Z.")
     text = raw.strip()
@@ -94,6 +105,12 @@ def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
         parsed = parsed.replace(tzinfo=tz)
     if not EARLIEST <= parsed < LATEST:
         raise ValueError("Use a date between 1970 and 2199.")
+    now = now or timezone.now()
+    if parsed > now + FUTURE_TOLERANCE:
+        raise ValueError(
+            f"{parsed:%Y-%m-%d %H:%M} is more than a day in the future; send a point once it "
+            "has happened."
+        )
     return parsed
 
 
@@ -122,9 +139,10 @@ def parse_value(raw: Any) -> Decimal:
     return value.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def parse_dimensions(raw: Any) -> dict | None:
+def parse_dimensions(raw: Any) -> dict:
+    """The dimensions in key order ({} for none), so equal dimensions are stored equal."""
     if raw is None or raw == {}:
-        return None
+        return {}
     if not isinstance(raw, dict):
         raise ValueError('Use an object of names to values, e.g. {"plan": "pro"}.')
     if len(raw) > MAX_DIMENSIONS:
@@ -136,11 +154,18 @@ def parse_dimensions(raw: Any) -> dict | None:
             raise ValueError(f"Dimension “{key[:40]}” must be a string, number or boolean.")
         if isinstance(value, str) and len(value) > MAX_DIMENSION_LENGTH:
             raise ValueError(f"Dimension “{key[:40]}” is longer than 200 characters.")
-    return raw
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            raise ValueError("Dimension names and values cannot contain NUL characters (\\0).")
+    if len(json.dumps(raw)) > MAX_DIMENSIONS_JSON:
+        raise ValueError(
+            f"The dimensions of one point take at most {MAX_DIMENSIONS_JSON:,} characters as JSON."
+        )
+    return dict(sorted(raw.items()))
 
 
-def parse_points(raw: Any, tz: ZoneInfo) -> list[Point]:
+def parse_points(raw: Any, tz: ZoneInfo, now: datetime | None = None) -> list[Point]:
     """Validate a batch: a list of {timestamp, value, dimensions?}. Raises PointsError."""
+    now = now or timezone.now()
     if isinstance(raw, dict) and "points" in raw:
         raw = raw["points"]
     if not isinstance(raw, list):
@@ -163,7 +188,7 @@ def parse_points(raw: Any, tz: ZoneInfo) -> list[Point]:
             if unknown:
                 problem["non_field_errors"] = [f"Unknown fields: {', '.join(sorted(unknown))}."]
             try:
-                timestamp = parse_timestamp(item.get("timestamp"), tz)
+                timestamp = parse_timestamp(item.get("timestamp"), tz, now)
             except ValueError as exc:
                 problem["timestamp"] = [str(exc)]
             try:
@@ -185,13 +210,17 @@ def parse_points(raw: Any, tz: ZoneInfo) -> list[Point]:
     return points
 
 
-def parse_csv(data: bytes, tz: ZoneInfo) -> list[Point]:
+def parse_csv(data: bytes, tz: ZoneInfo, now: datetime | None = None) -> list[Point]:
     """A CSV with a header row: `timestamp` (or `date`) and `value`, optionally more columns,
     which become dimensions. Row numbers in errors count the header as row 1."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PointsError(batch=["The file is not UTF-8 text. Export it as CSV (UTF-8)."]) from None
+    if "\x00" in text:
+        raise PointsError(
+            batch=["The file contains NUL characters (\\0): export it again as CSV (UTF-8)."]
+        )
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -221,7 +250,7 @@ def parse_csv(data: bytes, tz: ZoneInfo) -> list[Point]:
             }
         )
     try:
-        return parse_points(items, tz)
+        return parse_points(items, tz, now)
     except PointsError as exc:
         # Speak in the spreadsheet's row numbers (header = row 1).
         if exc.errors:

@@ -97,18 +97,29 @@ def kpi_delete(*, kpi: KPI, actor: User) -> None:
 @dataclass(frozen=True)
 class IngestResult:
     received: int
-    stored: int
+    stored: int  # new points
     first: datetime
     last: datetime
     recalculation_queued: bool = True
+    replaced: int = 0  # points already stored (same time and dimensions) whose value was replaced
+
+    @property
+    def counts(self) -> str:
+        """ "1,200 points stored" (", 300 replaced" when a re-sent point replaced one)."""
+        text = f"{self.stored:,} point{'s' if self.stored != 1 else ''} stored"
+        return f"{text}, {self.replaced:,} replaced" if self.replaced else text
 
 
 @transaction.atomic
 def datapoints_ingest(
     *, kpi: KPI, points: list[Point], actor: User | None, source: str = "API"
 ) -> IngestResult:
-    """Store a validated batch with one bulk insert and mark its time span dirty; the
-    recalculation runs in a worker once the batch is committed."""
+    """Store a validated batch with one bulk upsert and mark its time span dirty; the
+    recalculation runs in a worker once the batch is committed.
+
+    A point is identified by its KPI, timestamp and dimensions: one sent again (a retried
+    batch, a CSV uploaded twice) replaces the stored value instead of adding a second point, and
+    its bucket is recalculated like any other in the span. Within a batch the last one wins."""
     if kpi.is_ratio:
         raise ValidationError(
             {
@@ -120,7 +131,7 @@ def datapoints_ingest(
         )
     if not points:
         raise ValidationError({"points": ["Send at least one point."]})
-    _insert_points(kpi.pk, points)
+    stored, replaced = _upsert_points(kpi.pk, points)
     first = min(p.timestamp for p in points)
     last = max(p.timestamp for p in points)
     # Committed together with the points: whoever sees this range also sees its points.
@@ -129,33 +140,91 @@ def datapoints_ingest(
         instance=kpi,
         action=ActivityAction.UPDATED,
         actor=actor,
-        changes={"data points": [None, f"+{len(points):,} from {source}"]},
+        changes={"data points": [None, _ingest_summary(stored, replaced, source)]},
     )
     _enqueue_recalculation(kpi.pk, full=False)
-    return IngestResult(received=len(points), stored=len(points), first=first, last=last)
+    return IngestResult(
+        received=len(points), stored=stored, first=first, last=last, replaced=replaced
+    )
 
 
-def _insert_points(kpi_id: int, points: list[Point]) -> None:
-    """One INSERT for the whole batch. On PostgreSQL the columns travel as four arrays that
-    `unnest` turns into rows (no model instance per point: ten times faster than bulk_create)."""
+def _ingest_summary(stored: int, replaced: int, source: str) -> str:
+    if not replaced:
+        return f"+{stored:,} from {source}"
+    return f"+{stored:,}, {replaced:,} replaced, from {source}"
+
+
+def _upsert_points(kpi_id: int, points: list[Point]) -> tuple[int, int]:
+    """One INSERT … ON CONFLICT for the whole batch; returns (new points, replaced points).
+    On PostgreSQL the columns travel as arrays that `unnest` turns into rows (no model instance
+    per point: ten times faster than bulk_create); DISTINCT ON keeps the batch's last point of
+    each (timestamp, dimensions), as one statement may not update a row twice."""
     if connection.vendor != "postgresql":
+        latest = {(p.timestamp, json.dumps(p.dimensions)): p for p in points}
+        before = DataPoint.objects.filter(kpi_id=kpi_id).count()
         DataPoint.objects.bulk_create(
-            DataPoint(kpi_id=kpi_id, timestamp=p.timestamp, value=p.value, dimensions=p.dimensions)
-            for p in points
+            [
+                DataPoint(
+                    kpi_id=kpi_id, timestamp=p.timestamp, value=p.value, dimensions=p.dimensions
+                )
+                for p in latest.values()
+            ],
+            update_conflicts=True,
+            unique_fields=["kpi", "timestamp", "dimensions"],
+            update_fields=["value"],
         )
-        return
+        stored = DataPoint.objects.filter(kpi_id=kpi_id).count() - before
+        return stored, len(latest) - stored
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value, dimensions) "  # noqa: S608
-            "SELECT %s, u.t, u.v, u.d::jsonb "
-            "FROM unnest(%s::timestamptz[], %s::numeric[], %s::text[]) AS u(t, v, d)",
+            "SELECT DISTINCT ON (u.t, u.d::jsonb) %s, u.t, u.v, u.d::jsonb "
+            "FROM unnest(%s::timestamptz[], %s::numeric[], %s::text[]) "
+            "WITH ORDINALITY AS u(t, v, d, n) "
+            "ORDER BY u.t, u.d::jsonb, u.n DESC "
+            "ON CONFLICT (kpi_id, timestamp, dimensions) DO UPDATE SET value = excluded.value "
+            "RETURNING (xmax = 0)",
             [
                 kpi_id,
                 [p.timestamp for p in points],
                 [p.value for p in points],
-                [None if p.dimensions is None else json.dumps(p.dimensions) for p in points],
+                [json.dumps(p.dimensions) for p in points],
             ],
         )
+        inserted = [row[0] for row in cursor.fetchall()]
+    stored = sum(inserted)
+    return stored, len(inserted) - stored
+
+
+@transaction.atomic
+def datapoints_delete(
+    *, kpi: KPI, start: datetime, end: datetime, actor: User, source: str = "the KPI page"
+) -> int:
+    """Delete the KPI's points with start <= timestamp < end; the buckets they were in are
+    recalculated (marked dirty with the deletion, like an ingest). Returns how many."""
+    if end <= start:
+        raise ValidationError({"end": ["The end must be after the start."]})
+    span = DataPoint.objects.filter(kpi=kpi, timestamp__gte=start, timestamp__lt=end).aggregate(
+        first=models.Min("timestamp"), last=models.Max("timestamp")
+    )
+    if span["first"] is None:
+        return 0
+    deleted, _ = DataPoint.objects.filter(kpi=kpi, timestamp__gte=start, timestamp__lt=end).delete()
+    DirtyRange.objects.create(kpi=kpi, start=span["first"], end=span["last"])
+    activity_record(
+        instance=kpi,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={
+            "data points": [
+                None,
+                f"−{deleted:,} from {span['first']:%Y-%m-%d %H:%M} to "
+                f"{span['last']:%Y-%m-%d %H:%M} UTC, deleted through {source}",
+            ]
+        },
+    )
+    _enqueue_recalculation(kpi.pk, full=False)
+    return deleted
 
 
 def kpi_recalculate(*, kpi_id: int, full: bool = False) -> rollups.Result | None:

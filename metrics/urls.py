@@ -16,6 +16,7 @@ urlpatterns = [
     path(_KPIS + "<int:pk>/delete/", views.kpi_delete, name="kpi_delete"),
     path(_KPIS + "<int:pk>/upload/", views.kpi_upload, name="kpi_upload"),
     path(_KPIS + "<int:pk>/recalculate/", views.kpi_recalculate, name="kpi_recalculate"),
+    path(_KPIS + "<int:pk>/points/delete/", views.kpi_points_delete, name="kpi_points_delete"),
     path(_KPIS + "<int:pk>/key-results/", views.kpi_link_key_result, name="kpi_link_key_result"),
     path(
         _KPIS + "<int:pk>/key-results/<int:link_pk>/unlink/",

@@ -3,6 +3,7 @@ impact, experiments and funnels. Thin function views: permission-scoped fetch, f
 render."""
 
 import json
+from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from metrics.forms import (
     KeyResultLinkForm,
     KPIForm,
     LaunchImpactForm,
+    PointsDeleteForm,
     StepFormSet,
     UploadForm,
     VariantFormSet,
@@ -70,6 +72,11 @@ def _granularity(request: HttpRequest, kpi: KPI) -> str:
 @require_GET
 def kpi_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key)
+    context = _detail_context(request, product, pk)
+    return render_page(request, "metrics/kpi_detail.html", context, partial="chart")
+
+
+def _detail_context(request: HttpRequest, product, pk: int, **forms) -> dict:
     kpi = get_object_or_404(
         KPI.objects.select_related("owner", "numerator", "denominator"), product=product, pk=pk
     )
@@ -97,7 +104,40 @@ def kpi_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     if context["can_edit"]:
         context["upload_form"] = UploadForm()
         context["link_form"] = KeyResultLinkForm(product=product)
-    return render_page(request, "metrics/kpi_detail.html", context, partial="chart")
+        context["delete_points_form"] = PointsDeleteForm()
+    context.update(forms)
+    return context
+
+
+@login_required
+@require_POST
+def kpi_points_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Delete a KPI's points between two days (workspace time zone, both days included)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    kpi.product = product
+    form = PointsDeleteForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, product, pk, delete_points_form=form)
+        return render_page(request, "metrics/kpi_detail.html", context)
+    tz = kpi_time_zone(kpi)
+    first, last = form.cleaned_data["first_day"], form.cleaned_data["last_day"]
+    deleted = services.datapoints_delete(
+        kpi=kpi,
+        start=datetime.combine(first, time.min, tzinfo=tz),
+        end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        actor=request.user,
+    )
+    days = f"{first:%-d %b %Y}" + (f" – {last:%-d %b %Y}" if last != first else "")
+    if deleted:
+        messages.success(
+            request,
+            f"{deleted:,} data point{'s' if deleted != 1 else ''} of {days} deleted; "
+            "the chart updates shortly.",
+        )
+    else:
+        messages.info(request, f"{kpi.name} has no data points in {days}; nothing was deleted.")
+    return redirect("kpi_detail", key=product.key, pk=pk)
 
 
 def _kpi_form_page(request, product, form, kpi=None) -> HttpResponse:
@@ -183,9 +223,7 @@ def kpi_upload(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             form.add_error(None, exc)
     if not is_partial(request):
         if result:
-            messages.success(
-                request, f"{result.stored:,} points stored; the chart updates shortly."
-            )
+            messages.success(request, f"{result.counts}; the chart updates shortly.")
         else:
             messages.error(request, str(error) if error else "Choose a CSV file to upload.")
         return redirect("kpi_detail", key=product.key, pk=pk)
@@ -195,7 +233,7 @@ def kpi_upload(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     )
     response = render_fragment(request, "metrics/kpi_detail.html", "upload", context)
     if result:
-        toast(response, f"{result.stored:,} points stored; recalculation queued.")
+        toast(response, f"{result.counts}; recalculation queued.")
     return response
 
 

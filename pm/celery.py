@@ -17,6 +17,10 @@ app.conf.beat_schedule = {
         "task": "pm.tasks.purge_expired_invitations",
         "schedule": 24 * 60 * 60,
     },
+    "purge-expired-idempotency-keys-hourly": {
+        "task": "pm.tasks.purge_idempotency_keys",
+        "schedule": 60 * 60,
+    },
     "send-due-digests-every-quarter-hour": {
         "task": "pm.tasks.schedule_digests",
         "schedule": 15 * 60,

@@ -1,5 +1,8 @@
 """Custom model fields."""
 
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -17,3 +20,18 @@ class RankField(models.CharField):
         if connection.vendor == "postgresql":
             params["collation"] = "C"
         return params
+
+
+# Dates people type in (plans, ship dates, feedback received, experiment periods) stay within
+# these years: year 1 or 9999 is a typo or a probe, and date arithmetic near the edges of the
+# calendar (timelines, week starts, windows around a ship date) would overflow.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2199
+
+
+def validate_plausible_date(value: date | datetime | None) -> None:
+    """Refuse dates outside EARLIEST_YEAR–LATEST_YEAR with a message for the field."""
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", code="date_out_of_range"
+        )

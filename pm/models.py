@@ -22,6 +22,7 @@ from pm.choices import (
     ObjectiveStatus,
     Role,
 )
+from pm.fields import validate_plausible_date
 
 product_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
@@ -356,7 +357,7 @@ class Competitor(Versioned):
     strengths = models.TextField(blank=True)
     weaknesses = models.TextField(blank=True)
     pricing_notes = models.TextField(blank=True)
-    last_reviewed = models.DateField(null=True, blank=True)
+    last_reviewed = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
 
     class Meta:
         ordering = ["name"]
@@ -475,6 +476,32 @@ WEEKDAYS = [
     (5, "Saturday"),
     (6, "Sunday"),
 ]
+
+
+class IdempotentRequest(models.Model):
+    """An API POST sent with an `Idempotency-Key` header, and the response it got, kept for
+    24 hours (pm.idempotency): the same key from the same user with the same request is answered
+    with this stored response instead of being executed again. `status_code` is null while the
+    first request is still running; its uncommitted row makes a concurrent duplicate wait."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path, query string and body: "same request".
+    fingerprint = models.CharField(max_length=64)
+    path = models.CharField(max_length=2000)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.status_code}"
 
 
 class DigestSubscription(models.Model):

@@ -71,6 +71,14 @@ def send_invitation_email(self, invitation_id: int, token: str) -> bool:
 
 
 @shared_task
+def purge_idempotency_keys() -> int:
+    """Forget Idempotency-Key responses older than 24 hours."""
+    from pm.idempotency import purge_expired
+
+    return purge_expired()
+
+
+@shared_task
 def purge_expired_invitations() -> int:
     """Drop invitations that expired more than 30 days ago (their history stays in the log)."""
     cutoff = timezone.now() - timedelta(days=30)

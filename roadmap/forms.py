@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from backlog.models import Feature
+from pm.fields import validate_plausible_date
 from pm.forms import VersionedForm
 from pm.models import Objective, Product, StrategicTheme
 from roadmap.choices import Horizon, InitiativeStatus
@@ -163,6 +164,7 @@ class ShareLinkForm(forms.Form):
     )
     expires_on = forms.DateField(
         required=False,
+        validators=[validate_plausible_date],
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Expires on",
         help_text="Optional. The link stops working at the end of this day.",

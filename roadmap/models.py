@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from backlog.models import Feature
-from pm.fields import RankField
+from pm.fields import RankField, validate_plausible_date
 from pm.models import Objective, Product, StrategicTheme, Versioned
 from roadmap.choices import Confidence, Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.periods import Period, span_label
@@ -38,11 +38,21 @@ class Initiative(Versioned):
         max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.PLANNED
     )
     horizon = models.CharField(max_length=10, choices=Horizon.choices, default=Horizon.NEXT)
-    start = models.DateField(null=True, blank=True, help_text="First day of the start period.")
+    start = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="First day of the start period.",
+    )
     start_precision = models.CharField(
         max_length=10, choices=Precision.choices, default=Precision.QUARTER
     )
-    end = models.DateField(null=True, blank=True, help_text="Last day of the end period.")
+    end = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_plausible_date],
+        help_text="Last day of the end period.",
+    )
     end_precision = models.CharField(
         max_length=10, choices=Precision.choices, default=Precision.QUARTER
     )
@@ -112,8 +122,8 @@ class Release(Versioned):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="releases")
     name = models.CharField(max_length=120)
-    target_date = models.DateField()
-    shipped_date = models.DateField(null=True, blank=True)
+    target_date = models.DateField(validators=[validate_plausible_date])
+    shipped_date = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     features = models.ManyToManyField(Feature, blank=True, related_name="releases")
     notes = models.TextField(blank=True, help_text="Public release notes (markdown).")
     internal_notes = models.TextField(
@@ -157,7 +167,7 @@ class ShareLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, validators=[validate_plausible_date])
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

@@ -43,6 +43,14 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag the change is based on: 412 when it is stale, and nothing changes.",
 )
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Optional, any unique string (a UUID): retrying with the same key and body "
+    "within 24 hours returns the first response (header `Idempotent-Replayed: true`) instead "
+    "of doing the work again; the same key with a different body gets 422.",
+)
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -84,6 +92,16 @@ class AutoSchema(SpectacularAutoSchema):
         }
         if action == "retrieve":
             errors["304"] = {"description": "Not modified: the If-None-Match ETag is current"}
+        if self.method == "POST":
+            errors["422"] = self._error(
+                "ValidationError", "The Idempotency-Key was used for a different request"
+            )
+            for code, response in responses.items():
+                if code.startswith("2"):
+                    response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                        "schema": {"type": "string", "enum": ["true"]},
+                        "description": "Present on a stored response sent again.",
+                    }
         if self.method in ("PATCH", "PUT"):
             errors["409"] = self._error("Conflict", "Stale version: nothing was changed")
             errors["412"] = self._error("PreconditionFailed", "Stale If-Match: nothing changed")
@@ -108,6 +126,8 @@ class AutoSchema(SpectacularAutoSchema):
             parameters.append(IF_NONE_MATCH)
         elif action in ("partial_update", "update"):
             parameters.append(IF_MATCH)
+        if self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY)
         return parameters
 
     def get_summary(self):

@@ -35,6 +35,7 @@ ROUTES: dict[str, Route] = {
     "kpi_delete": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_upload": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_recalculate": Route(Role.PM, kwargs=_kpi, methods=("post",)),
+    "kpi_points_delete": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_link_key_result": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_unlink_key_result": Route(Role.PM, kwargs=_link, methods=("post",)),
     "launch_impact_list": Route(Role.STAKEHOLDER),
@@ -62,7 +63,7 @@ ROUTES: dict[str, Route] = {
     "api-kpi-datapoints": Route(
         Role.PM,
         kwargs=lambda cast: {"pk": KPIFactory(product=cast.product).pk},
-        methods=("post",),
+        methods=("post", "delete"),
         htmx=False,
     ),
 }

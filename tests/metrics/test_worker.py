@@ -91,6 +91,7 @@ def test_overlapping_recalculations_in_two_workers_leave_correct_rollups(cast, s
     }
     assert days == expected_days(kpi)
     months = Rollup.objects.filter(kpi=kpi, granularity="month")
-    assert sum(m.count for m in months) == DataPoint.objects.filter(kpi=kpi).count() == 701
+    # 701 sent; the one at day 10, 00:00 had an old point's time and replaced it.
+    assert sum(m.count for m in months) == DataPoint.objects.filter(kpi=kpi).count() == 700
     # 400 points every 5 hours from 1 January (to 25 March), and one on 20 July.
     assert {m.bucket_start.month for m in months} == {1, 2, 3, 7}
