@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from backlog import services as backlog_services
@@ -101,7 +102,10 @@ def test_two_copies_sent_at_once_run_once_and_get_the_same_response(cast, monkey
     responses = {}
 
     def send(name):
-        responses[name] = _post(token_client(cast.pm), {"product": "LOD", "title": "Race"})
+        try:
+            responses[name] = _post(token_client(cast.pm), {"product": "LOD", "title": "Race"})
+        finally:
+            connection.close()  # this thread's own connection
 
     first = threading.Thread(target=send, args=("first",))
     first.start()
