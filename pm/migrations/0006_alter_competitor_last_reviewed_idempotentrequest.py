@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pm', '0004_invitation_email_status'),
+        ('pm', '0005_digest_claim_lease'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
