@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pm', '0005_digest_claim_lease'),
+        ('pm', '0006_product_key_unique_per_workspace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
