@@ -280,3 +280,29 @@ def prefetch_stories(qs: QuerySet[Feature]) -> QuerySet[Feature]:
     return qs.prefetch_related(
         Prefetch("stories", queryset=UserStory.objects.order_by("rank").select_related("product"))
     )
+
+
+def features_with_open_stories(features: QuerySet[Feature]) -> list[Feature]:
+    """Those of `features` with stories not done, in backlog order, each annotated with
+    `open_stories`, `open_points` and `total_points` and carrying `open_story_list` (the open
+    stories by number). Three queries whatever the number of features."""
+    open_q = ~Q(stories__status=StoryStatus.DONE)
+    return list(
+        features.annotate(
+            open_stories=Count("stories", filter=open_q),
+            open_points=Coalesce(Sum("stories__points", filter=open_q), 0),
+            total_points=Coalesce(Sum("stories__points"), 0),
+        )
+        .filter(open_stories__gt=0)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch(
+                "stories",
+                queryset=UserStory.objects.exclude(status=StoryStatus.DONE)
+                .select_related("product")
+                .order_by("number"),
+                to_attr="open_story_list",
+            )
+        )
+        .order_by("rank")
+    )

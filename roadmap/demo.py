@@ -360,4 +360,5 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
                 shipped_on=release.target_date,
                 expected_version=release.version,
                 actor=pm,
+                with_open_work=True,
             )

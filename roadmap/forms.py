@@ -147,6 +147,8 @@ class ShipForm(forms.Form):
     shipped_date = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Shipped on"
     )
+    # Set by the "Ship anyway" button, after the PM saw the features with open stories.
+    with_open_work = forms.BooleanField(required=False)
 
 
 class MoveForm(forms.Form):

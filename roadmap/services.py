@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from backlog.models import Feature
 from backlog.ranking import key_between
+from backlog.selectors import features_with_open_stories
 from backlog.services import feature_ship
 from pm.choices import ActivityAction
 from pm.models import ActivityLog, Objective, Product
@@ -368,17 +369,52 @@ def _shipped_at(on: date) -> datetime:
     return timezone.make_aware(datetime.combine(on, time(12)))
 
 
+class ReleaseHasOpenWork(ValidationError):
+    """Shipping would mark features shipped whose stories are not done; `features` lists them
+    (see backlog.selectors.features_with_open_stories). Ship anyway with `with_open_work`."""
+
+    def __init__(self, features: list[Feature]):
+        self.features = features
+        parts = []
+        for f in features:
+            if f.total_points:
+                parts.append(f"“{f.title}” ({f.open_points} of {f.total_points} points open)")
+            else:
+                n = f.open_stories
+                parts.append(f"“{f.title}” ({n} stor{'y' if n == 1 else 'ies'} open)")
+        count = len(features)
+        super().__init__(
+            f"{count} feature{'s' if count != 1 else ''} in this release still "
+            f"{'has' if count == 1 else 'have'} open stories: {', '.join(parts)}. "
+            "Finish them first, or ship anyway.",
+            code="open_stories",
+        )
+
+
 @transaction.atomic
 def release_ship(
-    *, release: Release, shipped_on: date | None = None, expected_version: int, actor: User
+    *,
+    release: Release,
+    shipped_on: date | None = None,
+    expected_version: int,
+    actor: User,
+    with_open_work: bool = False,
 ) -> Release:
     """Mark the release shipped and every feature in it shipped (with shipped_at), through the
-    backlog's service, so launch-impact measurement starts from the right moment."""
+    backlog's service, so launch-impact measurement starts from the right moment.
+
+    A feature with stories not done is not silently marked shipped: unless `with_open_work`
+    says the PM saw the list and ships anyway, ReleaseHasOpenWork is raised and nothing is
+    written."""
     shipped_on = shipped_on or timezone.localdate()
     if shipped_on > timezone.localdate() + timedelta(days=1):
         raise ValidationError({"shipped_date": "A release cannot ship in the future."})
     if release.shipped_date is not None:
         raise ValidationError({"shipped_date": "This release has already shipped."})
+    if not with_open_work:
+        unfinished = features_with_open_stories(release.features.filter(shipped_at__isnull=True))
+        if unfinished:
+            raise ReleaseHasOpenWork(unfinished)
     shipped = _update(
         release,
         data={"shipped_date": shipped_on},

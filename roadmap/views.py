@@ -377,7 +377,7 @@ def release_ship(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     release = get_object_or_404(Release, product=product, pk=pk)
     form = ShipForm(request.POST)
-    message, level = "", "success"
+    message, level, warning = "", "success", None
     if not form.is_valid():
         message, level = "This release changed; reload and try again.", "error"
     else:
@@ -387,20 +387,30 @@ def release_ship(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 shipped_on=form.cleaned_data["shipped_date"],
                 expected_version=form.cleaned_data["version"],
                 actor=request.user,
+                with_open_work=form.cleaned_data["with_open_work"],
             )
         except EditConflict as conflict:
             message, level = conflict.message(), "error"
+        except services.ReleaseHasOpenWork as open_work:
+            message, level = open_work.message, "warning"
+            warning = {
+                "release": release.pk,
+                "features": open_work.features,
+                "shipped_date": form.cleaned_data["shipped_date"],
+            }
         except ValidationError as exc:
             message, level = " ".join(exc.messages), "error"
         else:
             count = release.features.count()
             message = f"“{release.name}” shipped with {count} feature{'s' if count != 1 else ''}."
+    context = _releases_context(request, product)
+    context["ship_warning"] = warning
     if not is_partial(request):
+        if warning:  # the list would be lost in a redirect: show it on the page
+            return render_page(request, "roadmap/releases.html", context)
         (messages.success if level == "success" else messages.error)(request, message)
         return redirect("releases", key=product.key)
-    response = render_fragment(
-        request, "roadmap/releases.html", "releases", _releases_context(request, product)
-    )
+    response = render_fragment(request, "roadmap/releases.html", "releases", context)
     return toast(response, message, level)
 
 
