@@ -52,6 +52,14 @@ class IdeaForm(forms.ModelForm):
         return dict(self.cleaned_data)
 
 
+class IdeaEditForm(VersionedForm):
+    """Editing an idea's wording and origin; triage (accept, decline, merge) has its own
+    actions and votes come from the portal."""
+
+    class Meta(IdeaForm.Meta):
+        pass
+
+
 class DeclineForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -8,6 +8,8 @@ urlpatterns = [
     # ideas
     path(P + "ideas/", views.ideas, name="ideas"),
     path(P + "ideas/new/", views.idea_new, name="idea_new"),
+    path(P + "ideas/<int:pk>/", views.idea_detail, name="idea_detail"),
+    path(P + "ideas/<int:pk>/edit/", views.idea_edit, name="idea_edit"),
     path(P + "ideas/<int:pk>/accept/", views.idea_accept, name="idea_accept"),
     path(P + "ideas/<int:pk>/decline/", views.idea_decline, name="idea_decline"),
     path(P + "ideas/<int:pk>/merge/", views.idea_merge, name="idea_merge"),

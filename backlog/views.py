@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import urlparse
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from backlog import scoring, selectors, services
 from backlog.choices import (
@@ -36,6 +39,7 @@ from backlog.forms import (
     EngineerStoryForm,
     FeatureCreateForm,
     FeatureForm,
+    IdeaEditForm,
     IdeaForm,
     MergeForm,
     ScoreForm,
@@ -168,15 +172,24 @@ def _idea_filters(request: HttpRequest) -> dict[str, str]:
     return filters
 
 
+IDEAS_PAGE_SIZE = 50
+
+
 def _ideas_context(request, product, **extra) -> dict[str, Any]:
     filters = _idea_filters(request) if request.method == "GET" else {"status": "open"}
-    ideas = list(selectors.idea_list(product=product, user=request.user, filters=filters)[:200])
+    qs = selectors.idea_list(product=product, user=request.user, filters=filters)
+    page = Paginator(qs, IDEAS_PAGE_SIZE).get_page(
+        request.GET.get("page") if request.method == "GET" else 1
+    )
     return _context(
         request,
         product,
         "ideas",
-        ideas=ideas,
+        ideas=list(page.object_list),
+        page=page,
         filters=filters,
+        # The filters as a query string, for the page links.
+        filter_query=urlencode({k: v for k, v in filters.items() if v}),
         status_choices=[("open", "Open"), *IdeaStatus.choices],
         source_choices=IdeaSource.choices,
         **extra,
@@ -192,7 +205,21 @@ def ideas(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _ideas_list_response(request, product, message: str, level: str = "success") -> HttpResponse:
+def _from_idea_page(request: HttpRequest, product: Product, idea: Idea | None) -> bool:
+    """Was this htmx request made from the idea's own page (not the Ideas list)?"""
+    if idea is None:
+        return False
+    current = urlparse(request.headers.get("HX-Current-URL", "")).path
+    return current == reverse("idea_detail", args=[product.key, idea.pk])
+
+
+def _ideas_list_response(
+    request, product, message: str, level: str = "success", idea: Idea | None = None
+) -> HttpResponse:
+    if is_partial(request) and _from_idea_page(request, product, idea):
+        # Triage from the idea's page: back to that page, which shows the outcome.
+        (messages.success if level == "success" else messages.error)(request, message)
+        return HttpResponseClientRedirect(reverse("idea_detail", args=[product.key, idea.pk]))
     if not is_partial(request):
         messages.success(request, message)
         return redirect("ideas", key=product.key)
@@ -220,6 +247,63 @@ def idea_new(request: HttpRequest, key: str) -> HttpResponse:
     return render_fragment(request, "backlog/ideas.html", "idea-form", context)
 
 
+def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
+    context = _context(request, product, "ideas", idea=idea, **extra)
+    panels = []
+    for panel in registry.idea_panels:
+        if product.membership.allows(panel.need):
+            panel_context = panel.context(request, idea)
+            if panel_context is not None:
+                panels.append((panel.template, panel_context))
+    context.update(
+        history=_history(idea, context["sees_internal"]),
+        merged_ideas=list(idea.merged_ideas.order_by("title").only("id", "title", "product_id")),
+        panels=panels,
+        triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
+    )
+    return context
+
+
+@login_required
+@require_GET
+def idea_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """One idea: its wording, who asked, votes, triage outcome, linked feedback, history."""
+    product = get_product_for_user(request.user, key)
+    idea = _idea_or_404(product, pk)
+    return render_page(request, "backlog/idea.html", _idea_context(request, product, idea))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def idea_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    idea = _idea_or_404(product, pk)
+    form = IdeaEditForm(request.POST or None, instance=idea)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.idea_update(
+                idea=idea,
+                data=form.model_data(),
+                expected_version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except EditConflict as conflict:
+            form = conflicted_form(IdeaEditForm, request.POST, conflict, instance=conflict.current)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Saved “{idea.title}”.")
+            if not is_partial(request):
+                return redirect("idea_detail", key=product.key, pk=idea.pk)
+            response = HttpResponse(status=204)
+            response.headers["HX-Refresh"] = "true"
+            return response
+    context = _idea_context(request, product, idea, form=form, editing=True)
+    if not is_partial(request):
+        return render_page(request, "backlog/idea.html", context)
+    return render_fragment(request, "backlog/idea.html", "idea-edit-form", context)
+
+
 @login_required
 @require_POST
 def idea_accept(request: HttpRequest, key: str, pk: int) -> HttpResponse:
@@ -228,9 +312,12 @@ def idea_accept(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     try:
         feature = services.idea_accept(idea=idea, actor=request.user)
     except ValidationError as exc:
-        return _ideas_list_response(request, product, " ".join(exc.messages), "error")
+        return _ideas_list_response(request, product, " ".join(exc.messages), "error", idea)
     return _ideas_list_response(
-        request, product, f"Accepted: “{feature.title}” is now at the bottom of the backlog."
+        request,
+        product,
+        f"Accepted: “{feature.title}” is now at the bottom of the backlog.",
+        idea=idea,
     )
 
 
@@ -246,7 +333,7 @@ def idea_decline(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return _ideas_list_response(request, product, f"Declined “{idea.title}”.")
+            return _ideas_list_response(request, product, f"Declined “{idea.title}”.", idea=idea)
     if not is_partial(request):
         return redirect("ideas", key=product.key)
     context = _context(request, product, "ideas", form=form, idea=idea)
@@ -271,6 +358,7 @@ def idea_merge(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 request,
                 product,
                 f"Merged “{idea.title}” into “{target.title}”: {target.merge_summary}",
+                idea=idea,
             )
     if not is_partial(request):
         return redirect("ideas", key=product.key)

@@ -16,6 +16,9 @@ class FeedbackConfig(AppConfig):
         registry.add_feature_panel(
             FeaturePanel("feedback/panels/feature.html", order=20, context=panels.feature)
         )
+        registry.add_idea_panel(
+            FeaturePanel("feedback/panels/idea.html", order=20, context=panels.idea)
+        )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
         idea_merged.connect(receivers.on_idea_merged, dispatch_uid="feedback.idea_merged")

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from feedback import selectors
 from feedback.choices import FeedbackStatus
-from feedback.models import FeedbackItem
+from feedback.models import FeedbackItem, PortalPost
 from pm.permissions import membership_for
 
 
@@ -29,4 +29,25 @@ def feature(request: HttpRequest, feature) -> dict:
         "demand": demand,
         "insights": insights,
         "show_customers": show_customers,
+    }
+
+
+def idea(request: HttpRequest, idea) -> dict:
+    """Feedback linked to an idea and its portal post, if any (three queries; customer names
+    only for engineers and above)."""
+    membership = membership_for(request.user, idea.product.workspace_id)
+    show_customers = selectors.can_see_customers(membership)
+    insights = list(selectors.idea_insights(idea, with_customers=show_customers)[:20])
+    total = (
+        len(insights)
+        if len(insights) < 20
+        else selectors.idea_insights(idea, with_customers=False).count()
+    )
+    return {
+        "idea": idea,
+        "product": idea.product,
+        "insights": insights,
+        "total": total,
+        "show_customers": show_customers,
+        "post": PortalPost.objects.filter(idea=idea).first(),
     }

@@ -359,6 +359,22 @@ def feature_demand(feature: Feature) -> Demand:
     return demand
 
 
+def idea_insights(idea: Idea, *, with_customers: bool) -> QuerySet[Insight]:
+    """Feedback linked to an idea, most important first (customers only when allowed)."""
+    related = ["feedback_item__customer"] if with_customers else []
+    return (
+        Insight.objects.filter(idea=idea)
+        .select_related("feedback_item", *related)
+        .annotate(
+            importance_rank=Case(
+                *[When(importance=k, then=Value(v)) for k, v in _IMPORTANCE_RANK.items()],
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-importance_rank", "-feedback_item__received_at", "-id")
+    )
+
+
 def feature_insights(feature: Feature, *, with_customers: bool) -> QuerySet[Insight]:
     related = (
         ["feedback_item__customer", "feedback_item__study"]

@@ -59,6 +59,8 @@ class Registry:
     nav: list[NavItem] = field(default_factory=list)
     overview_panels: list[OverviewPanel] = field(default_factory=list)
     feature_panels: list[FeaturePanel] = field(default_factory=list)
+    # Same shape, on the idea detail page: `context(request, idea)` (linked feedback, portal).
+    idea_panels: list[FeaturePanel] = field(default_factory=list)
     digest_sections: list[DigestSection] = field(default_factory=list)
     # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
@@ -72,6 +74,11 @@ class Registry:
         if panel not in self.feature_panels:
             self.feature_panels.append(panel)
             self.feature_panels.sort(key=lambda p: p.order)
+
+    def add_idea_panel(self, panel: FeaturePanel) -> None:
+        if panel not in self.idea_panels:
+            self.idea_panels.append(panel)
+            self.idea_panels.sort(key=lambda p: p.order)
 
     def add_digest_section(self, section: DigestSection) -> None:
         if all(s.key != section.key for s in self.digest_sections):

@@ -39,6 +39,8 @@ ROUTES: dict[str, Route] = {
     # ideas
     "ideas": Route(Role.STAKEHOLDER, kwargs=_key),
     "idea_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
+    "idea_detail": Route(Role.STAKEHOLDER, kwargs=_idea),
+    "idea_edit": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     "idea_accept": Route(Role.PM, kwargs=_idea, methods=POST),
     "idea_decline": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     "idea_merge": Route(Role.PM, kwargs=_idea, methods=GET_POST),
