@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from backlog.api import ProductRefField, ProductScopedViewSet
 from backlog.models import Feature
 from pm.api.permissions import MAX_ID, parse_id
+from pm.api.schema import IF_NONE_MATCH
 from pm.api.serializers import UpdatedSinceField
 from pm.api.viewsets import ListMixin, RetrieveMixin
 from pm.choices import Role
@@ -516,12 +517,22 @@ class PublicRoadmapSerializer(serializers.Serializer):
 class PublicRoadmapView(APIView):
     """`GET /api/v1/roadmap/{token}/`: what the share page shows, as data (the same whitelisted
     public fields). No authentication: the token is the credential; a wrong, expired or revoked
-    one gets 404. The JSON is rendered once per change and served as bytes."""
+    one gets 404. The JSON is rendered once per change and served as bytes, with an ETag and
+    `Cache-Control: no-cache`: send the ETag back in If-None-Match to get 304 while unchanged."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: PublicRoadmapSerializer}, auth=[])
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: PublicRoadmapSerializer,
+            304: OpenApiResponse(description="Not modified: the If-None-Match ETag is current"),
+        },
+        auth=[],
+    )
     def get(self, request: Request, token: str) -> HttpResponse:
         rendered = public.resolve(token)
-        return public.response(request, rendered.json, rendered.json_gzip, "application/json")
+        return public.response(
+            request, rendered.json, rendered.json_gzip, "application/json", rendered.json_etag
+        )

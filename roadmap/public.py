@@ -1,16 +1,19 @@
-"""Serving the public roadmap behind share links, fast and never stale by more than a minute.
+"""Serving the public roadmap behind share links: fast, never stale by more than a minute,
+and closed the moment a link is revoked.
 
-Three layers:
-- the shared cache (Redis) holds each share link's resolution (by token hash) and each product's
-  public data with a *stamp*, a random version string, for at most PUBLIC_CACHE_SECONDS;
-  roadmap writes and revocations delete them on commit;
-- each process keeps the rendered page and JSON bytes of the stamp it last saw, so a hit costs
-  one cache round trip (the link and the stamp together) and no rendering;
-- a link's product never changes, so the process also remembers which product a token hash
-  belongs to, which lets it ask for the link and the stamp in that single round trip.
+- The link itself is read from the database on every request (one indexed query, see
+  selectors.share_link_for_token): a revoked link answers 404 to every request that starts
+  after the revocation commits, whatever any cache holds.
+- The shared cache (Redis) holds each product's public data with a *stamp*, a random version
+  string, for at most PUBLIC_CACHE_SECONDS; roadmap writes delete them on commit.
+- Each process keeps the rendered page and JSON bytes of the stamp it last saw, so a hit costs
+  that query and one cache read, and no rendering.
+- Browsers and API clients revalidate on every visit (`Cache-Control: no-cache`, an ETag of the
+  content): an unchanged roadmap answers 304 without a body, a revoked link 404.
 """
 
 import gzip
+import hashlib
 import json
 import time
 import uuid
@@ -20,32 +23,37 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
 
 from roadmap import selectors, services
-from roadmap.models import ShareLink
 from roadmap.timeline import build as build_timeline
 
 _MAX_LOCAL = 64  # products whose rendered pages one process keeps
+# The content's fingerprint leaves out when the data was read from the database, so a
+# roadmap that did not change keeps its ETag when the cache entry is rebuilt.
+_FIXED_TIME = "2000-01-01T00:00:00+00:00"
 
 
 @dataclass(frozen=True)
 class Rendered:
     """One stamp's page and JSON, plain and gzipped (compressed once, not per request; the
-    page holds no secret and echoes no input, so compressing it is safe from BREACH)."""
+    page holds no secret and echoes no input, so compressing it is safe from BREACH), with
+    their ETags (weak: the plain and gzipped bytes are the same content)."""
 
     stamp: str
     html: bytes
     json: bytes
     html_gzip: bytes
     json_gzip: bytes
+    html_etag: str
+    json_etag: str
 
 
 _rendered: dict[int, Rendered] = {}
-_product_of_link: dict[str, int] = {}
 _touched: dict[str, float] = {}
 
 
@@ -55,15 +63,15 @@ def _remember(product_id: int, rendered: Rendered) -> None:
     _rendered[product_id] = rendered
 
 
-def _touch(link_id: int, token_hash: str) -> None:
+def _touch(link_id: int) -> None:
     """last_used_at, written at most once a minute per link (the cache arbitrates between
     processes; each process also skips asking within the minute)."""
     now = time.monotonic()
-    if now - _touched.get(token_hash, -1e9) < services.LAST_USED_RESOLUTION:
+    if now - _touched.get(link_id, -1e9) < services.LAST_USED_RESOLUTION:
         return
     if len(_touched) > 10_000:
         _touched.clear()
-    _touched[token_hash] = now
+    _touched[link_id] = now
     services.share_link_touch(link_id=link_id)
 
 
@@ -81,28 +89,51 @@ def _data_with_stamp(product_id: int) -> tuple[str, dict[str, Any]] | None:
     return stamp, data
 
 
+def _etag(content: bytes) -> str:
+    return f'W/"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
 def _render(stamp: str, data: dict[str, Any]) -> Rendered:
     html = render_page(data).encode()
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    timeless = {**data, "generated_at": _FIXED_TIME}
     return Rendered(
         stamp=stamp,
         html=html,
         json=body,
         html_gzip=gzip.compress(html, compresslevel=6, mtime=0),
         json_gzip=gzip.compress(body, compresslevel=6, mtime=0),
+        # The page as rendered, so a new template or a new day (the timeline's "today") is a
+        # new ETag too.
+        html_etag=_etag(render_page(timeless).encode()),
+        json_etag=_etag(json.dumps(timeless, cls=DjangoJSONEncoder, sort_keys=True).encode()),
     )
 
 
-def response(request, body: bytes, compressed: bytes, content_type: str) -> HttpResponse:
-    """The body, gzipped when the client accepts it, with headers for a link-only page."""
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
+def _not_modified(request, etag: str) -> bool:
+    """If-None-Match names `etag` (weak comparison, as RFC 9110 asks for GET)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or etag.removeprefix("W/") in {t.removeprefix("W/") for t in tags}
+
+
+def response(request, body: bytes, compressed: bytes, content_type: str, etag: str) -> HttpResponse:
+    """The body (gzipped when the client accepts it), or 304 when the client's copy is
+    current, with headers for a link-only page."""
+    if _not_modified(request, etag):
+        result = HttpResponseNotModified()
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
         result = HttpResponse(compressed, content_type=content_type)
         result.headers["Content-Encoding"] = "gzip"
     else:
         result = HttpResponse(body, content_type=content_type)
+    result.headers["ETag"] = etag
     patch_vary_headers(result, ["Accept-Encoding"])
-    # Holders of the link may keep a copy briefly; shared caches may not (revocation).
-    patch_cache_control(result, private=True, max_age=30)
+    # Every visit revalidates (a revoked link must not show from a browser's copy); shared
+    # caches keep nothing (the URL is the credential).
+    patch_cache_control(result, no_cache=True, private=True)
     result.headers["X-Robots-Tag"] = "noindex, nofollow"
     result.headers["Referrer-Policy"] = "no-referrer"
     return result
@@ -111,23 +142,11 @@ def response(request, body: bytes, compressed: bytes, content_type: str) -> Http
 def resolve(token: str) -> Rendered:
     """The rendered public roadmap behind `token`; Http404 for a wrong, expired or revoked
     token. Touches the link's last_used_at (at most once a minute)."""
-    if not token or len(token) > 100:
-        raise Http404("No such roadmap.")
-    token_hash = ShareLink.hash_token(token)
-    link_key = services.share_link_cache_key(token_hash)
-    product_id = _product_of_link.get(token_hash)
-    stamp_key = services.public_stamp_key(product_id) if product_id else None
-    found = cache.get_many([link_key, stamp_key] if stamp_key else [link_key])
-    link = found.get(link_key)
+    link = selectors.share_link_for_token(token)  # the database, every time
     if link is None:
-        link = selectors.share_link_for_token(token)  # reads and caches the link
-        if link is None:
-            raise Http404("No such roadmap.")
-    if not link.is_active(timezone.now()):
         raise Http404("No such roadmap.")
-    _product_of_link[token_hash] = link.product_id
     rendered = _rendered.get(link.product_id)
-    stamp = found.get(stamp_key) if stamp_key else None
+    stamp = cache.get(services.public_stamp_key(link.product_id))
     if rendered is None or stamp is None or rendered.stamp != stamp:
         fresh = _data_with_stamp(link.product_id)
         if fresh is None:
@@ -135,7 +154,7 @@ def resolve(token: str) -> Rendered:
         if rendered is None or rendered.stamp != fresh[0]:
             rendered = _render(*fresh)
             _remember(link.product_id, rendered)
-    _touch(link.id, token_hash)
+    _touch(link.id)
     return rendered
 
 

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -18,7 +17,6 @@ from pm.models import ActivityLog, Objective, Product, StrategicTheme
 from roadmap.choices import Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.models import Initiative, Release, ShareLink
 from roadmap.periods import span_label
-from roadmap.services import share_link_cache_key
 from roadmap.timeline import TimelineItem
 
 PUBLIC = Visibility.PUBLIC.value
@@ -172,7 +170,7 @@ def share_links_for_product(product: Product) -> QuerySet[ShareLink]:
 
 @dataclass(frozen=True)
 class ResolvedLink:
-    """What the public page needs to know about a share link (cached)."""
+    """What the public page needs to know about an active share link."""
 
     id: int
     product_id: int
@@ -185,23 +183,20 @@ class ResolvedLink:
 def share_link_for_token(token: str) -> ResolvedLink | None:
     """The active share link for `token`, or None for a wrong, expired or revoked one.
 
-    Cached for a minute by the token's hash (revoking drops the entry), so a busy public page
-    does not query for its link on every hit; wrong tokens are not cached."""
+    Read from the database on every request (one indexed query) and never cached: a
+    revocation is effective for every request that starts after it commits, whatever the
+    cache holds or whichever request wrote it there (roadmap/public.py caches only the
+    product's public data, which no revocation changes)."""
     if not token or len(token) > 100:
         return None
-    token_hash = ShareLink.hash_token(token)
-    key = share_link_cache_key(token_hash)
-    link = cache.get(key)
-    if link is None:
-        row = (
-            ShareLink.objects.filter(token_hash=token_hash, revoked_at__isnull=True)
-            .values("id", "product_id", "expires_at")
-            .first()
-        )
-        if row is None:
-            return None
-        link = ResolvedLink(**row)
-        cache.set(key, link, PUBLIC_CACHE_SECONDS)
+    row = (
+        ShareLink.objects.filter(token_hash=ShareLink.hash_token(token), revoked_at__isnull=True)
+        .values("id", "product_id", "expires_at")
+        .first()
+    )
+    if row is None:
+        return None
+    link = ResolvedLink(**row)
     return link if link.is_active(timezone.now()) else None
 
 

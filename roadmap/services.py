@@ -51,10 +51,6 @@ def public_stamp_key(product_id: int) -> str:
     return f"roadmap:public-stamp:{product_id}"
 
 
-def share_link_cache_key(token_hash: str) -> str:
-    return f"roadmap:link:{token_hash}"
-
-
 def _roadmap_changed(product: Product) -> None:
     """The public roadmap of `product` is stale once this transaction commits."""
     keys = [public_stamp_key(product.pk), public_cache_key(product.pk)]
@@ -482,7 +478,9 @@ def share_link_create(
 
 @transaction.atomic
 def share_link_revoke(*, link: ShareLink, actor: User) -> ShareLink:
-    """Revoke a link; it answers 404 from the moment this commits (its cache entry goes too)."""
+    """Revoke a link; it answers 404 to every request that starts after this commits (the
+    public page reads the link's state from the database on each request, see
+    selectors.share_link_for_token; nothing about the link is cached)."""
     revoked = ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(
         revoked_at=timezone.now()
     )
@@ -494,8 +492,6 @@ def share_link_revoke(*, link: ShareLink, actor: User) -> ShareLink:
             actor=actor,
             changes={"state": ["active", "revoked"]},
         )
-    key = share_link_cache_key(link.token_hash)
-    transaction.on_commit(lambda: cache.delete(key))
     return link
 
 

@@ -487,4 +487,6 @@ def share_roadmap(request: HttpRequest, token: str) -> HttpResponse:
     """The public roadmap page behind a share link: no sign-in, public items only; 404 for a
     wrong, expired or revoked token."""
     rendered = public.resolve(token)
-    return public.response(request, rendered.html, rendered.html_gzip, "text/html; charset=utf-8")
+    return public.response(
+        request, rendered.html, rendered.html_gzip, "text/html; charset=utf-8", rendered.html_etag
+    )

@@ -84,8 +84,9 @@ RELEASES_MAX = 9
 # 3 public initiatives with themes, 4 public releases, 5–7 the last 30 days' public changes
 # (entries, their initiatives, their releases), 8 last_used_at (at most once a minute).
 PUBLIC_COLD_MAX = 8
-# Public page again within the minute: link, data and page come from the cache.
-PUBLIC_WARM_MAX = 0
+# Public page again within the minute: the link's state (read on every request, so a revocation
+# is effective at once); data and page come from the cache.
+PUBLIC_WARM_MAX = 1
 
 
 @pytest.mark.parametrize("n", SIZES)

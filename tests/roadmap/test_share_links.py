@@ -90,12 +90,8 @@ def test_an_expired_link_gets_404(cast):
     link, token = make_share_link(
         cast.product, cast.pm, expires_at=timezone.now() + timedelta(hours=1)
     )
-    assert _page(token).status_code == 200  # the link is now cached
+    assert _page(token).status_code == 200  # the page is now cached
     ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    # The cached copy carries the expiry too: a cached link still expires on time.
-    from django.core.cache import cache
-
-    cache.delete(services.share_link_cache_key(link.token_hash))
     assert _page(token).status_code == 404
     assert _json(token).status_code == 404
 
@@ -157,7 +153,9 @@ def test_the_public_page_needs_no_sign_in_and_sets_no_cookie(cast):
     assert "<em>boards</em>" in html
     assert not response.cookies
     assert "noindex" in response["X-Robots-Tag"]
-    assert "private" in response["Cache-Control"]
+    cache_control = {d.strip() for d in response["Cache-Control"].split(",")}
+    assert cache_control == {"private", "no-cache"}
+    assert response["ETag"].startswith('W/"')
 
 
 def test_the_json_has_the_same_public_items(cast):
@@ -217,12 +215,11 @@ def test_a_change_made_elsewhere_shows_within_a_minute(cast):
     at most a minute in the shared cache (and processes re-check the stamp on every hit)."""
     from django.core.cache import cache
 
-    link, token = make_share_link(cast.product, cast.pm)
+    _link, token = make_share_link(cast.product, cast.pm)
     assert _page(token).status_code == 200
     keys = [
         services.public_stamp_key(cast.product.pk),
         services.public_cache_key(cast.product.pk),
-        services.share_link_cache_key(link.token_hash),
     ]
     client = cache._cache.get_client(write=False)
     for key in keys:
@@ -254,3 +251,47 @@ def test_browsers_get_the_page_and_json_gzipped(cast):
         assert "Accept-Encoding" in packed["Vary"]
         assert gzip.decompress(packed.content) == plain.content
         assert b"Compressed plan" in plain.content
+
+
+@pytest.mark.parametrize("name", ["share_roadmap", "api_public_roadmap"])
+def test_browsers_revalidate_304_while_unchanged_and_404_once_revoked(
+    cast, name, django_capture_on_commit_callbacks
+):
+    """`no-cache` + ETag: each visit asks again; an unchanged roadmap costs a bodyless 304 (also
+    after its cache entry is rebuilt), a change a new ETag, a revocation a 404."""
+    from django.core.cache import cache
+
+    initiative = InitiativeFactory(product=cast.product, title="Before")
+    link, token = make_share_link(cast.product, cast.pm)
+    url = reverse(name, args=[token])
+    first = Client().get(url)
+    etag = first["ETag"]
+    gzipped = Client().get(url, headers={"Accept-Encoding": "gzip"})
+    assert gzipped["ETag"] == etag  # the same content, whichever encoding
+
+    again = Client().get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert "no-cache" in again["Cache-Control"]
+    # Strong or weak, in a list: matched weakly, as for any GET.
+    listed = Client().get(url, headers={"If-None-Match": f'"nope", {etag.removeprefix("W/")}'})
+    assert listed.status_code == 304
+
+    # The cached data expires and is read afresh (a new generated_at): the content is the same.
+    cache.delete(services.public_stamp_key(cast.product.pk))
+    assert Client().get(url, headers={"If-None-Match": etag}).status_code == 304
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.initiative_update(
+            initiative=initiative, data={"title": "After"}, expected_version=1, actor=cast.pm
+        )
+    changed = Client().get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert b"After" in changed.content
+    assert changed["ETag"] != etag
+
+    services.share_link_revoke(link=link, actor=cast.pm)
+    revoked = Client().get(url, headers={"If-None-Match": changed["ETag"]})
+    assert revoked.status_code == 404
+    assert b"After" not in revoked.content
