@@ -2,9 +2,11 @@
 
 Sets up a throwaway PostgreSQL database with a product of 200 initiatives (150 public), 12
 releases and their change history, starts gunicorn (2 sync workers) on 127.0.0.1, and prints
-requests per second for the public page `/share/<token>/`, its JSON, and `/healthz` (one
-`SELECT 1`), from the same client at the same concurrency, with their ratios. Cleans up: stops
-gunicorn, drops the database and deletes its cache keys.
+requests per second for the public page `/share/<token>/` (cached; revalidated with
+If-None-Match, i.e. 304; and, with Redis, uncached: the product's cached data dropped before
+each request), its JSON, and `/healthz` (one `SELECT 1`), from the same client at the same
+concurrency, with their ratios. Cleans up: stops gunicorn, drops the database and deletes its
+cache keys.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything [REDIS_URL=redis://…/N]
        python bench/public_roadmap.py [--seconds 5] [--concurrency 4] [--keep]
@@ -81,8 +83,9 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 '''
 
 
-def populate(n: int) -> str:
-    """The product, its roadmap and a share link; returns the link's token."""
+def populate(n: int) -> tuple[str, int]:
+    """The product, its roadmap and a share link; returns the link's token and the product's
+    id."""
     from datetime import date, timedelta
 
     import django
@@ -150,7 +153,7 @@ def populate(n: int) -> str:
             actor=pm,
         )
     _link, token = services.share_link_create(product=product, label="Bench", actor=pm)
-    return token
+    return token, product.pk
 
 
 def free_port() -> int:
@@ -159,15 +162,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(port: int, path: str) -> tuple[int, int]:
+def get(port: int, path: str, headers: dict | None = None) -> tuple[int, int, str | None]:
+    """Status, body size and ETag."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         # Like a browser: gzip accepted (the public page is served pre-compressed).
-        conn.request("GET", path, headers={"Host": "127.0.0.1", "Accept-Encoding": "gzip"})
+        headers = {"Host": "127.0.0.1", "Accept-Encoding": "gzip", **(headers or {})}
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
-        return response.status, len(response.read())
+        return response.status, len(response.read()), response.getheader("ETag")
     finally:
         conn.close()
+
+
+class Probe:
+    """One measured URL: the path, request headers, the expected status, and something to do
+    before each request (outside the timing)."""
+
+    def __init__(self, path, headers=None, expect=200, before=None):
+        self.path, self.headers, self.expect, self.before = path, headers, expect, before
 
 
 def wait_until_up(port: int, proc: subprocess.Popen) -> None:
@@ -183,7 +196,7 @@ def wait_until_up(port: int, proc: subprocess.Popen) -> None:
     sys.exit("gunicorn did not answer within 30 s")
 
 
-def measure(port: int, path: str, seconds: float) -> dict:
+def measure(port: int, probe: Probe, seconds: float) -> dict:
     """Requests per second over `seconds` with `args.concurrency` client threads."""
     latencies: list[float] = []
     errors = []
@@ -193,16 +206,18 @@ def measure(port: int, path: str, seconds: float) -> dict:
     def client():
         mine = []
         while time.monotonic() < stop:
+            if probe.before:
+                probe.before()
             t0 = time.perf_counter()
-            status, _size = get(port, path)
+            status, _size, _etag = get(port, probe.path, probe.headers)
             mine.append(time.perf_counter() - t0)
-            if status != 200:
+            if status != probe.expect:
                 errors.append(status)
         with lock:
             latencies.extend(mine)
 
     for _ in range(20):  # warm the workers and the cache
-        get(port, path)
+        get(port, probe.path, probe.headers)
     threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
     started = time.perf_counter()
     for t in threads:
@@ -211,18 +226,18 @@ def measure(port: int, path: str, seconds: float) -> dict:
         t.join()
     elapsed = time.perf_counter() - started
     if errors:
-        sys.exit(f"{path}: {len(errors)} non-200 answers, e.g. {errors[0]}")
+        sys.exit(f"{probe.path}: {len(errors)} answers not {probe.expect}, e.g. {errors[0]}")
     latencies.sort()
     return {"latencies": latencies, "elapsed": elapsed}
 
 
-def interleaved(port: int, paths: dict[str, str]) -> dict[str, dict]:
+def interleaved(port: int, paths: dict[str, Probe]) -> dict[str, dict]:
     """Each URL measured in turn, `args.rounds` times, so a change in the machine's load
     (other processes) affects them alike; figures are over all rounds."""
     totals = {name: {"latencies": [], "elapsed": 0.0} for name in paths}
     for _ in range(args.rounds):
-        for name, path in paths.items():
-            result = measure(port, path, args.seconds / args.rounds)
+        for name, probe in paths.items():
+            result = measure(port, probe, args.seconds / args.rounds)
             totals[name]["latencies"] += result["latencies"]
             totals[name]["elapsed"] += result["elapsed"]
     out = {}
@@ -235,6 +250,19 @@ def interleaved(port: int, paths: dict[str, str]) -> dict[str, dict]:
             "n": len(latencies),
         }
     return out
+
+
+def cache_dropper(env: dict, product_id: int):
+    """Deletes the product's cached public data (as a roadmap change does), so the next
+    request reads and renders it afresh."""
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    keys = [
+        f"{CACHE_PREFIX}:1:roadmap:public-stamp:{product_id}",
+        f"{CACHE_PREFIX}:1:roadmap:public:{product_id}",
+    ]
+    return lambda: client.delete(*keys)
 
 
 def drop_cache_keys(env: dict) -> None:
@@ -260,7 +288,7 @@ def main() -> None:
         os.environ.update(env)
         sys.path.insert(0, settings_dir)
         t0 = time.perf_counter()
-        token = populate(args.initiatives)
+        token, product_id = populate(args.initiatives)
         print(
             f"Set up {BENCH_DB}: {args.initiatives} initiatives, 12 releases "
             f"in {time.perf_counter() - t0:.1f} s; cache: "
@@ -288,21 +316,26 @@ def main() -> None:
         )
         wait_until_up(port, proc)
         page = f"/share/{token}/"
-        status, size = get(port, page)
+        status, size, etag = get(port, page)
         assert status == 200, status
         print(
             f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; client: "
             f"{args.concurrency} threads, {args.seconds:g} s per URL in {args.rounds} interleaved "
             f"rounds; page {size / 1024:.0f} KiB gzipped"
         )
-        results = interleaved(
-            port,
-            {
-                "/healthz (trivial view)": "/healthz",
-                "/share/<token>/ (public page)": page,
-                "/api/v1/roadmap/<token>/ (JSON, unthrottled)": f"/api/v1/roadmap/{token}/",
-            },
-        )
+        probes = {
+            "/healthz (trivial view)": Probe("/healthz"),
+            "/share/<token>/ (public page)": Probe(page),
+            "/share/<token>/ revalidated (304)": Probe(
+                page, headers={"If-None-Match": etag}, expect=304
+            ),
+            "/api/v1/roadmap/<token>/ (JSON, unthrottled)": Probe(f"/api/v1/roadmap/{token}/"),
+        }
+        if env.get("REDIS_URL"):
+            probes["/share/<token>/ uncached (data rebuilt)"] = Probe(
+                page, before=cache_dropper(env, product_id)
+            )
+        results = interleaved(port, probes)
         for name, r in results.items():
             print(
                 f"  {name:<46} {r['rps']:6.0f} req/s   median {r['median_ms']:6.2f} ms   "
@@ -315,7 +348,8 @@ def main() -> None:
         print(f"Ratio public JSON / trivial view: {json_rps / trivial:.2f}")
         print(
             "(/healthz is answered by the first middleware, before routing and the rest of the "
-            "stack; the public page goes through all of it and one cache round trip.)"
+            "stack; the public page goes through all of it, one indexed query for the link's "
+            "state and one cache read.)"
         )
     finally:
         if proc is not None and proc.poll() is None:

@@ -15,6 +15,7 @@ and closed the moment a link is revoked.
 import gzip
 import hashlib
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,9 +34,9 @@ from roadmap import selectors, services
 from roadmap.timeline import build as build_timeline
 
 _MAX_LOCAL = 64  # products whose rendered pages one process keeps
-# The content's fingerprint leaves out when the data was read from the database, so a
-# roadmap that did not change keeps its ETag when the cache entry is rebuilt.
-_FIXED_TIME = "2000-01-01T00:00:00+00:00"
+# When the data was read from the database (the page's "Updated …"): left out of the ETags, so
+# a roadmap that did not change keeps them when its cache entry is rebuilt.
+_GENERATED_AT = re.compile(rb"<time data-generated-at[^>]*>[^<]*</time>")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _etag(content: bytes) -> str:
 def _render(stamp: str, data: dict[str, Any]) -> Rendered:
     html = render_page(data).encode()
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-    timeless = {**data, "generated_at": _FIXED_TIME}
+    timeless = {k: v for k, v in data.items() if k != "generated_at"}
     return Rendered(
         stamp=stamp,
         html=html,
@@ -105,7 +106,7 @@ def _render(stamp: str, data: dict[str, Any]) -> Rendered:
         json_gzip=gzip.compress(body, compresslevel=6, mtime=0),
         # The page as rendered, so a new template or a new day (the timeline's "today") is a
         # new ETag too.
-        html_etag=_etag(render_page(timeless).encode()),
+        html_etag=_etag(_GENERATED_AT.sub(b"", html)),
         json_etag=_etag(json.dumps(timeless, cls=DjangoJSONEncoder, sort_keys=True).encode()),
     )
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -189,15 +190,21 @@ def share_link_for_token(token: str) -> ResolvedLink | None:
     product's public data, which no revocation changes)."""
     if not token or len(token) > 100:
         return None
-    row = (
-        ShareLink.objects.filter(token_hash=ShareLink.hash_token(token), revoked_at__isnull=True)
-        .values("id", "product_id", "expires_at")
-        .first()
-    )
+    # Plain SQL: on the public page's hot path, the ORM's query building costs more than the
+    # query (an index lookup on the unique token hash).
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVE_LINK_SQL, [ShareLink.hash_token(token)])
+        row = cursor.fetchone()
     if row is None:
         return None
-    link = ResolvedLink(**row)
+    link = ResolvedLink(*row)
     return link if link.is_active(timezone.now()) else None
+
+
+_ACTIVE_LINK_SQL = (
+    f"SELECT id, product_id, expires_at FROM {ShareLink._meta.db_table}"  # noqa: S608
+    " WHERE token_hash = %s AND revoked_at IS NULL"
+)
 
 
 # --- what changed --------------------------------------------------------------------------

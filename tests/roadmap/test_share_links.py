@@ -255,7 +255,7 @@ def test_browsers_get_the_page_and_json_gzipped(cast):
 
 @pytest.mark.parametrize("name", ["share_roadmap", "api_public_roadmap"])
 def test_browsers_revalidate_304_while_unchanged_and_404_once_revoked(
-    cast, name, django_capture_on_commit_callbacks
+    cast, name, django_capture_on_commit_callbacks, monkeypatch
 ):
     """`no-cache` + ETag: each visit asks again; an unchanged roadmap costs a bodyless 304 (also
     after its cache entry is rebuilt), a change a new ETag, a revocation a 404."""
@@ -278,8 +278,14 @@ def test_browsers_revalidate_304_while_unchanged_and_404_once_revoked(
     listed = Client().get(url, headers={"If-None-Match": f'"nope", {etag.removeprefix("W/")}'})
     assert listed.status_code == 304
 
-    # The cached data expires and is read afresh (a new generated_at): the content is the same.
+    # Minutes later the cached data expires and is read afresh: a new "Updated …" time, but the
+    # same roadmap, so the same ETag.
+    later = timezone.now() + timedelta(minutes=10)
+    monkeypatch.setattr(timezone, "now", lambda: later)
     cache.delete(services.public_stamp_key(cast.product.pk))
+    rebuilt = Client().get(url)
+    assert rebuilt.content != first.content  # generated_at moved on
+    assert rebuilt["ETag"] == etag
     assert Client().get(url, headers={"If-None-Match": etag}).status_code == 304
 
     with django_capture_on_commit_callbacks(execute=True):
