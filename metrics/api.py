@@ -56,6 +56,8 @@ class _PointIn(serializers.Serializer):
 
 
 class DataPointIngest(APIView):
+    not_found_detail = "No such KPI."  # every 404 here (pm.api.exceptions)
+
     @extend_schema(
         operation_id="kpi_datapoints_create",
         summary="Ingest data points for a KPI",
@@ -271,6 +273,7 @@ def _with_latest(kpis: list[KPI]) -> list[KPI]:
 class KPIViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     """KPIs of the caller's products, by name; pm and admin define new ones."""
 
+    resource_name = "KPI"  # "No such KPI." (pm.api.exceptions)
     output_serializer_class = KPISerializer
     input_serializer_class = KPICreateSerializer
     filter_serializer_class = KPIFilterSerializer

@@ -1,6 +1,7 @@
 """Permission-scoped fetches, shared by the browser views and the API.
 
-Outsiders get 404 (existence does not leak); members whose role is too weak get 403.
+Outsiders get 404 (existence does not leak): the very 404 of something that does not exist,
+message included; members whose role is too weak get 403.
 """
 
 from contextvars import ContextVar
@@ -11,6 +12,9 @@ from django.http import Http404, HttpRequest
 
 from pm.choices import ROLE_RANK, Role
 from pm.models import Membership, Product, Workspace
+
+NO_WORKSPACE = "No such workspace."
+NO_PRODUCT = "No such product."
 
 
 def membership_for(user: User | AnonymousUser, workspace_id: int) -> Membership | None:
@@ -27,9 +31,11 @@ def role_allows(role: str | None, need: str) -> bool:
     return role is not None and ROLE_RANK[role] >= ROLE_RANK[need]
 
 
-def _check(membership: Membership | None, need: str) -> Membership:
+def _check(membership: Membership | None, need: str, not_found: str) -> Membership:
+    """The membership if it meets `need`; outsiders get the 404 `not_found`, the one an unknown
+    workspace or product gets."""
     if membership is None:
-        raise Http404("No such page.")
+        raise Http404(not_found)
     if not membership.allows(need):
         raise PermissionDenied("Your role in this workspace does not allow this.")
     return membership
@@ -40,8 +46,8 @@ def get_workspace_for_user(user, slug: str, need: str = Role.STAKEHOLDER) -> Wor
     try:
         workspace = Workspace.objects.get(slug=slug)
     except Workspace.DoesNotExist:
-        raise Http404("No such workspace.") from None
-    workspace.membership = _check(membership_for(user, workspace.pk), need)
+        raise Http404(NO_WORKSPACE) from None
+    workspace.membership = _check(membership_for(user, workspace.pk), need, NO_WORKSPACE)
     return workspace
 
 
@@ -70,8 +76,8 @@ def get_product_for_user(user, key: str | int | Product, need: str = Role.STAKEH
         )
         product = _preferred(candidates)
     if product is None:
-        raise Http404("No such product.")
-    product.membership = _check(membership_for(user, product.workspace_id), need)
+        raise Http404(NO_PRODUCT)
+    product.membership = _check(membership_for(user, product.workspace_id), need, NO_PRODUCT)
     return product
 
 

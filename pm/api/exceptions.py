@@ -7,6 +7,11 @@
 
 Services raise Django's ValidationError and PermissionDenied and pm.services.EditConflict;
 they are translated here, so views need no try/except for them.
+
+A 404 reads the same whatever raised it, so it never tells an object that exists in another
+workspace from one that does not exist: on a route naming one object (a detail route, or a
+view with `not_found_detail`), every 404 says "No such <resource>." — also when the object's
+product check said no.
 """
 
 from typing import Any
@@ -69,6 +74,21 @@ def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def not_found_detail(view: Any) -> str | None:
+    """The one 404 message of `view`'s route, if the route names one object: the view's
+    `not_found_detail`, or on a router's detail route "No such <resource>." (the view's
+    `resource_name`, else the router's basename: `api-share-link` → "share link")."""
+    explicit = getattr(view, "not_found_detail", None)
+    if explicit:
+        return explicit
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+    basename = getattr(view, "basename", None)
+    if lookup and basename and lookup in (getattr(view, "kwargs", None) or {}):
+        name = getattr(view, "resource_name", None)
+        return f"No such {name or basename.removeprefix('api-').replace('-', ' ')}."
+    return None
+
+
 def exception_handler(exc: Exception, context: dict) -> Any:
     if isinstance(exc, EditConflict):
         exc = Conflict(version=exc.current.version)
@@ -77,6 +97,10 @@ def exception_handler(exc: Exception, context: dict) -> Any:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handling and logging
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        detail = not_found_detail(context.get("view"))
+        if detail:
+            response.data = {"detail": detail}
     if response.status_code == status.HTTP_400_BAD_REQUEST:
         response.data = _flatten(response.data)
     elif not isinstance(response.data, dict) or set(response.data) != {"detail"}:
