@@ -12,14 +12,12 @@ story keys and product keys that exist nowhere.
   one).
 """
 
-import hashlib
 import re
 
 import pytest
 from django.urls import reverse
 
 from pm.choices import ROLE_RANK, Role
-from pm.models import Invitation
 from tests.conftest import ROLES, Cast
 from tests.factories import MembershipFactory, ProductFactory, WorkspaceFactory
 from tests.feedback.factories import FeedbackItemFactory
@@ -38,19 +36,6 @@ STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]*)-(\d+)$")
 BUILDERS = {
     "api-feedback-detail": lambda cast: {"pk": FeedbackItemFactory(product=cast.product).pk},
 }
-
-
-def _invitation(cast):  # the matrix's builder has a fixed token hash: it cannot run twice
-    invitation = Invitation.objects.create(
-        workspace=cast.workspace,
-        email="x@example.com",
-        role=Role.PM,
-        token_hash=hashlib.sha256(cast.workspace.slug.encode()).hexdigest(),
-    )
-    return {"slug": cast.workspace.slug, "pk": invitation.pk}
-
-
-BUILDERS["invitation_revoke"] = _invitation
 
 
 def _builder(name):

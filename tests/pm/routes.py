@@ -1,5 +1,7 @@
 """Role-matrix entries for the core app's routes (see tests/test_role_matrix.py)."""
 
+import secrets
+
 from pm.choices import Role
 from pm.models import Invitation
 from tests.factories import (
@@ -22,7 +24,10 @@ def _member(cast):
 
 def _invitation(cast):
     inv = Invitation.objects.create(
-        workspace=cast.workspace, email="x@example.com", role=Role.PM, token_hash="h" * 64
+        workspace=cast.workspace,
+        email="x@example.com",
+        role=Role.PM,
+        token_hash=secrets.token_hex(32),
     )
     return {"slug": cast.workspace.slug, "pk": inv.pk}
 
