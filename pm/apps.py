@@ -6,6 +6,7 @@ class PmConfig(AppConfig):
     verbose_name = "Lodestar core"
 
     def ready(self) -> None:
+        import pm.mail  # noqa: F401  (registers the deploy check that e-mail is configured)
         from pm.registry import NavItem, registry
 
         registry.add_nav(NavItem("Overview", "product_overview", order=0))

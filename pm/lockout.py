@@ -94,3 +94,18 @@ def record_success(request: HttpRequest, username: str) -> None:
 
 def lockout_minutes() -> int:
     return max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+
+
+def count_attempt(request: HttpRequest, key: str, window: int) -> int:
+    """Count one attempt under `key` for `window` seconds; the count so far (0 when the cache is
+    unreachable: callers fail open)."""
+    try:
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            return 1
+    except CACHE_ERRORS:
+        _unavailable("count", request)
+        return 0

@@ -5,6 +5,7 @@ import smtplib
 import socket
 
 from django.conf import settings
+from django.core.checks import Error, Tags, register
 from django.core.mail.backends.base import BaseEmailBackend
 
 UNCONFIGURED = "pm.mail.UnconfiguredBackend"
@@ -71,3 +72,17 @@ def retryable(exc: BaseException) -> bool:
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
     return isinstance(exc, OSError)
+
+
+@register(Tags.mail, deploy=True)
+def check_email_configured(app_configs, **kwargs):
+    """`manage.py check --deploy` fails on a production install that cannot send e-mail."""
+    if email_configured():
+        return []
+    return [
+        Error(
+            "E-mail is not configured: invitations, password resets and digests cannot be sent.",
+            hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD).",
+            id="lodestar.E001",
+        )
+    ]

@@ -138,8 +138,9 @@ for _proxy in TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR network."
         ) from None
-# How long a password-reset link works.
+# How long a password-reset link works, and how many reset e-mails an address gets per hour.
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 60 * 60)
+PASSWORD_RESET_PER_HOUR = envint("PASSWORD_RESET_PER_HOUR", 3)
 
 # Public ideas portal: per-IP limits per hour.
 FEEDBACK_PORTAL_VOTES_PER_HOUR = envint("FEEDBACK_PORTAL_VOTES_PER_HOUR", 20)

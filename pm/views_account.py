@@ -1,6 +1,7 @@
 """Signing in (with the lockout of pm.lockout, also in front of the Django admin's sign-in),
 password reset by e-mail and password change, the health check and the error handlers."""
 
+import hashlib
 import logging
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
@@ -17,8 +18,10 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import server_error as default_server_error
 
 from pm import lockout
+from pm.clientip import client_ip
 
 log = logging.getLogger("lodestar.health")
+log_security = logging.getLogger("lodestar.security")
 
 
 # --- sign-in ------------------------------------------------------------------------------
@@ -92,7 +95,20 @@ class PasswordResetView(auth_views.PasswordResetView):
             "site_url": settings.SITE_URL,
             "valid_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
         }
+        if self._over_limit(form.cleaned_data["email"]):
+            # The same answer as always (no oracle), but no more mail to that inbox for now.
+            log_security.warning("Password-reset e-mail not sent: hourly limit reached.")
+            return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+    def _over_limit(self, email: str) -> bool:
+        """At most PASSWORD_RESET_PER_HOUR e-mails per address, five times that per client
+        address: nobody can flood an inbox or spray the form."""
+        limit = settings.PASSWORD_RESET_PER_HOUR
+        address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        by_email = lockout.count_attempt(self.request, f"pwreset:email:{address}", 3600)
+        by_ip = lockout.count_attempt(self.request, f"pwreset:ip:{client_ip(self.request)}", 3600)
+        return by_email > limit or by_ip > limit * 5
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -91,7 +91,9 @@ def test_check_deploy_flags_a_production_install_without_an_smtp_server():
         "check", "--deploy", "--fail-level", "WARNING", env=_production_env(EMAIL_HOST=None)
     )
     assert result.returncode != 0
-    assert "mail.E001" in result.stdout + result.stderr
+    # Production without EMAIL_HOST refuses to send (pm.mail), and the deploy check says so.
+    assert "lodestar.E001" in result.stdout + result.stderr
+    assert "Set EMAIL_HOST" in result.stdout + result.stderr
 
 
 def test_production_defaults_are_secure_and_trial_mode_relaxes_them():

@@ -130,3 +130,23 @@ def test_change_password_when_signed_in_signs_out_other_sessions(alice):
     assert SESSION_KEY in here.session  # this session stays signed in
     assert elsewhere.get(reverse("home")).status_code == 302  # the other one is signed out
     assert _sign_in(NEW) == 302
+
+
+def test_reset_emails_are_limited_per_address_with_the_same_answer(alice, client, mailoutbox):
+    statuses = [
+        client.post(
+            reverse("password_reset"), {"email": "alice@example.com"}, REMOTE_ADDR=f"192.0.2.{n}"
+        )
+        for n in range(5)
+    ]
+    assert {(r.status_code, r["Location"]) for r in statuses} == {
+        (302, reverse("password_reset_done"))
+    }
+    assert len(mailoutbox) == 3  # PASSWORD_RESET_PER_HOUR, whichever address asks
+
+
+def test_one_client_address_cannot_spray_the_reset_form(db, client, mailoutbox):
+    for n in range(16):
+        UserFactory(username=f"user{n}", email=f"user{n}@example.com")
+        client.post(reverse("password_reset"), {"email": f"user{n}@example.com"})
+    assert len(mailoutbox) == 15  # five times the per-address limit, from one address

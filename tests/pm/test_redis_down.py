@@ -140,3 +140,10 @@ def test_the_ideas_portal_takes_submissions_with_redis_down(cast, redis_down):
     assert response.status_code == 200
     assert b"Thanks for your idea" in response.content
     assert PortalPost.objects.filter(title="Keyboard shortcuts").exists()
+
+
+def test_password_reset_mails_with_redis_down(db, redis_down, mailoutbox):
+    UserFactory(username="alice", email="alice@example.com")
+    response = Client().post(reverse("password_reset"), {"email": "alice@example.com"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
