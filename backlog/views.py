@@ -156,10 +156,12 @@ def _readable(value):
 
 
 def _int_or_none(value) -> int | None:
+    """An integer the database can hold (a 64-bit one), or None."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 # --- ideas --------------------------------------------------------------------------------

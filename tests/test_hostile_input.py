@@ -3,9 +3,11 @@ is covered without touching this file:
 
 - from the URL configuration (every route of the role matrix, tests/*/routes.py): a NUL byte in
   each URL argument (404), `?q=%00` (400), a NUL in a form field (400), and every form field of
-  the apps' forms filled with far dates (years 1 and 9999) and huge numbers;
-- from the API schema (/api/schema/): a NUL in each path and query parameter, a JSON body nested
-  10,000 deep, a NUL in each string field, and far dates and huge numbers in each field.
+  the apps' forms, as a query string and as a POST, filled with far dates (years 1 and 9999) and
+  huge numbers (no 5xx);
+- from the API schema (/api/schema/): a NUL in each path (404) and query parameter (400, naming
+  it), a JSON body nested 10,000 deep (400), and in each body field a NUL, far dates and huge
+  numbers (400).
 
 Every request is made by a user the route lets in (the workspace's admin; anonymous for public
 routes), so the hostile value reaches the view rather than the permission check."""
@@ -18,6 +20,7 @@ from datetime import date
 import pytest
 from django import forms
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -71,6 +74,20 @@ def _hostile_values(variant: int) -> dict[str, str]:
     return values
 
 
+def _query_values(variant: int) -> dict[str, str]:
+    """Query parameters the list and chart pages read outside forms."""
+    day, number = FAR[variant], HUGE[variant]
+    names = ("page", "offset", "capacity", "theme", "feature", "sprint", "customer")
+    return {
+        **dict.fromkeys(names, number),
+        **dict.fromkeys(("since", "start", "end", "from", "to", "date", "updated_since"), day),
+        "month": day[:7],
+        "quarter": f"{day[:4]} Q1",
+        "g": "week",
+        "scale": "quarters",
+    }
+
+
 def _with_nul(kwargs: dict) -> list[dict]:
     return [
         {**kwargs, name: f"{value}\x00"} for name, value in kwargs.items() if isinstance(value, str)
@@ -101,6 +118,11 @@ def test_hostile_input_on_a_route_gets_no_server_error(cast, name):
     for method in route.methods:
         check(method, f"{url}?q=%00", refused)
         check(method, f"{url}?page=1&status%00=1", refused)
+    if "get" in route.methods:
+        # Filters and pagination: every form field's name, and the parameters views read.
+        for variant in (0, 1):
+            query = {**_hostile_values(variant), **_query_values(variant)}
+            check("get", f"{url}?{urlencode(query)}")
     if "post" in route.methods:
         check("post", url, 400, data={"title": "A\x00B", "name": "x", "content": "\x00"})
         for variant in (0, 1):
@@ -239,7 +261,8 @@ def test_hostile_input_on_an_api_operation_gets_no_server_error(cast, api_admin,
             for value in _hostile(spec):
                 body = {**baseline, name: value}
                 payload = json.dumps([body] if item else body)
-                check(url, data=payload, content_type="application/json")
+                # Far dates, huge numbers and NULs are all refused, each with a 400.
+                check(url, 400, data=payload, content_type="application/json")
     assert not failures, "\n".join(failures)
 
 
