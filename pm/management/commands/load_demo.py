@@ -187,7 +187,7 @@ class Command(BaseCommand):
             users[role] = user
         pm = users[Role.PM]
 
-        product = Product.objects.filter(key=PRODUCT["key"]).first()
+        product = Product.objects.filter(workspace=workspace, key=PRODUCT["key"]).first()
         if product is None:
             product = record_create(instance=Product(workspace=workspace, **PRODUCT), actor=pm)
 
