@@ -26,6 +26,13 @@ MAX_CONTENT = 10_000
 REQUIRED_COLUMNS = ("content", "source", "received_at")
 OPTIONAL_COLUMNS = ("customer", "segment", "plan", "arr", "contact", "sentiment")
 CUSTOMER_DETAIL_COLUMNS = ("segment", "plan", "arr", "contact")
+# How an error message names each of them ("An ARR needs a customer name.").
+CUSTOMER_DETAIL_LABELS = {
+    "segment": "A segment",
+    "plan": "A plan",
+    "arr": "An ARR",
+    "contact": "A contact",
+}
 
 # Header spellings people actually use, mapped to our column names.
 ALIASES = {
@@ -322,7 +329,8 @@ def _check_row(record, index, line, tz, now, result) -> list[RowError]:
         if not value:
             continue
         if not customer:
-            errors.append(RowError(line, name, f"A {name} needs a customer name.", value))
+            label = CUSTOMER_DETAIL_LABELS.get(name, name)
+            errors.append(RowError(line, name, f"{label} needs a customer name.", value))
             continue
         if name == "arr":
             amount = parse_arr(value)

@@ -440,8 +440,11 @@ def feedback_import_run(request: HttpRequest, key: str, pk: int) -> HttpResponse
         batch.refresh_from_db()
         context.update(_preview_context(batch), run_error=" ".join(exc.messages))
         return render_page(request, "feedback/import_preview.html", context)
-    skipped = f" {batch.skipped_count} invalid rows were skipped." if batch.skipped_count else ""
-    messages.success(request, f"Imported {batch.imported_count} feedback items.{skipped}")
+    n, skipped = batch.imported_count, batch.skipped_count
+    note = (
+        f" {skipped} invalid row{' was' if skipped == 1 else 's were'} skipped." if skipped else ""
+    )
+    messages.success(request, f"Imported {n} feedback item{'' if n == 1 else 's'}.{note}")
     return redirect("feedback_inbox", key=product.key)
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrics import selectors, services
@@ -221,20 +222,33 @@ def kpi_upload(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             error = exc
         except ValidationError as exc:
             form.add_error(None, exc)
+    span = _upload_span(result, kpi_time_zone(kpi)) if result else ""
     if not is_partial(request):
         if result:
-            messages.success(request, f"{result.counts}; the chart updates shortly.")
+            messages.success(request, f"{result.counts} ({span}); the chart updates shortly.")
         else:
             messages.error(request, str(error) if error else "Choose a CSV file to upload.")
         return redirect("kpi_detail", key=product.key, pk=pk)
     context = _context(request, product, "kpis")
     context.update(
-        kpi=kpi, upload_form=UploadForm() if result else form, result=result, error=error
+        kpi=kpi,
+        upload_form=UploadForm() if result else form,
+        result=result,
+        result_span=span,
+        error=error,
     )
     response = render_fragment(request, "metrics/kpi_detail.html", "upload", context)
     if result:
-        toast(response, f"{result.counts}; recalculation queued.")
+        toast(response, f"{result.counts} ({span}); recalculation queued.")
     return response
+
+
+def _upload_span(result, zone) -> str:
+    """The uploaded points' first and last day in the workspace's time zone, as the chart cuts
+    its buckets (a point at 00:30 in Amsterdam is that day, not the day before in UTC)."""
+    first = timezone.localtime(result.first, zone).date()
+    last = timezone.localtime(result.last, zone).date()
+    return f"{first:%-d %b %Y}" + (f" – {last:%-d %b %Y}" if last != first else "")
 
 
 @login_required
