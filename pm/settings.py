@@ -201,6 +201,10 @@ else:
 # next beat tick after that (pm/digests.py).
 DIGEST_LEASE_SECONDS = envint("DIGEST_LEASE_SECONDS", 120)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Lodestar <lodestar@localhost>")
+# An invitation e-mail the mail server did not take is retried this often, waiting this many
+# seconds (doubling each time, at most 10 minutes) before it shows as failed on Members.
+INVITATION_EMAIL_RETRIES = envint("INVITATION_EMAIL_RETRIES", 5)
+INVITATION_EMAIL_RETRY_SECONDS = envint("INVITATION_EMAIL_RETRY_SECONDS", 30)
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Security: strict by default, relaxed only in trial mode.

@@ -26,7 +26,7 @@ def ping(payload: str = "pong") -> dict[str, str]:
     return {"echo": payload, "worker_time": timezone.now().isoformat()}
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(bind=True)
 def send_invitation_email(self, invitation_id: int, token: str) -> bool:
     """E-mail the invitation link and record the outcome on the invitation (sent, or failed with
     the reason); an unreachable or temporarily refusing mail server is retried with backoff."""
@@ -58,11 +58,13 @@ def send_invitation_email(self, invitation_id: int, token: str) -> bool:
     except Exception as exc:
         reason = mail.failure_reason(exc)
         # In-process (trial mode, no broker) there is no worker to try again later.
-        later = not self.request.is_eager and self.request.retries < self.max_retries
+        retries = settings.INVITATION_EMAIL_RETRIES
+        later = not self.request.is_eager and self.request.retries < retries
         if mail.retryable(exc) and later:
             this_link.update(email_error=f"{reason} Trying again.")
             log.warning("invitation %s: e-mail not sent, retrying: %s", invitation_id, reason)
-            raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
+            wait = min(settings.INVITATION_EMAIL_RETRY_SECONDS * 2**self.request.retries, 600)
+            raise self.retry(exc=exc, countdown=wait, max_retries=retries) from exc
         this_link.update(email_status=EmailStatus.FAILED, email_error=reason)
         log.warning("invitation %s: e-mail failed: %s", invitation_id, reason)
         return False

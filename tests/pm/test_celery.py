@@ -55,3 +55,35 @@ def test_an_invitation_revoked_before_its_email_left_is_not_sent(cast, tmp_path)
         log = worker.wait_for_log("succeeded")
     assert "no longer pending" in log
     assert not list(tmp_path.iterdir())
+
+
+def test_the_worker_retries_an_unreachable_mail_server_then_shows_failed(cast, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    env = {
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "EMAIL_USE_TLS": "0",
+        "EMAIL_FILE_PATH": None,
+        "INVITATION_EMAIL_RETRIES": "2",
+        "INVITATION_EMAIL_RETRY_SECONDS": "1",
+    }
+    with running_worker(env=env) as worker:
+        invitation, _token = services.invitation_create(
+            workspace=cast.workspace, email="far@example.com", role=Role.PM, actor=cast.admin
+        )
+        worker.wait_for_log("retrying")
+        invitation.refresh_from_db()
+        assert invitation.email_status == "queued"  # still trying: not failed, not sent
+        assert "Trying again" in invitation.email_error
+        log = worker.wait_for_log("e-mail failed", timeout=60)
+    invitation.refresh_from_db()
+    assert invitation.email_status == "failed"
+    assert invitation.email_error == (
+        "The mail server refused the connection (check EMAIL_HOST and EMAIL_PORT)."
+    )
+    assert log.count("e-mail not sent, retrying") == 2
+    assert "/invite/" not in log  # the link, a bearer token, is never logged
