@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.defaults import server_error as default_server_error
 
 from pm import lockout
@@ -176,7 +176,7 @@ def _check_broker() -> bool | None:
         return False
 
 
-@require_GET
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """`{"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}`, 503

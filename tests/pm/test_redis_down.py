@@ -127,6 +127,8 @@ def test_healthz_reports_every_dependency_when_all_answer(db, settings):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert "Content-Security-Policy" in response
+    head = Client().head("/healthz")  # load balancers often probe with HEAD
+    assert head.status_code == 200 and head.content == b""
 
 
 def test_the_ideas_portal_takes_submissions_with_redis_down(cast, redis_down):
