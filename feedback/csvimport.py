@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from feedback.choices import Sentiment, Source
+from pm.fields import EARLIEST_YEAR
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -320,6 +321,9 @@ def _check_row(record, index, line, tz, now, result) -> list[RowError]:
         errors.append(RowError(line, "received_at", message, raw_received))
     elif received_at > now + timedelta(days=1):
         errors.append(RowError(line, "received_at", "The date is in the future.", raw_received))
+    elif received_at.year < EARLIEST_YEAR:
+        message = f"Use a date from {EARLIEST_YEAR} on."
+        errors.append(RowError(line, "received_at", message, raw_received))
     customer = cell("customer")
     details: dict = {}
     if len(customer) > 120:

@@ -322,3 +322,23 @@ def test_a_far_date_in_the_api_gets_400_naming_the_field(cast, api_admin, path, 
     response = api_admin.post(path, {"product": "LOD", **body}, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json(), response.json()
+
+
+def test_far_dates_in_a_feedback_csv_are_row_errors(cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from feedback.models import FeedbackImport
+
+    csv = "content,source,received_at\nOld,email,0001-01-01\nLater,email,9999-12-31\nOk,email,2026-01-02\n"
+    response = cast.client("pm").post(
+        reverse("feedback_import", kwargs={"key": "LOD"}),
+        {
+            "file": SimpleUploadedFile("f.csv", csv.encode(), content_type="text/csv"),
+            "encoding": "utf-8",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Use a date from 1900 on." in html and "The date is in the future." in html
+    assert FeedbackImport.objects.get().invalid_count == 2
