@@ -329,7 +329,10 @@ def test_far_dates_in_a_feedback_csv_are_row_errors(cast):
 
     from feedback.models import FeedbackImport
 
-    csv = "content,source,received_at\nOld,email,0001-01-01\nLater,email,9999-12-31\nOk,email,2026-01-02\n"
+    csv = (
+        "content,source,received_at\n"
+        "Old,email,0001-01-01\nLater,email,9999-12-31\nOk,email,2026-01-02\n"
+    )
     response = cast.client("pm").post(
         reverse("feedback_import", kwargs={"key": "LOD"}),
         {
