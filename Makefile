@@ -8,8 +8,9 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lodestar
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 
-.PHONY: venv run test lint bench clean
+.PHONY: venv run test lint bench lock clean
 
+# Development: Lodestar editable, with the test and lint tools.
 $(VENV)/.installed: pyproject.toml
 	@python=$$(bin/find-python) || exit 1; \
 	  test -x $(PY) || $$python -m venv $(VENV); \
@@ -17,18 +18,37 @@ $(VENV)/.installed: pyproject.toml
 	  $(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@
 
+# Trial: the runtime dependencies only, exactly as locked (what the image installs), then
+# Lodestar editable. No test tools, no browser driver.
+$(VENV)/.runtime: requirements.lock pyproject.toml
+	@python=$$(bin/find-python) || exit 1; \
+	  test -x $(PY) || $$python -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock && \
+	  $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
 venv: $(VENV)/.installed
 
 # Trial mode: embedded SQLite, tasks in-process, e-mail on the console. No PostgreSQL or Redis.
-run: venv
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py load_demo
+# `make run PORT=8080` serves elsewhere; links in the e-mails it prints follow (SITE_URL).
+run: $(VENV)/.runtime
+	DEBUG=1 PORT=$(PORT) $(PY) manage.py migrate --noinput
+	DEBUG=1 PORT=$(PORT) $(PY) manage.py load_demo
 	@echo "Lodestar is starting on http://127.0.0.1:$(PORT)/ — sign in with a user above."
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Re-resolve requirements.lock (every runtime dependency and setuptools, pinned with hashes)
+# after changing pyproject.toml's dependencies. Needs PyPI.
+lock: venv
+	$(PY) -m pip install --quiet "uv>=0.5"
+	echo "setuptools>=75" | $(VENV)/bin/uv pip compile pyproject.toml - --universal \
+	  --python-version 3.12 --generate-hashes \
+	  --custom-compile-command "make lock" --quiet -o requirements.lock
 
 # The whole suite against real PostgreSQL and Redis, plus the migration and system checks.
 test: venv
 	DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 \
+	  SITE_URL=http://testserver \
 	  DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  bash -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run && $(PY) -m ruff check . && $(PY) -m pytest $(PYTEST_ARGS)'
 
@@ -36,7 +56,7 @@ lint: venv
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 bench: venv
-	@for script in bench/*.py; do echo "== $$script"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) $$script || exit 1; done
+	@for script in bench/*.py; do echo "== $$script"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SITE_URL=http://127.0.0.1 $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,5 +1,6 @@
-"""E-mail plumbing: the backend for a production server with no mail server configured, and
-the plain-words reason an admin sees when an e-mail could not be sent."""
+"""E-mail plumbing: the backend for a production server with no mail server configured, trial
+mode's readable console backend, and the plain-words reason an admin sees when an e-mail could
+not be sent."""
 
 import smtplib
 import socket
@@ -7,6 +8,7 @@ import socket
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.console import EmailBackend as DjangoConsoleBackend
 
 UNCONFIGURED = "pm.mail.UnconfiguredBackend"
 
@@ -24,6 +26,30 @@ class UnconfiguredBackend(BaseEmailBackend):
         raise EmailNotConfigured(
             "E-mail is not set up on this server (EMAIL_HOST is unset); nothing was sent."
         )
+
+
+class ConsoleBackend(DjangoConsoleBackend):
+    """Trial mode's console mailer: each message as a person reads it. Django's prints the raw
+    MIME message, where quoted-printable breaks a long link (`=` at line ends, `=3D` for `=`),
+    so an invitation link could not be copied from the terminal. This prints the headers and the
+    decoded text part (other parts only named), every link whole on its line."""
+
+    HEADERS = ("From", "To", "Cc", "Reply-To", "Subject", "Date")
+
+    def write_message(self, message) -> None:
+        msg = message.message()
+        lines = [f"{name}: {msg[name]}" for name in self.HEADERS if msg[name]]
+        body = msg.get_body(preferencelist=("plain", "html"))
+        text = body.get_content() if body is not None else ""
+        others = [
+            part.get_content_type()
+            for part in msg.walk()
+            if not part.is_multipart() and part is not body
+        ]
+        self.stream.write("\n".join(lines) + "\n\n" + text.rstrip() + "\n")
+        if others:
+            self.stream.write(f"\n[Also in this message: {', '.join(others)}]\n")
+        self.stream.write("-" * 79 + "\n")
 
 
 def email_configured() -> bool:

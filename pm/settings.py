@@ -168,6 +168,14 @@ WHITENOISE_USE_FINDERS = envbool("WHITENOISE_USE_FINDERS", DEBUG)
 
 # E-mail (Django 6.1 mailers): SMTP when EMAIL_HOST is set, files in EMAIL_FILE_PATH when that is
 # set, the console in trial mode (DEBUG=1), and in production nothing (pm.mail).
+# Port 465 is implicit TLS (EMAIL_USE_SSL); elsewhere STARTTLS (EMAIL_USE_TLS) unless turned off.
+_email_use_ssl = envbool("EMAIL_USE_SSL", envint("EMAIL_PORT", 587) == 465)
+_email_use_tls = envbool("EMAIL_USE_TLS", not _email_use_ssl)
+if _email_use_ssl and _email_use_tls:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS=1 and EMAIL_USE_SSL=1 exclude each other: port 465 wants EMAIL_USE_SSL=1 "
+        "alone, port 587 EMAIL_USE_TLS=1 (STARTTLS)."
+    )
 if envstr("EMAIL_HOST"):
     MAILERS = {
         "default": {
@@ -177,8 +185,8 @@ if envstr("EMAIL_HOST"):
                 "port": envint("EMAIL_PORT", 587),
                 "username": envstr("EMAIL_HOST_USER"),
                 "password": envstr("EMAIL_HOST_PASSWORD"),
-                "use_tls": envbool("EMAIL_USE_TLS", True),
-                "use_ssl": envbool("EMAIL_USE_SSL", False),
+                "use_tls": _email_use_tls,
+                "use_ssl": _email_use_ssl,
                 "timeout": envint("EMAIL_TIMEOUT", 20),
             },
         }
@@ -192,7 +200,8 @@ elif envstr("EMAIL_FILE_PATH"):
         }
     }
 elif DEBUG:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # Readable messages with whole links (pm.mail.ConsoleBackend), not raw MIME.
+    MAILERS = {"default": {"BACKEND": "pm.mail.ConsoleBackend"}}
 else:
     # Production without a mail server: sending fails visibly (invitation status, a banner for
     # admins) instead of printing invitation links, which are bearer tokens, to stdout.
@@ -205,7 +214,16 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Lodestar <lodestar@localhost>
 # seconds (doubling each time, at most 10 minutes) before it shows as failed on Members.
 INVITATION_EMAIL_RETRIES = envint("INVITATION_EMAIL_RETRIES", 5)
 INVITATION_EMAIL_RETRY_SECONDS = envint("INVITATION_EMAIL_RETRY_SECONDS", 30)
-SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The port `make run` serves on in trial mode, so links in console e-mails work.
+PORT = envint("PORT", 8000)
+# Absolute links in e-mails (invitations, digests). Required in production: a forgotten value must
+# not silently send bearer-token links to a placeholder domain.
+SITE_URL = envstr("SITE_URL", f"http://127.0.0.1:{PORT}" if DEBUG else "").strip().rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", SITE_URL):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} is not set to an http(s) address. Set it to the address users "
+        "open, e.g. https://lodestar.yourcompany.com: invitation and digest e-mails link to it."
+    )
 
 # Security: strict by default, relaxed only in trial mode.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
