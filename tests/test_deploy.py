@@ -2,9 +2,12 @@
 is clean with production-like variables, and docker-compose.yml runs the whole stack."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
+import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,11 @@ _SETTINGS_VARS = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "LOGIN_FAILURE_LIMIT",
+    "SITE_URL",
+    "PORT",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
     "DJANGO_SETTINGS_MODULE",
     # Set by tests/browser/conftest.py for Playwright in this process; never in production.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
@@ -43,6 +51,7 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://lodestar@127.0.0.1:5432/lodestar"),
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         EMAIL_HOST="smtp.example.com",
+        SITE_URL="https://lodestar.example.com",
     )
     for name, value in overrides.items():
         if value is None:
@@ -195,3 +204,281 @@ def test_app_services_are_configured_through_the_environment(compose, name):
     assert "@postgres:" in env["DATABASE_URL"]
     assert env["REDIS_URL"].startswith("redis://redis:")
     assert "DEBUG" not in env or env["DEBUG"] in ("0", "false", "False")
+
+
+# --- SITE_URL, PORT and the SMTP transport --------------------------------------------------------
+
+
+def _setting(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "pm.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", "lodestar.example.com"], ids=["unset", "empty", "bare"]
+)
+def test_production_refuses_to_start_without_a_site_url(value):
+    # Invitation and digest links are built from it: a placeholder would send them elsewhere.
+    result = _setting(_production_env(SITE_URL=value), "settings.SITE_URL")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SITE_URL" in result.stderr
+
+
+def test_site_url_is_used_as_given_without_a_trailing_slash():
+    result = _setting(_production_env(SITE_URL="https://pm.acme.test/"), "settings.SITE_URL")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "https://pm.acme.test"
+
+
+def test_trial_site_url_follows_port():
+    trial = _production_env(DEBUG="1", SECRET_KEY=None, SITE_URL=None, PORT="8123")
+    result = _setting(trial, "settings.SITE_URL")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http://127.0.0.1:8123"
+
+
+_TRANSPORT = "settings.MAILERS['default']['OPTIONS']['use_tls'], settings.MAILERS['default']['OPTIONS']['use_ssl']"  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, "True False"),  # 587, STARTTLS
+        ({"EMAIL_PORT": "465"}, "False True"),  # implicit TLS, without setting anything else
+        ({"EMAIL_PORT": "2465", "EMAIL_USE_SSL": "1"}, "False True"),
+        ({"EMAIL_PORT": "25", "EMAIL_USE_TLS": "0"}, "False False"),  # a relay without STARTTLS
+    ],
+    ids=["default", "port-465", "ssl", "plain-relay"],
+)
+def test_smtp_transport_follows_port_and_switches(overrides, expected):
+    result = _setting(_production_env(**overrides), _TRANSPORT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_tls_and_ssl_together_fail_at_start_up_with_advice():
+    result = _setting(_production_env(EMAIL_USE_TLS="1", EMAIL_USE_SSL="1"), _TRANSPORT)
+    assert result.returncode != 0
+    assert "EMAIL_USE_TLS=1 and EMAIL_USE_SSL=1" in result.stderr
+
+
+# --- docker-compose.yml passes every documented variable ----------------------------------------
+
+# Set by compose itself to its own services (the README says so), not taken from .env.
+COMPOSE_DECIDES = {"DATABASE_URL", "REDIS_URL", "PORT"}
+
+
+def _documented_variables() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("### Configuration (environment variables)") :]
+    table = table[: table.index("\n\n", table.index("| variable"))]
+    names = []
+    for row in table.splitlines()[2:]:
+        first_cell = row.split("|")[1]
+        names += re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell)
+    return names
+
+
+_INTERPOLATION = re.compile(r"\$\$|\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}|\$([A-Z0-9_]+)")
+
+
+def _interpolate(value: str, dotenv: dict[str, str]) -> str:
+    """Compose's variable substitution: ${X}, ${X:-default}, ${X-default}, ${X:?error}, $$."""
+
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1) or match.group(4)
+        operator, argument = match.group(2), match.group(3)
+        present = name in dotenv and (dotenv[name] != "" or operator in ("-", "?"))
+        if operator in (":?", "?") and not present:
+            raise LookupError(argument or f"{name} is required")
+        if operator in (":-", "-") and not present:
+            return argument
+        return dotenv.get(name, "")
+
+    return _INTERPOLATION.sub(replace, str(value))
+
+
+def _container_environment(compose: dict, service: str, dotenv: dict[str, str]) -> dict:
+    """What the container sees: env_file's variables, then `environment` on top (compose's order),
+    with substitution from the .env file next to docker-compose.yml."""
+    spec = compose["services"][service]
+    env_files = spec.get("env_file") or []
+    env_files = [env_files] if isinstance(env_files, str | dict) else env_files
+    result = {}
+    for item in env_files:
+        path = item["path"] if isinstance(item, dict) else item
+        if path == ".env":
+            result.update(dotenv)
+    environment = spec.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    for name, value in environment.items():
+        result[name] = _interpolate("" if value is None else value, dotenv)
+    return result
+
+
+def test_the_readme_documents_the_variables_the_settings_read():
+    documented = set(_documented_variables())
+    sources = " ".join(p.read_text() for p in (ROOT / "pm").glob("settings.py"))
+    read = set(re.findall(r'env(?:str|bool|int|list)\("([A-Z0-9_]+)"', sources))
+    read -= {"CACHE_KEY_PREFIX", "DB_CONN_MAX_AGE", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}
+    read -= {"CELERY_TASK_TIME_LIMIT", "CELERY_TASK_SOFT_TIME_LIMIT", "EMAIL_FILE_PATH"}
+    read -= {"WHITENOISE_USE_FINDERS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD"}
+    missing = sorted(read - documented)
+    assert not missing, f"settings read variables the README does not document: {missing}"
+    assert {"EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT", "LOG_LEVEL", "PORT"} <= documented
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_every_documented_variable_reaches_the_app_containers(compose, service):
+    documented = _documented_variables()
+    dotenv = {name: f"value-of-{name.lower()}" for name in documented}
+    dotenv["POSTGRES_PASSWORD"] = "pw"
+    env = _container_environment(compose, service, dotenv)
+    lost = [n for n in documented if n not in COMPOSE_DECIDES and env.get(n) != dotenv[n]]
+    assert not lost, f"{service} does not get these .env values: {lost}"
+    # What compose decides points at its own services.
+    assert env["DATABASE_URL"] == "postgres://lodestar:pw@postgres:5432/lodestar"
+    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+@pytest.mark.parametrize("name", ["SITE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "POSTGRES_PASSWORD"])
+def test_compose_refuses_to_start_without_the_values_that_have_no_safe_default(
+    compose, service, name
+):
+    dotenv = {n: "x" for n in ("SITE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "POSTGRES_PASSWORD")}
+    del dotenv[name]
+    with pytest.raises(LookupError):
+        _container_environment(compose, service, dotenv)
+
+
+def test_compose_has_no_placeholder_defaults(compose):
+    # A forgotten SITE_URL must stop compose, not send invitation links to example.com.
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "example.com" not in text
+    assert re.search(r"SITE_URL: \$\{SITE_URL:\?", text)
+
+
+# --- web, beat and the image ------------------------------------------------------------------
+
+
+def test_gunicorn_runs_with_a_request_timeout_from_its_config_file():
+    env = {**_production_env(), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "pm.wsgi:application"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
+    assert config["timeout"].strip() == "60"
+    assert config["bind"].strip() == "['0.0.0.0:8000']"
+    assert config["accesslog"].strip() == "-"
+    tuned = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "pm.wsgi:application"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_TIMEOUT": "15", "PORT": "9001"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    tuned_config = dict(re.findall(r"^(\w+)\s+= (.*)$", tuned.stdout, re.M))
+    assert tuned_config["timeout"].strip() == "15"
+    assert tuned_config["bind"].strip() == "['0.0.0.0:9001']"
+
+
+def test_web_and_image_start_gunicorn_without_overriding_its_config(compose):
+    from tests.imagebuild import instructions
+
+    cmd = [args for name, args in instructions() if name == "CMD"]
+    assert cmd == ['["gunicorn", "pm.wsgi:application"]']
+    web = _command(compose["services"]["web"])
+    assert web.endswith('gunicorn pm.wsgi:application"')
+
+
+def test_beat_health_check_reads_the_heartbeat_not_the_schedule_file(compose):
+    beat = compose["services"]["beat"]
+    assert "--scheduler pm.beat:HeartbeatScheduler" in _command(beat)
+    assert beat["healthcheck"]["test"] == ["CMD", "python", "-m", "pm.beat", "check"]
+
+
+def test_beat_check_fails_without_or_with_a_stale_heartbeat_and_passes_with_a_fresh_one(tmp_path):
+    heartbeat = tmp_path / "heartbeat"
+    env = {**os.environ, "BEAT_HEARTBEAT_FILE": str(heartbeat), "BEAT_HEARTBEAT_MAX_AGE": "60"}
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pm.beat", "check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    missing = check()
+    assert missing.returncode == 1 and "no heartbeat" in missing.stderr
+    heartbeat.write_text("x")
+    old = time.time() - 61
+    os.utime(heartbeat, (old, old))
+    stale = check()
+    assert stale.returncode == 1 and "last heartbeat 61 s ago" in stale.stderr
+    heartbeat.touch()
+    assert check().returncode == 0
+
+
+def test_dockerignore_keeps_tests_benchmarks_ci_and_secrets_out_of_the_image():
+    from tests.imagebuild import context_files
+
+    files = context_files()
+    tops = {f.split("/")[0] for f in files}
+    for absent in (
+        "tests",
+        "bench",
+        ".ci",
+        ".git",
+        ".venv",
+        "Makefile",
+        "bin",
+        "docker-compose.yml",
+    ):
+        assert absent not in tops, absent
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+    for present in ("manage.py", "pyproject.toml", "README.md", "requirements.lock"):
+        assert present in files
+    assert {"pm", "backlog", "roadmap", "feedback", "metrics", "templates", "static"} <= tops
+
+
+def test_the_lock_file_pins_every_dependency_with_hashes():
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", lock, re.M))
+    blocks = re.split(r"\n(?=[a-z0-9])", lock)
+    for block in blocks:
+        if re.match(r"[a-z0-9]", block):
+            assert "--hash=sha256:" in block, f"no hash: {block.splitlines()[0]}"
+    wanted = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    for spec in wanted:
+        requirement = Requirement(spec)
+        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
+        assert name in pins, f"{name} is not in requirements.lock: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock has {name}=={pins[name]}, pyproject wants {requirement}: "
+            "run `make lock`"
+        )

@@ -398,6 +398,12 @@ def _urls(page: str) -> list[tuple[str, str]]:
     return [(attr, html.unescape(url)) for attr, url in _URL_ATTR.findall(page)]
 
 
+def _options(page: str, name: str) -> list[str]:
+    """The non-empty option values of the select called `name`."""
+    select = _first(rf'(<select[^>]*name="{name}".*?</select>)', page.replace("\n", " "))
+    return [v for v in re.findall(r'<option[^>]*value="([^"]*)"', select) if v]
+
+
 def _first(pattern: str, text: str) -> str:
     match = re.search(pattern, text)
     assert match, f"{pattern!r} not found"
@@ -489,6 +495,22 @@ def flows(stack):
     )
     assert triaged.status in (200, 302), triaged.text[:3000]
     assert "Triaged" in pm.get(detail).text
+
+    # Link that feedback to the new feature (an insight), and a KPI to a key result.
+    feature_pk = _first(r"/features/(\d+)/", feature_path)
+    linked = pm.submit(
+        detail, {"target": "other", "other": f"feature:{feature_pk}"}, match="/link/"
+    )
+    assert linked.status == 302, linked.text[:3000]
+    assert "/insights/" in pm.get(detail).text  # its unlink form
+    done["feedback"] = detail
+    kpi_path = _first(rf'href="(/p/{KEY}/kpis/\d+/)"', pm.get(f"/p/{KEY}/kpis/").text)
+    kpi_page = pm.get(kpi_path).text
+    key_result = _options(kpi_page, "key_result")[0]
+    linked = pm.submit(kpi_path, {"key_result": key_result}, match="/key-results/")
+    assert linked.status == 302, linked.text[:3000]
+    assert "/unlink/" in pm.get(kpi_path).text
+    done["kpi"] = kpi_path
 
     # Import feedback from a CSV: upload, preview, run; the rows reach the inbox.
     marker = f"Smoke import {secrets.token_hex(4)}"
@@ -602,7 +624,8 @@ def _named_patterns(resolver=None, prefix="", namespace="") -> dict[str, str]:
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             found.update(_named_patterns(entry, prefix + str(entry.pattern), ns))
         elif isinstance(entry, URLPattern) and entry.name:
-            found.setdefault(namespace + entry.name, prefix + str(entry.pattern))
+            pattern = (prefix + str(entry.pattern)).replace("^", "").replace("$", "")
+            found.setdefault(namespace + entry.name, pattern)
     return found
 
 
@@ -639,11 +662,13 @@ def _crawl(client: Client, seeds: list[str], visited: dict, limit: int = 500) ->
                     client.htmx_urls.add(link)
                 queue.append(link)
         elif response.status == 200 and "json" in response.headers.get("Content-Type", ""):
-            queue += [
-                urllib.parse.urlsplit(u).path
-                for u in re.findall(r'"(https?://[^"]+)"', response.text)
-                if urllib.parse.urlsplit(u).path.startswith("/api/")
-            ]
+            # An API list: its first item's detail URL.
+            data = json.loads(response.body)
+            results = data.get("results") if isinstance(data, dict) else data
+            if isinstance(results, list) and results and isinstance(results[0], dict):
+                ident = results[0].get("key") or results[0].get("id")
+                if ident is not None:
+                    queue.append(f"{parts.path}{ident}/")
 
 
 def test_every_page_answers_each_role_without_a_server_error(stack, flows):
@@ -662,7 +687,13 @@ def test_every_page_answers_each_role_without_a_server_error(stack, flows):
         f"/share/{flows['share_token']}/",
         f"/api/v1/roadmap/{flows['share_token']}/",
         f"/portal/{KEY}/",
-    ] + [f"/api/v1/{r}/?product={KEY}" for r in ("products", "stories", "sprints", "features")]
+        flows["feedback"],
+        flows["kpi"],
+    ]
+    seeds += [f"/api/v1/{r}/" for r in ("products", "stories", "sprints", "features", "ideas")]
+    seeds += [f"/api/v1/{r}/" for r in ("initiatives", "releases", "share-links", "feedback")]
+    seeds += ["/api/v1/kpis/"]
+    seeds += [f"{seed}?product={KEY}" for seed in seeds if seed.startswith("/api/v1/")]
     clients = {}
     for who in (*ROLES, "anonymous"):
         client = Client(stack) if who == "anonymous" else Client(stack).sign_in(who)

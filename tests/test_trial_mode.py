@@ -3,6 +3,7 @@ It migrates, loads the demo, serves the Overview to a signed-in user, and runs t
 
 import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def trial_env(tmp_path_factory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("trial")
     drop = {"REDIS_URL", "SECRET_KEY", "EMAIL_HOST", "EMAIL_FILE_PATH", "CELERY_BROKER_URL"}
+    drop |= {"SITE_URL", "PORT"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("SECURE_")}
     env.update(
         DEBUG="1",
@@ -54,6 +56,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(trial_env, demo_loaded, tmp_path_factory):
     port = _free_port()
+    # As `make run PORT=...` does: SITE_URL is not set, so e-mail links follow the port.
+    trial_env = {**trial_env, "PORT": str(port)}
     log_path = tmp_path_factory.mktemp("server") / "runserver.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -159,7 +163,23 @@ def test_trial_server_sends_an_invitation_in_process_without_a_broker(server):
     while "To: trial.invitee@example.com" not in log_path.read_text():
         assert time.monotonic() < deadline, log_path.read_text()[-3000:]
         time.sleep(0.1)
-    assert "You're invited to Acme on Lodestar" in log_path.read_text()
+    log = log_path.read_text()
+    assert "You're invited to Acme on Lodestar" in log
+    # The link is whole on one line (no quoted-printable "=" breaks), on this server's port, and
+    # opening it shows the invitation.
+    assert "Content-Transfer-Encoding" not in log and "=3D" not in log
+    link = re.search(rf"^.*({re.escape(base)}/invite/[A-Za-z0-9_-]+/)\s*$", log, re.M)
+    assert link, log[-3000:]
+    status, _, page = Browser(base).request(link.group(1).removeprefix(base))
+    assert status == 200 and "Acme" in page
+    # Trial mode has no broker: nothing may warn about one (kombu, Celery, connection retries).
+    noisy = [
+        line
+        for line in log.splitlines()
+        if re.search(r"kombu|broker|amqp|warning|retry", line, re.I)
+        and "This is a development server" not in line  # runserver's own notice
+    ]
+    assert not noisy, noisy
 
 
 def test_tasks_run_eagerly_without_a_broker(trial_env):
