@@ -584,6 +584,22 @@ def flows(stack):
     link = _first(rf"({re.escape(stack.env['SITE_URL'])}/invite/[^\s\"<]+/)", invitation())
     done["invitation"] = urllib.parse.urlsplit(link).path
 
+    # Forgotten password: the reset e-mail carries a link that opens the set-password form.
+    requested = Client(stack).submit(
+        "/accounts/password_reset/", {"email": "engineer@acme.example"}, match="password_reset"
+    )
+    assert requested.status == 302, requested.text[:3000]
+
+    def reset_mail() -> str:
+        messages = mailed(stack.mail_dir, timeout=0) if stack.mail_dir.exists() else []
+        found = [m for m in messages if "engineer@acme.example" in str(m["To"])]
+        return found[0].get_body(preferencelist=("plain",)).get_content() if found else ""
+
+    _wait(reset_mail, "the password-reset e-mail", 60, [stack.logs / "worker.log"])
+    done["password_reset"] = urllib.parse.urlsplit(
+        _first(r"(https?://[^\s\"<]+/accounts/reset/[^\s\"<]+/)", reset_mail())
+    ).path
+
     # A KPI data point through the API with a token from the command line.
     token = stack.manage("create_token", "pm", "--scope", "read-write", "--name", "smoke")
     token = token.stdout.strip().splitlines()[-1]
@@ -699,7 +715,8 @@ def test_every_page_answers_each_role_without_a_server_error(stack, flows):
         client = Client(stack) if who == "anonymous" else Client(stack).sign_in(who)
         client.who, client.htmx_urls = who, set()
         clients[who] = client
-        _crawl(client, seeds + ([flows["invitation"]] if who == "anonymous" else []), visited)
+        extra = [flows["invitation"], flows["password_reset"]] if who == "anonymous" else []
+        _crawl(client, seeds + extra, visited)
 
     # Routes no page linked to: their URL arguments come from a visited route whose pattern
     # shares the prefix up to that argument (a feature's pk from its detail page, and so on).
