@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1")  # required in production settings
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 import django  # noqa: E402

@@ -41,6 +41,7 @@ admin_url = urlunsplit(parts._replace(path="/postgres"))
 def setup_django() -> None:
     os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
     os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("SITE_URL", "http://127.0.0.1")  # required in production settings
     os.environ["DEBUG"] = "0"
     os.environ["SECURE_SSL_REDIRECT"] = "0"
     os.environ.pop("REDIS_URL", None)

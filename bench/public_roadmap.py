@@ -58,6 +58,7 @@ def bench_env(settings_dir: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)]),
         "SECRET_KEY": "bench-only-secret-key",
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1"),
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
