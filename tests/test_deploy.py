@@ -72,12 +72,9 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
-    code = (
-        "import django; django.setup(); from django.conf import settings; "
-        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
-        "settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS)"
-    )
+def _setting(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    """Load pm.settings with `env` in a fresh process and print `expression`."""
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -85,6 +82,14 @@ def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return _setting(
+        env,
+        "settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, "
+        "settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS",
     )
 
 
@@ -207,18 +212,6 @@ def test_app_services_are_configured_through_the_environment(compose, name):
 
 
 # --- SITE_URL, PORT and the SMTP transport --------------------------------------------------------
-
-
-def _setting(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
-    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "pm.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(
