@@ -301,3 +301,17 @@ def test_browsers_revalidate_304_while_unchanged_and_404_once_revoked(
     revoked = Client().get(url, headers={"If-None-Match": changed["ETag"]})
     assert revoked.status_code == 404
     assert b"After" not in revoked.content
+
+
+@pytest.mark.parametrize("name", ["share_roadmap", "api_public_roadmap"])
+def test_the_public_page_keeps_its_own_cache_headers_for_signed_in_visitors(cast, name):
+    """Signed-in responses are `private, no-store` (pm.middleware); the share page sets its own
+    header, revalidation included, whoever opens it."""
+    _link, token = make_share_link(cast.product, cast.pm)
+    client = cast.client("stakeholder")
+    response = client.get(reverse(name, args=[token]))
+    assert response.status_code == 200
+    assert {d.strip() for d in response["Cache-Control"].split(",")} == {"private", "no-cache"}
+    again = client.get(reverse(name, args=[token]), headers={"If-None-Match": response["ETag"]})
+    assert again.status_code == 304
+    assert {d.strip() for d in again["Cache-Control"].split(",")} == {"private", "no-cache"}
