@@ -34,6 +34,15 @@ STATUS_ORDER = {
 }
 
 
+def status_rank() -> models.Case:
+    """The inbox order of a status as an SQL expression. The inbox sorts on it and an index is
+    built on it (feedback_inbox_order): both must use this very expression."""
+    return models.Case(
+        *[models.When(status=s, then=models.Value(rank)) for s, rank in STATUS_ORDER.items()],
+        output_field=models.IntegerField(),
+    )
+
+
 class Importance(models.TextChoices):
     NICE_TO_HAVE = "nice_to_have", "Nice to have"
     IMPORTANT = "important", "Important"

@@ -11,7 +11,6 @@ from backlog.models import Feature, Idea
 from feedback import csvimport
 from feedback.choices import Importance, Sentiment, Source
 from feedback.models import Customer, PortalSettings, ResearchStudy
-from feedback.selectors import OPEN_IDEAS
 from pm.fields import validate_plausible_date
 from pm.forms import VersionedForm
 from pm.merge import MergeMixin
@@ -104,10 +103,14 @@ class FeedbackForm(MergeMixin, CustomerDetailsMixin):
 
 class LinkForm(forms.Form):
     """Link a feedback item to an idea or a feature. Suggestion buttons post `target`
-    (feature:12 / idea:7); the manual picker posts target=other and `other`."""
+    (feature:12 / idea:7); the "another idea or feature" combobox fills `other` (same form)
+    from the link-targets search and posts target=other. The form never lists the backlog:
+    a big product has thousands of features and ideas."""
 
     target = forms.CharField(max_length=40)
-    other = forms.ChoiceField(required=False, label="Another idea or feature")
+    other = forms.CharField(
+        required=False, max_length=40, widget=forms.HiddenInput, label="Another idea or feature"
+    )
     quote = forms.CharField(
         required=False,
         max_length=2000,
@@ -120,14 +123,8 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
+        self.other_title = ""
         super().__init__(*args, **kwargs)
-        features = Feature.objects.filter(product=product).exclude(status="archived")
-        ideas = Idea.objects.filter(product=product, feature__isnull=True).filter(OPEN_IDEAS)
-        self.fields["other"].choices = [
-            ("", "Choose…"),
-            ("Features", [(f"feature:{f.pk}", f.title) for f in features.only("id", "title")]),
-            ("Ideas", [(f"idea:{i.pk}", i.title) for i in ideas.only("id", "title")]),
-        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -143,6 +140,8 @@ class LinkForm(forms.Form):
         if model is None or obj is None:
             self.add_error(None, "That idea or feature no longer exists.")
             return cleaned
+        if cleaned.get("target") == "other":
+            self.other_title = obj.title  # shown again in the combobox if the form has errors
         cleaned["feature"] = obj if kind == "feature" else None
         cleaned["idea"] = obj if kind == "idea" else None
         return cleaned

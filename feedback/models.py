@@ -16,6 +16,7 @@ from feedback.choices import (
     Source,
     StudyKind,
     StudyStatus,
+    status_rank,
 )
 from pm.fields import validate_plausible_date
 from pm.models import Product, Versioned, Workspace
@@ -55,6 +56,7 @@ class Customer(Versioned):
                 violation_error_message="A customer with this name already exists.",
             ),
         ]
+        indexes = [models.Index(fields=["workspace", "name", "id"], name="customer_by_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -183,7 +185,20 @@ class FeedbackItem(Versioned):
         ordering = ["-received_at", "-id"]
         verbose_name = "feedback item"
         indexes = [
-            models.Index(fields=["product", "status", "-received_at"], name="feedback_inbox"),
+            # A status tab of the inbox, its counts, the next new item to triage.
+            models.Index(
+                fields=["product", "status", "-received_at", "-id"], name="feedback_inbox"
+            ),
+            # The inbox without a status filter: new first, then triaged, linked, archived.
+            models.Index(
+                "product",
+                status_rank(),
+                models.F("received_at").desc(),
+                models.F("id").desc(),
+                name="feedback_inbox_order",
+            ),
+            # The Overview's latest feedback.
+            models.Index(fields=["product", "-received_at", "-id"], name="feedback_latest"),
         ]
 
     def __str__(self) -> str:

@@ -12,18 +12,20 @@ from django.db.models import (
     Case,
     Count,
     IntegerField,
-    Max,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce, Lower
 
 from backlog.choices import FeatureStatus, IdeaStatus
 from backlog.models import Feature, Idea
 from feedback import matching
-from feedback.choices import STATUS_ORDER, FeedbackStatus, Importance, PostStatus
+from feedback.choices import FeedbackStatus, Importance, PostStatus, status_rank
 from feedback.models import (
     Customer,
     FeedbackImport,
@@ -73,17 +75,11 @@ def inbox_items(
     if q:
         qs = qs.filter(content__icontains=q)
     related = ["study", "customer"] if with_customers else ["study"]
-    return (
-        qs.select_related(*related)
-        .prefetch_related(_insights_prefetch())
-        .annotate(
-            status_rank=Case(
-                *[When(status=s, then=Value(rank)) for s, rank in STATUS_ORDER.items()],
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("status_rank", "-received_at", "-id")
-    )
+    qs = qs.select_related(*related).prefetch_related(_insights_prefetch())
+    if status:  # one status: its own index (feedback_inbox) gives the order
+        return qs.order_by("-received_at", "-id")
+    # The expression index feedback_inbox_order gives this order (same expression).
+    return qs.annotate(status_rank=status_rank()).order_by("status_rank", "-received_at", "-id")
 
 
 def status_counts(product: Product) -> dict[str, int]:
@@ -132,6 +128,33 @@ def recent_feedback(product: Product, limit: int = 5) -> list[FeedbackItem]:
         .exclude(status=FeedbackStatus.ARCHIVED)
         .order_by("-received_at", "-id")[:limit]
     )
+
+
+LINK_TARGETS_SHOWN = 12
+
+
+def link_targets(*, product: Product, q: str = "", limit: int = LINK_TARGETS_SHOWN) -> list:
+    """What the triage panel's "another idea or feature" combobox offers for `q`: features that
+    are not archived and open ideas not yet promoted, titles starting with `q` first, then
+    containing it; without `q`, the most recently changed. Two queries, at most `limit` rows
+    each, whatever the size of the backlog."""
+    q = " ".join(q.split())[:100]
+    features = Feature.objects.filter(product=product).exclude(status=FeatureStatus.ARCHIVED)
+    ideas = Idea.objects.filter(product=product, feature__isnull=True).filter(OPEN_IDEAS)
+    if q:
+        order = (
+            Case(When(title__istartswith=q, then=Value(0)), default=Value(1)),
+            Lower("title"),
+            "id",
+        )
+        features = features.filter(title__icontains=q).order_by(*order)
+        ideas = ideas.filter(title__icontains=q).order_by(*order)
+    else:
+        features = features.order_by("-updated_at", "-id")
+        ideas = ideas.order_by("-updated_at", "-id")
+    found = [("feature", f) for f in features.only("id", "title", "status")[:limit]]
+    found += [("idea", i) for i in ideas.only("id", "title", "status")[:limit]]
+    return found
 
 
 # --- suggestions --------------------------------------------------------------------------
@@ -259,10 +282,15 @@ def customers_for_workspace(workspace: Workspace, q: str = "") -> QuerySet[Custo
     qs = Customer.objects.filter(workspace=workspace)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(segment__icontains=q) | Q(plan__icontains=q))
+    # Correlated subqueries rather than a join + GROUP BY: PostgreSQL pages the customers by
+    # name first (index customer_by_name) and counts the feedback of the page's rows only.
+    theirs = FeedbackItem.objects.filter(customer=OuterRef("pk")).order_by()
     return qs.annotate(
-        feedback_count=Count("feedback_items", distinct=True),
-        last_feedback_at=Max("feedback_items__received_at"),
-    ).order_by("name")
+        feedback_count=Coalesce(
+            Subquery(theirs.values("customer").annotate(n=Count("id")).values("n")), 0
+        ),
+        last_feedback_at=Subquery(theirs.order_by("-received_at").values("received_at")[:1]),
+    ).order_by("name", "id")
 
 
 def customer_feedback(customer: Customer) -> QuerySet[FeedbackItem]:

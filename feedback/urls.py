@@ -16,6 +16,7 @@ urlpatterns = [
     path(P + "<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
     path(P + "<int:pk>/status/", views.feedback_status, name="feedback_status"),
     path(P + "<int:pk>/link/", views.feedback_link, name="feedback_link"),
+    path(P + "link-targets/", views.feedback_link_targets, name="feedback_link_targets"),
     path(P + "insights/<int:pk>/unlink/", views.insight_unlink, name="insight_unlink"),
     # CSV import
     path(P + "import/", views.feedback_import, name="feedback_import"),

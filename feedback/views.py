@@ -124,8 +124,12 @@ def inbox(request: HttpRequest, key: str) -> HttpResponse:
         q=filters["q"],
         with_customers=context["show_customers"],
     )
-    page = Paginator(items, INBOX_PAGE).get_page(request.GET.get("page"))
     counts = selectors.status_counts(product)
+    paginator = Paginator(items, INBOX_PAGE)
+    if not (filters["source"] or filters["q"]):
+        # The status tab's count is known already: no second count of a big inbox.
+        paginator.count = counts[status or "open"]
+    page = paginator.get_page(request.GET.get("page"))
     context.update(
         page=page,
         filters=filters,
@@ -246,6 +250,17 @@ def feedback_link(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     if not message:
         context["form"] = form
     return _triage_response(request, product, context, item, advance=False, message=message)
+
+
+@login_required
+@require_GET
+def feedback_link_targets(request: HttpRequest, key: str) -> HttpResponse:
+    """The options of the triage panel's "another idea or feature" combobox for `q`: a short,
+    server-rendered list fetched as the PM types (the panel itself never embeds the backlog)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    q = " ".join(request.GET.get("q", "").split())[:100]
+    context = {"product": product, "q": q, "targets": selectors.link_targets(product=product, q=q)}
+    return render_fragment(request, "feedback/item.html", "link-targets", context)
 
 
 @login_required

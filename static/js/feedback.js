@@ -78,7 +78,7 @@
     else if (key === "r") handled = press("[data-key='r']");
     else if (/^[1-5]$/.test(key)) handled = press("[data-key='" + key + "']");
     else if (key === "l") {
-      var other = panel() && panel().querySelector("select[name=other]");
+      var other = panel() && panel().querySelector("[data-combobox-input]");
       if (other) other.focus(); else handled = false;
     } else if (key === "q") {
       var quote = panel() && panel().querySelector("textarea[name=quote]");
@@ -88,6 +88,105 @@
       if (search) search.focus(); else handled = false;
     } else handled = false;
     if (handled) event.preventDefault();
+  });
+
+  // "Another idea or feature": a combobox whose options htmx fetches as the PM types (the
+  // backlog can hold thousands of them). Arrow keys move through the options, Enter chooses one
+  // (and links it when it is already chosen), Escape closes the list; choosing fills the hidden
+  // `other` field the Link button posts.
+  function comboParts(el) {
+    var box = el && el.closest && el.closest("[data-combobox]");
+    if (!box) return null;
+    return {
+      box: box,
+      input: box.querySelector("[data-combobox-input]"),
+      value: box.querySelector("[data-combobox-value]"),
+      list: box.querySelector("[data-combobox-list]"),
+    };
+  }
+
+  function comboOptions(parts) {
+    return Array.prototype.slice.call(parts.list.querySelectorAll("[role=option][data-value]"));
+  }
+
+  function comboOpen(parts, open) {
+    parts.list.hidden = !open;
+    parts.input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) parts.input.removeAttribute("aria-activedescendant");
+  }
+
+  function comboActivate(parts, option) {
+    comboOptions(parts).forEach(function (o) {
+      o.setAttribute("aria-selected", o === option ? "true" : "false");
+      o.classList.toggle("active", o === option);
+    });
+    if (option) {
+      parts.input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function comboChoose(parts, option) {
+    parts.value.value = option.dataset.value;
+    parts.input.value = option.dataset.title;
+    comboOpen(parts, false);
+    parts.input.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!target.matches || !target.matches("[data-combobox-input]")) return;
+    var parts = comboParts(target);
+    var options = comboOptions(parts);
+    var active = parts.list.querySelector("[role=option].active");
+    var index = options.indexOf(active);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (parts.list.hidden) {
+        if (options.length) comboOpen(parts, true);
+        else if (window.htmx) window.htmx.trigger(target, "focus");
+      }
+      if (!options.length) return;
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var next = index < 0 ? (step > 0 ? 0 : options.length - 1) : (index + step + options.length) % options.length;
+      comboActivate(parts, options[next]);
+    } else if (event.key === "Enter") {
+      // Never let Enter submit the form by its first button (a suggestion).
+      event.preventDefault();
+      if (!parts.list.hidden && active) comboChoose(parts, active);
+      else if (!parts.list.hidden && options.length === 1) comboChoose(parts, options[0]);
+      else if (parts.value.value) parts.box.querySelector("[data-testid=link-other]").click();
+    } else if (event.key === "Escape" && !parts.list.hidden) {
+      event.stopPropagation();
+      event.preventDefault();
+      comboOpen(parts, false);
+    }
+  }, true);
+
+  document.addEventListener("input", function (event) {
+    var parts = comboParts(event.target);
+    if (parts && event.target === parts.input) parts.value.value = "";  // typing unchooses
+  });
+
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest && event.target.closest("[data-combobox-list] [role=option][data-value]");
+    if (!option) return;
+    event.preventDefault();  // keep the focus in the input
+    comboChoose(comboParts(option), option);
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var parts = comboParts(event.target);
+    if (parts && event.target === parts.input) comboOpen(parts, false);
+  });
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.detail.target;
+    if (!list.matches || !list.matches("[data-combobox-list]")) return;
+    var parts = comboParts(list);
+    if (document.activeElement !== parts.input) return;  // answered after the PM moved on
+    comboOpen(parts, true);
+    comboActivate(parts, null);
   });
 
   // Selecting words in the feedback text quotes them in the link form.

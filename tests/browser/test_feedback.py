@@ -113,3 +113,37 @@ def test_the_inbox_is_usable_at_phone_width(page, cast, screenshot_dir):
     assert width <= 390
     assert page.console_errors == []
     page.screenshot(path=str(screenshot_dir / "feedback-inbox-phone.png"), full_page=True)
+
+
+def test_pm_links_another_feature_through_the_combobox_by_keyboard(page, cast):
+    """The panel holds no list of the backlog: `l` focuses the combobox, typing fetches the
+    matches, arrow keys and Enter choose one, Enter again links it."""
+    for i in range(20):
+        make_feature(cast.product, f"Report number {i}", actor=cast.pm)
+    target = make_feature(cast.product, "Audit log export", actor=cast.pm)
+    item = FeedbackItemFactory(product=cast.product, content="Our auditors need the history")
+
+    sign_in(page, "pm", PASSWORD)
+    page.goto(f"/p/{cast.product.key}/feedback/")
+    panel = page.locator("#triage-panel")
+    assert panel.locator("select").count() == 0
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("l")
+    combo = panel.get_by_role("combobox")
+    expect(combo).to_be_focused()
+    with page.expect_response(lambda r: "link-targets" in r.url and "q=audit" in r.url):
+        page.keyboard.type("audit")
+    options = panel.get_by_role("option")
+    expect(options).to_have_count(1)
+    expect(combo).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    expect(combo).to_have_value("Audit log export")
+    expect(combo).to_have_attribute("aria-expanded", "false")
+    with page.expect_response(lambda r: "/link/" in r.url):
+        page.keyboard.press("Enter")
+    page.locator(".toast", has_text="Linked to feature “Audit log export”").wait_for()
+    assert Insight.objects.get().feature_id == target.pk
+    assert Insight.objects.get().feedback_item_id == item.pk
+    assert page.console_errors == []

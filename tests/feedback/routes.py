@@ -63,6 +63,7 @@ ROUTES: dict[str, Route] = {
     "feedback_edit": Route(Role.PM, kwargs=_item, methods=("get", "post")),
     "feedback_status": Route(Role.PM, kwargs=_item, methods=("post",)),
     "feedback_link": Route(Role.PM, kwargs=_item, methods=("post",)),
+    "feedback_link_targets": Route(Role.PM, kwargs=_key),
     "insight_unlink": Route(Role.PM, kwargs=_insight, methods=("post",)),
     "feedback_import": Route(Role.PM, kwargs=_key, methods=("get", "post")),
     "feedback_import_preview": Route(Role.PM, kwargs=_import),
