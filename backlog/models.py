@@ -265,6 +265,9 @@ class UserStory(Versioned):
             models.UniqueConstraint(fields=["product", "number"], name="story_number_unique"),
             models.UniqueConstraint(fields=["product", "rank"], name="story_rank_unique"),
         ]
+        # The API's story list across a workspace's products, first page in rank order,
+        # without sorting every story (bench/api_stories.py).
+        indexes = [models.Index(fields=["rank", "id"], name="story_rank_order")]
 
     def __str__(self) -> str:
         return f"{self.key} {self.title}"

@@ -6,33 +6,19 @@ and the queries per batch.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/digests.py
 
-It creates and drops its own database (`bench_<name>`), so it never touches real data.
+It creates and drops its own database (`bench_<name>_<pid>`, bench/_common.py), so it never
+touches real data.
 """
 
-import os
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("SITE_URL", "http://127.0.0.1")  # required in production settings
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core import mail  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    CaptureQueriesContext,
-    setup_test_environment,
-    teardown_test_environment,
-)
+import _common
+import django
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 USERS = 1_000
 ROUNDS = 3
@@ -114,12 +100,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    connection.settings_dict.setdefault("TEST", {})
-    connection.settings_dict["TEST"]["NAME"] = f"bench_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with _common.throwaway_database():
         main()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
