@@ -56,7 +56,7 @@ lint: venv
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
 bench: venv
-	@for script in bench/*.py; do echo "== $$script"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SITE_URL=http://127.0.0.1 $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SITE_URL=http://127.0.0.1 $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -30,6 +30,18 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+
+# Static URLs resolve without a collectstatic manifest (the pages render as in production).
+# override_settings, not an assignment: it resets the storages Django set up already.
+override_settings(
+    STORAGES={
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+).enable()
+
 from django.db import connection  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,

@@ -1,0 +1,171 @@
+"""A big customer's workspace: how fast are the pages? Fills a throwaway database with one
+product's features, ideas, stories, customers and feedback (ORM bulk_create for the backlog,
+bulk SQL for the feedback), then prints for each page the median server time (in-process,
+Django test client, as a signed-in PM), its query count and its HTML size.
+
+    DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/scale.py
+    … bench/scale.py --size full    # 10,000 features, 50,000 stories, 100,000 feedback items,
+                                    # 20,000 customers (issue 15's volume; takes a while)
+
+The default (a tenth of that) runs in a few minutes on a busy 2-core machine. Goals (issue 15):
+every page ≤ 150 ms and ≤ 150 KiB; a triage action ≤ 100 ms.
+"""
+
+import argparse
+import statistics
+import time
+
+import _common
+from django.db import connection
+
+SIZES = {
+    "small": {"features": 1_000, "ideas": 500, "stories": 5_000, "customers": 2_000,
+              "feedback": 10_000},
+    "full": {"features": 10_000, "ideas": 2_000, "stories": 50_000, "customers": 20_000,
+             "feedback": 100_000},
+}  # fmt: skip
+WORDS = [
+    "export", "jira", "sync", "slow", "dashboard", "sso", "okta", "saml", "dark", "mode",
+    "mobile", "offline", "api", "webhook", "search", "filter", "report", "csv", "excel",
+    "roadmap", "sprint", "burndown", "permissions", "audit", "log", "billing", "invoice",
+]  # fmt: skip
+
+
+def fill(size: dict):
+    from django.contrib.auth.models import User
+
+    from backlog.models import BacklogSettings, Feature, Idea, UserStory
+    from backlog.ranking import keys_between
+    from pm.models import Membership, Product, Workspace
+
+    workspace = Workspace.objects.create(name="Big customer", slug="big")
+    product = Product.objects.create(workspace=workspace, name="Big", key="BIG")
+    pm = User.objects.create_user("pm", password="x")  # noqa: S106
+    Membership.objects.create(workspace=workspace, user=pm, role="pm")
+
+    def words(i: int, n: int = 3) -> str:
+        return " ".join(WORDS[(i * 7 + k * 13) % len(WORDS)] for k in range(n))
+
+    Feature.objects.bulk_create(
+        (
+            Feature(product=product, title=f"Feature {i}: {words(i)}", rank=rank, owner=pm,
+                    status=("candidate", "planned", "in_progress", "shipped")[i % 4])
+            for i, rank in enumerate(keys_between(None, None, size["features"]))
+        ),
+        batch_size=2000,
+    )  # fmt: skip
+    Idea.objects.bulk_create(
+        (Idea(product=product, title=f"Idea {i}: {words(i, 4)}") for i in range(size["ideas"])),
+        batch_size=2000,
+    )
+    first_feature = Feature.objects.filter(product=product).order_by("id").first()
+    UserStory.objects.bulk_create(
+        (
+            UserStory(product=product, feature=first_feature, number=i + 1, rank=rank,
+                      title=f"Story {i + 1} {words(i)}", as_a="PM", i_want=words(i, 6),
+                      so_that=words(i + 1, 6), acceptance_criteria=[])
+            for i, rank in enumerate(keys_between(None, None, size["stories"]))
+        ),
+        batch_size=2000,
+    )  # fmt: skip
+    BacklogSettings.objects.update_or_create(
+        product=product, defaults={"last_story_number": size["stories"]}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO feedback_customer
+                   (workspace_id, name, segment, plan, arr, contact, version, created_at,
+                    updated_at)
+               SELECT %s, 'Customer ' || g, (ARRAY['SMB','Mid-market','Enterprise'])[g %% 3 + 1],
+                      'Pro', (g %% 500) * 1000, '', 1, now(), now()
+               FROM generate_series(1, %s) g""",
+            [workspace.pk, size["customers"]],
+        )
+        cursor.execute(
+            """INSERT INTO feedback_feedbackitem
+                   (product_id, customer_id, source, content, sentiment, received_at, status,
+                    version, created_at, updated_at)
+               SELECT %s, c.ids[g %% array_length(c.ids, 1) + 1],
+                      (ARRAY['email','call','survey','support'])[g %% 4 + 1],
+                      'Feedback ' || g || ': we need ' || w.words[g %% 20 + 1] || ' and '
+                        || w.words[g %% 7 + 1] || ', please; it costs us hours every week.',
+                      (ARRAY['positive','neutral','negative'])[g %% 3 + 1],
+                      now() - (g || ' minutes')::interval,
+                      (ARRAY['new','new','triaged','linked','archived'])[g %% 5 + 1],
+                      1, now(), now()
+               FROM generate_series(1, %s) g,
+                    (SELECT array_agg(id) ids FROM feedback_customer WHERE workspace_id = %s) c,
+                    (SELECT %s::text[] words) w""",
+            [product.pk, size["feedback"], workspace.pk, WORDS],
+        )
+    _common.analyze()
+    return product, pm
+
+
+def main() -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from feedback.models import FeedbackItem
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=SIZES, default="small")
+    parser.add_argument("--runs", type=int, default=11, help="timed requests per page")
+    args = parser.parse_args()
+    size = SIZES[args.size]
+
+    started = time.perf_counter()
+    with _common.throwaway_database():
+        product, pm = fill(size)
+        print(
+            f"filled in {time.perf_counter() - started:.0f} s: "
+            + ", ".join(f"{n:,} {what}" for what, n in size.items())
+        )
+        client = Client()
+        client.force_login(pm)
+        hx = {"HX-Request": "true"}
+        key = product.key
+        new_items = iter(
+            FeedbackItem.objects.filter(product=product, status="new")
+            .order_by("-received_at", "-id")
+            .values_list("pk", flat=True)[: args.runs + 10]
+        )
+        some_item = FeedbackItem.objects.filter(product=product).order_by("?").first().pk
+        pages = {
+            "Overview": lambda: client.get(reverse("product_overview", args=[key])),
+            "Backlog": lambda: client.get(reverse("backlog", args=[key])),
+            "Feedback inbox": lambda: client.get(reverse("feedback_inbox", args=[key])),
+            "Inbox, archived tab": lambda: client.get(
+                reverse("feedback_inbox", args=[key]), {"status": "archived"}, headers=hx
+            ),
+            "Triage panel of an item": lambda: client.get(
+                reverse("feedback_detail", args=[key, some_item]), {"in_inbox": "1"}, headers=hx
+            ),
+            "Triage action (mark triaged)": lambda: client.post(
+                reverse("feedback_status", args=[key, next(new_items)]),
+                {"status": "triaged", "in_inbox": "1"},
+                headers=hx,
+            ),
+            "Picker search 'sync'": lambda: client.get(
+                reverse("feedback_link_targets", args=[key]), {"q": "sync"}, headers=hx
+            ),
+            "Customers": lambda: client.get(reverse("customer_list", args=[key])),
+        }
+        print(f"{'page':32} {'median ms':>10} {'queries':>8} {'KiB':>8}")
+        for name, call in pages.items():
+
+            def body(call=call, name=name):
+                response = call()
+                assert response.status_code == 200, (name, response.status_code)
+                return response.content
+
+            body()  # warm up
+            runs = [_common.measure(body) for _ in range(args.runs)]
+            ms = statistics.median(r[0] for r in runs)
+            queries = max(r[1] for r in runs)
+            kib = max(r[2] for r in runs) / 1024
+            print(f"{name:32} {ms:10.1f} {queries:8d} {kib:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
