@@ -11,6 +11,7 @@ nothing, and the client may retry with the same key. The same key with a differe
 IDEMPOTENCY_TTL (purged by pm.tasks.purge_idempotency_keys)."""
 
 import hashlib
+import io
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -48,8 +49,18 @@ def _fingerprint(request: HttpRequest) -> str:
     digest.update(
         f"{request.method} {request.path}?{request.META.get('QUERY_STRING', '')}\n".encode()
     )
-    digest.update(request.body)
+    digest.update(_body(request))
     return digest.hexdigest()
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The raw body, left readable for the parser. DRF reads the stream itself, not
+    `request.body` (which refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE), so a batch the API
+    accepts without a key must not be refused with one: read it the way `body` does."""
+    if not hasattr(request, "_body"):
+        request._body = request.read()
+        request._stream = io.BytesIO(request._body)
+    return request._body
 
 
 def _claim(user: User, key: str, fingerprint: str, path: str) -> tuple[IdempotentRequest, bool]:

@@ -286,7 +286,7 @@ def test_capture_errors_are_shown_beside_the_fields(cast):
 
     response = cast.client("pm").post(
         reverse("feedback_new", args=[cast.product.key]),
-        {"content": "   ", "source": "pigeon", "sentiment": "neutral", "received_on": "2999-01-01"},
+        {"content": "   ", "source": "pigeon", "sentiment": "neutral", "received_on": "2099-01-01"},
     )
     assert response.status_code == 200
     assert field_errors(response.content, "content")

@@ -256,3 +256,26 @@ def test_an_engineer_cannot_delete_points(cast, kpi):
         f"/api/v1/kpis/{kpi.pk}/datapoints/?start=2026-01-01&end=2026-12-01"
     )
     assert response.status_code == 403
+
+
+def test_a_full_batch_over_the_form_size_limit_is_accepted_with_a_key_too(cast, kpi, settings):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    note = "n" * 200
+    body = [
+        {
+            "timestamp": (start + timedelta(minutes=i)).isoformat(),
+            "value": i,
+            "dimensions": {"note": note},
+        }
+        for i in range(10_000)
+    ]
+    payload = json.dumps(body)
+    assert len(payload) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = token_client(cast.pm).post(
+        f"/api/v1/kpis/{kpi.pk}/datapoints/",
+        payload,
+        content_type="application/json",
+        headers={"Idempotency-Key": "big"},
+    )
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["stored"] == 10_000
