@@ -161,6 +161,7 @@ class ImportUploadForm(forms.Form):
 
 class ImportRunForm(forms.Form):
     skip_invalid = forms.BooleanField(required=False)
+    again = forms.BooleanField(required=False)
 
 
 class CustomerForm(VersionedForm):

@@ -18,6 +18,7 @@ from feedback.choices import (
     StudyStatus,
     status_rank,
 )
+from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import Product, Versioned, Workspace
 
@@ -129,6 +130,14 @@ class FeedbackImport(models.Model):
     imported_at = models.DateTimeField(null=True, blank=True)
     imported_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
+    content_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="SHA-256 of the text."
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

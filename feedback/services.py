@@ -11,7 +11,8 @@ history is readable by stakeholders.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +44,8 @@ from feedback.models import (
     PortalVote,
     ResearchStudy,
 )
-from pm.choices import ActivityAction, NotificationKind
+from pm.background import content_hash, run_in_background
+from pm.choices import ActivityAction, ImportStatus, NotificationKind
 from pm.models import ActivityLog, Product, Workspace
 from pm.notifications import notification_create
 from pm.services import (
@@ -500,10 +502,68 @@ def feedback_import_upload(
         filename=(filename or "upload.csv")[:200],
         encoding=encoding,
         content=text,
+        content_hash=content_hash(text),
         row_count=result.row_count,
         invalid_count=result.invalid_count,
     )
     batch.save()
+    return batch
+
+
+def feedback_import_earlier(batch: FeedbackImport) -> FeedbackImport | None:
+    """The last import of the same file (same text) into the same product, if any."""
+    return (
+        FeedbackImport.objects.filter(
+            product_id=batch.product_id,
+            content_hash=batch.content_hash,
+            imported_at__isnull=False,
+        )
+        .exclude(pk=batch.pk)
+        .select_related("uploaded_by")
+        .defer("content")
+        .order_by("-imported_at")
+        .first()
+    )
+
+
+# A file queued or importing for this long without finishing lost its worker: it may start again.
+IMPORT_STALLED = timedelta(minutes=20)
+
+
+def feedback_import_start(
+    *, batch: FeedbackImport, skip_invalid: bool, again: bool, actor: User
+) -> FeedbackImport:
+    """Hand an uploaded file to a worker (or, in trial mode, import it now). The checks that need
+    no parsing happen here, so the answer is immediate; the import itself is all or nothing."""
+    if batch.imported_at:
+        raise ValidationError("This file was already imported.")
+    valid = batch.row_count - batch.invalid_count
+    if batch.invalid_count and not skip_invalid:
+        raise ValidationError(
+            f"{batch.invalid_count} row{'s' if batch.invalid_count != 1 else ''} "
+            "have errors. Fix the file and upload it again, or choose to skip those rows."
+        )
+    if valid <= 0:
+        raise ValidationError("No valid rows to import.")
+    earlier = feedback_import_earlier(batch)
+    if earlier and not again:
+        raise ValidationError(
+            f"This file was already imported on {earlier.imported_at:%-d %b %Y at %H:%M} "
+            f"({earlier.imported_count:,} items). Tick “import it again” to add its rows once more."
+        )
+    now = timezone.now()
+    startable = Q(status__in=[ImportStatus.UPLOADED, ImportStatus.FAILED]) | Q(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], queued_at__lt=now - IMPORT_STALLED
+    )
+    started = FeedbackImport.objects.filter(startable, pk=batch.pk, imported_at=None).update(
+        status=ImportStatus.QUEUED, queued_at=now, error=""
+    )
+    if not started:
+        raise ValidationError("This file is being imported already.")
+    from feedback.tasks import import_feedback_file
+
+    run_in_background(import_feedback_file, batch.pk, skip_invalid, actor.pk)
+    batch.refresh_from_db()
     return batch
 
 
@@ -560,12 +620,18 @@ def _import_customers(
 
 @transaction.atomic
 def feedback_import_run(
-    *, batch: FeedbackImport, skip_invalid: bool, actor: User, batch_size: int = 1000
+    *,
+    batch: FeedbackImport,
+    skip_invalid: bool,
+    actor: User,
+    batch_size: int = 1000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FeedbackImport:
     """Import every valid row of an uploaded file in one transaction: all rows or none.
 
     A file with invalid rows imports nothing unless `skip_invalid` says to leave those rows out.
-    A file is imported at most once (claimed with a conditional update)."""
+    A file is imported at most once (claimed with a conditional update). `progress(done,
+    total)` hears of each slice of rows written."""
     claimed = FeedbackImport.objects.filter(pk=batch.pk, imported_at=None).update(
         imported_at=timezone.now()
     )
@@ -598,12 +664,15 @@ def feedback_import_run(
     ]
     for start in range(0, len(items), batch_size):
         FeedbackItem.objects.bulk_create(items[start : start + batch_size])
+        if progress:
+            progress(min(start + batch_size, len(items)), len(items))
     batch.imported_at = FeedbackImport.objects.values_list("imported_at", flat=True).get(
         pk=batch.pk
     )
     batch.imported_count = len(items)
     batch.skipped_count = result.invalid_count
-    batch.save(update_fields=["imported_count", "skipped_count"])
+    batch.status, batch.error = ImportStatus.DONE, ""
+    batch.save(update_fields=["imported_count", "skipped_count", "status", "error"])
     changes = {"items": [None, len(items)]}
     if result.invalid_count:
         changes["skipped rows"] = [None, result.invalid_count]

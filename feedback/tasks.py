@@ -52,3 +52,49 @@ def send_vote_confirmation(self, vote_id: int) -> bool:
     )
     email.send()
     return True
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=10 * 60, time_limit=11 * 60
+)
+def import_feedback_file(batch_id: int, skip_invalid: bool, actor_id: int | None) -> dict:
+    """Import an uploaded feedback CSV in one transaction, reporting progress as it goes.
+    Acknowledged late: a worker killed halfway leaves nothing (the transaction rolls back) and
+    the import runs again; one that already committed is not imported twice."""
+    from django.contrib.auth.models import User
+    from django.core.exceptions import ValidationError
+
+    from feedback import services
+    from feedback.models import FeedbackImport
+    from pm.background import progress_set
+    from pm.choices import ImportStatus
+
+    started = FeedbackImport.objects.filter(
+        pk=batch_id, imported_at=None, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).update(status=ImportStatus.RUNNING)
+    if not started:
+        return {"imported": 0, "already": True}
+    batch = FeedbackImport.objects.select_related("product__workspace").get(pk=batch_id)
+    actor = User.objects.filter(pk=actor_id).first()
+    progress_set("feedback", batch_id, done=0, total=batch.row_count, stage="Reading the file")
+
+    def progress(done: int, total: int) -> None:
+        progress_set("feedback", batch_id, done=done, total=total, stage="Saving feedback")
+
+    try:
+        batch = services.feedback_import_run(
+            batch=batch, skip_invalid=skip_invalid, actor=actor, progress=progress
+        )
+    except ValidationError as exc:
+        FeedbackImport.objects.filter(pk=batch_id, imported_at=None).update(
+            status=ImportStatus.FAILED, error=" ".join(exc.messages)[:2000]
+        )
+        return {"imported": 0, "error": " ".join(exc.messages)}
+    except Exception:
+        FeedbackImport.objects.filter(pk=batch_id, imported_at=None).update(
+            status=ImportStatus.FAILED,
+            error="The import stopped with an unexpected error; nothing was imported. "
+            "Try again, or tell your administrator.",
+        )
+        raise
+    return {"imported": batch.imported_count}

@@ -22,6 +22,11 @@ urlpatterns = [
     path(P + "import/", views.feedback_import, name="feedback_import"),
     path(P + "import/<int:pk>/", views.feedback_import_preview, name="feedback_import_preview"),
     path(P + "import/<int:pk>/run/", views.feedback_import_run, name="feedback_import_run"),
+    path(
+        P + "import/<int:pk>/progress/",
+        views.feedback_import_progress,
+        name="feedback_import_progress",
+    ),
     # customers
     path(P + "customers/", views.customer_list, name="customer_list"),
     path(P + "customers/new/", views.customer_new, name="customer_new"),

@@ -35,7 +35,8 @@ from feedback.models import (
     PortalPost,
     ResearchStudy,
 )
-from pm.choices import Role
+from pm.background import progress_get
+from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
@@ -419,6 +420,8 @@ def _preview_context(batch: FeedbackImport) -> dict:
         "more_errors": max(0, len(result.errors) - 200),
         "sample": result.rows[:10],
         "new_customers": len(new_customers),
+        "earlier": None if batch.imported_at else services.feedback_import_earlier(batch),
+        "progress": progress_get("feedback", batch.pk),
         "run_form": ImportRunForm(),
     }
 
@@ -436,6 +439,22 @@ def feedback_import_preview(request: HttpRequest, key: str, pk: int) -> HttpResp
 
 
 @login_required
+@require_GET
+def feedback_import_progress(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """The progress bar of a running import (polled by htmx), then its outcome."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    batch = get_object_or_404(
+        FeedbackImport.objects.defer("content").select_related("product"), product=product, pk=pk
+    )
+    context = {
+        **_context(request, product, "import"),
+        "batch": batch,
+        "progress": progress_get("feedback", batch.pk),
+    }
+    return render_fragment(request, "feedback/import_preview.html", "progress", context)
+
+
+@login_required
 @require_POST
 def feedback_import_run(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
@@ -446,21 +465,30 @@ def feedback_import_run(request: HttpRequest, key: str, pk: int) -> HttpResponse
     form = ImportRunForm(request.POST)
     form.is_valid()
     try:
-        batch = services.feedback_import_run(
+        batch = services.feedback_import_start(
             batch=batch,
             skip_invalid=form.cleaned_data.get("skip_invalid", False),
+            again=form.cleaned_data.get("again", False),
             actor=request.user,
         )
     except ValidationError as exc:
         batch.refresh_from_db()
         context.update(_preview_context(batch), run_error=" ".join(exc.messages))
         return render_page(request, "feedback/import_preview.html", context)
-    n, skipped = batch.imported_count, batch.skipped_count
-    note = (
-        f" {skipped} invalid row{' was' if skipped == 1 else 's were'} skipped." if skipped else ""
-    )
-    messages.success(request, f"Imported {n} feedback item{'' if n == 1 else 's'}.{note}")
-    return redirect("feedback_inbox", key=product.key)
+    if batch.status == ImportStatus.DONE:  # trial mode: imported in this request
+        n, skipped = batch.imported_count, batch.skipped_count
+        note = (
+            f" {skipped} invalid row{' was' if skipped == 1 else 's were'} skipped."
+            if skipped
+            else ""
+        )
+        messages.success(request, f"Imported {n} feedback item{'' if n == 1 else 's'}.{note}")
+        return redirect("feedback_inbox", key=product.key)
+    if batch.status == ImportStatus.FAILED:
+        context.update(_preview_context(batch), run_error=batch.error)
+        return render_page(request, "feedback/import_preview.html", context)
+    # A worker imports it; the preview page shows its progress.
+    return redirect("feedback_import_preview", key=product.key, pk=batch.pk)
 
 
 # --- customers ----------------------------------------------------------------------------

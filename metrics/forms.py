@@ -90,6 +90,9 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
+    # Shown only when the same file was imported before.
+    again = forms.BooleanField(required=False, label="Import it again anyway")
+
     MAX_BYTES = 5 * 1024 * 1024
 
     def clean_file(self):

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 
 from backlog.models import Feature
 from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularity
+from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import KeyResult, Product, Versioned
 
@@ -241,6 +242,35 @@ class DirtyRange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi_id}: {self.start} – {self.end}"
+
+
+class PointsUpload(models.Model):
+    """A CSV file of data points uploaded on a KPI's page, imported by a worker (all points or
+    none). Its hash recognises the same file uploaded again."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    content_hash = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    stored_count = models.PositiveIntegerField(default=0)
+    summary = models.CharField(max_length=200, blank=True, help_text="“1,200 points stored”.")
+    first = models.DateTimeField(null=True, blank=True)
+    last = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.kpi_id} ({self.status})"
 
 
 class KeyResultKPI(models.Model):

@@ -26,10 +26,12 @@ from metrics.models import (
     FunnelStep,
     KeyResultKPI,
     LaunchImpact,
+    PointsUpload,
     Variant,
 )
-from metrics.points import Point
-from pm.choices import ActivityAction
+from metrics.points import Point, PointsError, parse_csv
+from pm.background import content_hash, progress_set, run_in_background
+from pm.choices import ActivityAction, ImportStatus
 from pm.models import KeyResult, Product, Versioned
 from pm.services import (
     EditConflict,
@@ -249,6 +251,93 @@ def kpi_recalculation_request(*, kpi: KPI, actor: User) -> None:
         changes={"rollups": [None, "full recalculation requested"]},
     )
     _enqueue_recalculation(kpi.pk, full=True)
+
+
+# --- CSV uploads --------------------------------------------------------------------------
+
+
+def points_upload_earlier(*, kpi: KPI, raw: bytes) -> PointsUpload | None:
+    """The last completed upload of the same file (same bytes) to this KPI, if any."""
+    return (
+        PointsUpload.objects.filter(
+            kpi=kpi, content_hash=content_hash(raw), status=ImportStatus.DONE
+        )
+        .select_related("uploaded_by")
+        .defer("content")
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def points_upload_start(*, kpi: KPI, raw: bytes, filename: str, actor: User) -> PointsUpload:
+    """Keep the file and hand it to a worker (in trial mode, import it now)."""
+    from metrics.tasks import import_points_file
+
+    upload = PointsUpload.objects.create(
+        kpi=kpi,
+        uploaded_by=actor,
+        filename=(filename or "upload.csv")[:200],
+        content=raw,
+        content_hash=content_hash(raw),
+    )
+    run_in_background(import_points_file, upload.pk)
+    upload.refresh_from_db()
+    return upload
+
+
+def points_upload_run(*, upload_id: int) -> PointsUpload | None:
+    """Parse and store an uploaded file in one transaction, with the upload marked done in the
+    same one: a worker killed halfway leaves nothing, and a file is stored at most once. A file
+    that cannot be stored is marked failed with the reason. None if it was done already."""
+    PointsUpload.objects.filter(pk=upload_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING
+    )
+    with transaction.atomic():
+        upload = (
+            PointsUpload.objects.select_for_update(of=("self",))
+            .select_related("kpi__product__workspace", "uploaded_by")
+            .filter(pk=upload_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING])
+            .first()
+        )
+        if upload is None:
+            return None
+        progress_set("points", upload.pk, done=0, total=2, stage="Reading the file")
+        try:
+            with transaction.atomic():
+                points = parse_csv(bytes(upload.content), rollups.kpi_time_zone(upload.kpi))
+                progress_set(
+                    "points", upload.pk, done=1, total=2, stage=f"Storing {len(points):,} points"
+                )
+                result = datapoints_ingest(
+                    kpi=upload.kpi,
+                    points=points,
+                    actor=upload.uploaded_by,
+                    source=f"the CSV file {upload.filename}",
+                )
+        except (PointsError, ValidationError) as exc:
+            upload.status = ImportStatus.FAILED
+            upload.error = (str(exc) if isinstance(exc, PointsError) else " ".join(exc.messages))[
+                :4000
+            ]
+        else:
+            upload.status, upload.error = ImportStatus.DONE, ""
+            # The file's points (new or replacing stored ones) and what happened to them.
+            upload.stored_count, upload.summary = result.received, result.counts
+            upload.first, upload.last = result.first, result.last
+        upload.finished_at = timezone.now()
+        upload.save(
+            update_fields=[
+                "status",
+                "error",
+                "stored_count",
+                "summary",
+                "first",
+                "last",
+                "finished_at",
+            ]
+        )
+    progress_set("points", upload.pk, done=2, total=2, stage="Done")
+    return upload
 
 
 def kpis_with_stale_dirty_ranges(*, older_than: timedelta) -> list[int]:

@@ -69,3 +69,10 @@ def sweep_dirty_ranges(older_than_seconds: int = 60) -> list[int]:
     if kpi_ids:
         log.warning("dirty ranges left behind: queued recalculation of KPIs %s", kpi_ids)
     return kpi_ids
+
+
+@shared_task(**_DURABLE, soft_time_limit=10 * 60, time_limit=11 * 60)
+def import_points_file(upload_id: int) -> dict | None:
+    """Store an uploaded CSV file of data points (all or none); see points_upload_run."""
+    upload = services.points_upload_run(upload_id=upload_id)
+    return None if upload is None else {"status": upload.status, "stored": upload.stored_count}

@@ -15,6 +15,11 @@ urlpatterns = [
     path(_KPIS + "<int:pk>/edit/", views.kpi_edit, name="kpi_edit"),
     path(_KPIS + "<int:pk>/delete/", views.kpi_delete, name="kpi_delete"),
     path(_KPIS + "<int:pk>/upload/", views.kpi_upload, name="kpi_upload"),
+    path(
+        _KPIS + "<int:pk>/upload/<int:upload>/",
+        views.kpi_upload_progress,
+        name="kpi_upload_progress",
+    ),
     path(_KPIS + "<int:pk>/recalculate/", views.kpi_recalculate, name="kpi_recalculate"),
     path(_KPIS + "<int:pk>/points/delete/", views.kpi_points_delete, name="kpi_points_delete"),
     path(_KPIS + "<int:pk>/key-results/", views.kpi_link_key_result, name="kpi_link_key_result"),

@@ -27,10 +27,10 @@ from metrics.forms import (
     UploadForm,
     VariantFormSet,
 )
-from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact
-from metrics.points import PointsError, parse_csv
+from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact, PointsUpload
 from metrics.rollups import kpi_time_zone
-from pm.choices import Role
+from pm.background import progress_get
+from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
@@ -104,6 +104,15 @@ def _detail_context(request: HttpRequest, product, pk: int, **forms) -> dict:
     )
     if context["can_edit"]:
         context["upload_form"] = UploadForm()
+        upload = (
+            PointsUpload.objects.filter(
+                kpi=kpi, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+            )
+            .defer("content")
+            .first()
+        )
+        if upload:
+            context.update(_upload_status(upload, kpi))
         context["link_form"] = KeyResultLinkForm(product=product)
         context["delete_points_form"] = PointsDeleteForm()
     context.update(forms)
@@ -206,41 +215,59 @@ def kpi_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def kpi_upload(request: HttpRequest, key: str, pk: int) -> HttpResponse:
-    """CSV upload: the same validation and service as the API."""
+    """CSV upload: the same validation and service as the API, run by a worker (all points or
+    none), with its progress polled by the page. The same file uploaded again is recognised."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
     kpi.product = product
     form = UploadForm(request.POST, request.FILES)
-    result = error = None
+    upload = earlier = None
     if form.is_valid():
-        try:
-            points = parse_csv(form.cleaned_data["file"].read(), kpi_time_zone(kpi))
-            result = services.datapoints_ingest(
-                kpi=kpi, points=points, actor=request.user, source="a CSV upload"
+        file = form.cleaned_data["file"]
+        raw = file.read()
+        earlier = services.points_upload_earlier(kpi=kpi, raw=raw)
+        if earlier and not form.cleaned_data["again"]:
+            when = timezone.localtime(earlier.finished_at).strftime("%-d %b %Y at %H:%M")
+            form.add_error(
+                "file",
+                f"This file was already imported on {when} ({earlier.stored_count:,} points). "
+                "Choose it again and tick “Import it again anyway” to import it once more.",
             )
-        except PointsError as exc:
-            error = exc
-        except ValidationError as exc:
-            form.add_error(None, exc)
-    span = _upload_span(result, kpi_time_zone(kpi)) if result else ""
-    if not is_partial(request):
-        if result:
-            messages.success(request, f"{result.counts} ({span}); the chart updates shortly.")
         else:
-            messages.error(request, str(error) if error else "Choose a CSV file to upload.")
+            earlier = None
+            upload = services.points_upload_start(
+                kpi=kpi, raw=raw, filename=file.name, actor=request.user
+            )
+    if not is_partial(request):
+        if upload is None:
+            messages.error(request, " ".join(sum(form.errors.values(), [])) or "Choose a file.")
+        elif upload.status == ImportStatus.DONE:
+            span = _upload_status(upload, kpi)["upload_span"]
+            messages.success(request, f"{upload.summary} ({span}); the chart updates shortly.")
+        elif upload.status == ImportStatus.FAILED:
+            messages.error(request, upload.error)
+        else:
+            messages.info(request, "The file is being imported; this page shows its progress.")
         return redirect("kpi_detail", key=product.key, pk=pk)
     context = _context(request, product, "kpis")
-    context.update(
-        kpi=kpi,
-        upload_form=UploadForm() if result else form,
-        result=result,
-        result_span=span,
-        error=error,
-    )
+    context.update(kpi=kpi, upload_form=form if upload is None else UploadForm(), upload=upload)
+    context.update(earlier=earlier, **_upload_status(upload, kpi))
     response = render_fragment(request, "metrics/kpi_detail.html", "upload", context)
-    if result:
-        toast(response, f"{result.counts} ({span}); recalculation queued.")
+    if upload and upload.status == ImportStatus.DONE:
+        toast(response, f"{upload.summary} ({context['upload_span']}); recalculation queued.")
     return response
+
+
+def _upload_status(upload: PointsUpload | None, kpi: KPI) -> dict:
+    """What the upload's status fragment shows: the upload, its progress, its days."""
+    if upload is None:
+        return {"upload": None}
+    done = upload.status == ImportStatus.DONE and upload.first
+    return {
+        "upload": upload,
+        "progress": progress_get("points", upload.pk),
+        "upload_span": _upload_span(upload, kpi_time_zone(kpi)) if done else "",
+    }
 
 
 def _upload_span(result, zone) -> str:
@@ -249,6 +276,18 @@ def _upload_span(result, zone) -> str:
     first = timezone.localtime(result.first, zone).date()
     last = timezone.localtime(result.last, zone).date()
     return f"{first:%-d %b %Y}" + (f" – {last:%-d %b %Y}" if last != first else "")
+
+
+@login_required
+@require_GET
+def kpi_upload_progress(request: HttpRequest, key: str, pk: int, upload: int) -> HttpResponse:
+    """The progress of an upload being imported (polled by htmx), then its outcome."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    kpi = get_object_or_404(KPI, product=product, pk=pk)
+    upload = get_object_or_404(PointsUpload.objects.defer("content"), kpi=kpi, pk=upload)
+    context = _context(request, product, "kpis")
+    context.update(kpi=kpi, **_upload_status(upload, kpi))
+    return render_fragment(request, "metrics/kpi_detail.html", "upload_status", context)
 
 
 @login_required

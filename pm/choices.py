@@ -57,3 +57,13 @@ class EmailStatus(models.TextChoices):
     QUEUED = "queued", "queued"
     SENT = "sent", "sent"
     FAILED = "failed", "failed"
+
+
+class ImportStatus(models.TextChoices):
+    """Where an uploaded file is on its way in (feedback and KPI CSV imports)."""
+
+    UPLOADED = "uploaded", "Not imported"
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"

@@ -68,6 +68,7 @@ ROUTES: dict[str, Route] = {
     "feedback_import": Route(Role.PM, kwargs=_key, methods=("get", "post")),
     "feedback_import_preview": Route(Role.PM, kwargs=_import),
     "feedback_import_run": Route(Role.PM, kwargs=_import, methods=("post",)),
+    "feedback_import_progress": Route(Role.PM, kwargs=_import),
     "customer_list": Route(Role.ENGINEER, kwargs=_key),
     "customer_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
     "customer_detail": Route(Role.ENGINEER, kwargs=_customer),

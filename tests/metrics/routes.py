@@ -16,6 +16,14 @@ def _kpi(cast):
     return {"key": cast.product.key, "pk": KPIFactory(product=cast.product).pk}
 
 
+def _upload(cast):
+    from metrics.models import PointsUpload
+
+    kpi = KPIFactory(product=cast.product)
+    upload = PointsUpload.objects.create(kpi=kpi, filename="a.csv", content=b"", content_hash="x")
+    return {"key": cast.product.key, "pk": kpi.pk, "upload": upload.pk}
+
+
 def _link(cast):
     kpi = KPIFactory(product=cast.product)
     kr = KeyResultFactory(objective__product=cast.product)
@@ -34,6 +42,7 @@ ROUTES: dict[str, Route] = {
     "kpi_edit": Route(Role.PM, kwargs=_kpi, methods=("get", "post")),
     "kpi_delete": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_upload": Route(Role.PM, kwargs=_kpi, methods=("post",)),
+    "kpi_upload_progress": Route(Role.PM, kwargs=_upload),
     "kpi_recalculate": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_points_delete": Route(Role.PM, kwargs=_kpi, methods=("post",)),
     "kpi_link_key_result": Route(Role.PM, kwargs=_kpi, methods=("post",)),

@@ -1,0 +1,144 @@
+"""How long does a large CSV import take, and how long does the web request wait for it?
+Generates a 17,735-row feedback file (the size that took 11 s inside the request before imports
+moved to a worker) and a 10,000-row KPI file (the most one upload may hold), then times:
+
+- the upload request (read, check every row, keep the file for the preview),
+- the import request (now: hand the file to the worker and answer),
+- the import task itself (all rows in one transaction), as the worker runs it.
+
+    DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/csv_import.py
+
+It creates and drops its own database (`bench_<name>`), so it never touches real data.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ["LOG_LEVEL"] = "WARNING"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
+
+FEEDBACK_ROWS = 17_735
+KPI_ROWS = 10_000
+
+
+def feedback_csv() -> bytes:
+    header = "content,source,received_at,customer,segment,plan,arr,contact,sentiment\n"
+    rows = "".join(
+        f'"Feedback number {n}: the export to CSV is slow, please make it faster",survey,'
+        f"2026-09-{1 + n % 28:02d},Customer {n % 400},SMB,Starter,{1000 + n % 300},,neutral\n"
+        for n in range(FEEDBACK_ROWS)
+    )
+    return (header + rows).encode()
+
+
+def kpi_csv() -> bytes:
+    rows = "".join(
+        f"2026-{1 + n % 11:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z,{n % 97}\n"
+        for n in range(KPI_ROWS)
+    )
+    return ("timestamp,value\n" + rows).encode()
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    from django.contrib.auth.models import User
+
+    from feedback.models import FeedbackImport, FeedbackItem
+    from feedback.tasks import import_feedback_file
+    from metrics.models import KPI, DataPoint, PointsUpload
+    from metrics.tasks import import_points_file
+    from pm.celery import app
+    from pm.models import Membership, Product, Workspace
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    workspace = Workspace.objects.create(name="Bench", slug="bench")
+    product = Product.objects.create(workspace=workspace, name="Bench", key="BEN")
+    pm = User.objects.create_user("pm", email="pm@bench.example", password="x")  # noqa: S106
+    Membership.objects.create(workspace=workspace, user=pm, role="pm")
+    kpi = KPI.objects.create(product=product, name="Signups", aggregation="sum")
+    client = Client()
+    client.force_login(pm)
+
+    # A worker is there: the requests only queue (the broker is not read by anyone here, so
+    # the queued tasks are run below by hand, exactly as the worker would run them).
+    app.conf.task_always_eager = False
+    sent = []
+    original = import_feedback_file.delay, import_points_file.delay
+    import_feedback_file.delay = lambda *a: sent.append((import_feedback_file, a))
+    import_points_file.delay = lambda *a: sent.append((import_points_file, a))
+
+    raw = feedback_csv()
+    response, upload_s = timed(
+        lambda: client.post(
+            f"/p/{product.key}/feedback/import/",
+            {"file": SimpleUploadedFile("big.csv", raw), "encoding": "utf-8"},
+        )
+    )
+    assert response.status_code == 302, response.status_code
+    batch = FeedbackImport.objects.get()
+    response, run_s = timed(
+        lambda: client.post(f"/p/{product.key}/feedback/import/{batch.pk}/run/", {})
+    )
+    assert response.status_code == 302 and len(sent) == 1, (response.status_code, sent)
+    task, args = sent.pop()
+    _, task_s = timed(lambda: task.apply(args=args, throw=True))
+    assert FeedbackItem.objects.count() == FEEDBACK_ROWS
+
+    raw_points = kpi_csv()
+    response, kpi_request_s = timed(
+        lambda: client.post(
+            f"/p/{product.key}/kpis/{kpi.pk}/upload/",
+            {"file": SimpleUploadedFile("points.csv", raw_points)},
+            headers={"HX-Request": "true"},
+        )
+    )
+    assert response.status_code == 200 and len(sent) == 1
+    task, args = sent.pop()
+    _, kpi_task_s = timed(lambda: task.apply(args=args, throw=True))
+    assert PointsUpload.objects.get().status == "done"
+    assert DataPoint.objects.count() == KPI_ROWS
+    import_feedback_file.delay, import_points_file.delay = original
+
+    print(f"feedback CSV, {FEEDBACK_ROWS:,} rows ({len(raw) // 1024:,} KiB)")
+    print(f"  upload request (check rows, keep file)  {upload_s * 1000:8.0f} ms")
+    print(f"  import request (hand to the worker)     {run_s * 1000:8.0f} ms")
+    print(f"  import task (all rows, one transaction) {task_s * 1000:8.0f} ms")
+    print(f"KPI CSV, {KPI_ROWS:,} rows")
+    print(f"  upload request (keep file, queue)       {kpi_request_s * 1000:8.0f} ms")
+    print(f"  import task (parse, store, dirty range) {kpi_task_s * 1000:8.0f} ms")
+
+
+if __name__ == "__main__":
+    setup_test_environment()
+    connection.settings_dict.setdefault("TEST", {})
+    connection.settings_dict["TEST"]["NAME"] = f"bench_csv_{connection.settings_dict['NAME']}"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        main()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
