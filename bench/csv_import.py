@@ -14,6 +14,7 @@ It creates and drops its own database (`bench_<name>`), so it never touches real
 import os
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,9 +48,9 @@ def feedback_csv() -> bytes:
 
 
 def kpi_csv() -> bytes:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     rows = "".join(
-        f"2026-{1 + n % 11:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z,{n % 97}\n"
-        for n in range(KPI_ROWS)
+        f"{(start + timedelta(minutes=37 * n)).isoformat()},{n % 97}\n" for n in range(KPI_ROWS)
     )
     return ("timestamp,value\n" + rows).encode()
 

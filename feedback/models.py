@@ -145,6 +145,12 @@ class FeedbackImport(models.Model):
     def __str__(self) -> str:
         return f"Import of {self.filename}"
 
+    @property
+    def stalled(self) -> bool:
+        from pm.background import stalled
+
+        return stalled(self.status, self.queued_at)
+
 
 class FeedbackItem(Versioned):
     """One piece of customer feedback: what was said, by whom, where and when."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +44,7 @@ from feedback.models import (
     PortalVote,
     ResearchStudy,
 )
-from pm.background import content_hash, run_in_background
+from pm.background import STALLED_AFTER, content_hash, run_in_background
 from pm.choices import ActivityAction, ImportStatus, NotificationKind
 from pm.models import ActivityLog, Product, Workspace
 from pm.notifications import notification_create
@@ -526,10 +526,6 @@ def feedback_import_earlier(batch: FeedbackImport) -> FeedbackImport | None:
     )
 
 
-# A file queued or importing for this long without finishing lost its worker: it may start again.
-IMPORT_STALLED = timedelta(minutes=20)
-
-
 def feedback_import_start(
     *, batch: FeedbackImport, skip_invalid: bool, again: bool, actor: User
 ) -> FeedbackImport:
@@ -553,7 +549,7 @@ def feedback_import_start(
         )
     now = timezone.now()
     startable = Q(status__in=[ImportStatus.UPLOADED, ImportStatus.FAILED]) | Q(
-        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], queued_at__lt=now - IMPORT_STALLED
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], queued_at__lt=now - STALLED_AFTER
     )
     started = FeedbackImport.objects.filter(startable, pk=batch.pk, imported_at=None).update(
         status=ImportStatus.QUEUED, queued_at=now, error=""

@@ -272,6 +272,12 @@ class PointsUpload(models.Model):
     def __str__(self) -> str:
         return f"{self.filename} → {self.kpi_id} ({self.status})"
 
+    @property
+    def stalled(self) -> bool:
+        from pm.background import stalled
+
+        return stalled(self.status, self.created_at)
+
 
 class KeyResultKPI(models.Model):
     """A key result measured by a KPI: the KPI's latest value becomes the key result's current

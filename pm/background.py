@@ -9,11 +9,23 @@ itself runs in one transaction that nobody else can see into until it commits.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
 
 PROGRESS_TTL = 6 * 3600
+# An import queued this long ago and not finished lost its worker (killed, say, and its queue
+# message not yet handed out again): the page says so and lets it be started again.
+STALLED_AFTER = timedelta(minutes=20)
+
+
+def stalled(status: str, since) -> bool:
+    from django.utils import timezone
+
+    return (
+        status in ("queued", "running") and bool(since) and since < timezone.now() - STALLED_AFTER
+    )
 
 
 def content_hash(data: bytes | str) -> str:

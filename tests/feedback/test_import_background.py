@@ -114,3 +114,30 @@ def test_an_import_whose_worker_process_is_killed_halfway_is_imported_once(cast)
             assert time.monotonic() < deadline + 120, worker.log()[-3000:]
             time.sleep(0.2)
     assert FeedbackItem.objects.count() == 17_000
+
+
+def test_an_import_whose_worker_vanished_can_be_started_again_after_a_while(cast, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    upload(client, cast.product, GOOD)
+    batch = FeedbackImport.objects.get()
+    # Queued, and its worker was killed with it (its queue message not handed out again yet).
+    FeedbackImport.objects.filter(pk=batch.pk).update(status="running", queued_at=timezone.now())
+    page = client.get(reverse("feedback_import_preview", args=[cast.product.key, batch.pk]))
+    assert "import-progress-bar" in page.content.decode()
+    assert "This file is being imported already" in text_of(
+        run(client, cast.product, batch).content
+    )
+    assert FeedbackItem.objects.count() == 0
+
+    FeedbackImport.objects.filter(pk=batch.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=25)
+    )
+    page = client.get(reverse("feedback_import_preview", args=[cast.product.key, batch.pk]))
+    html = page.content.decode()
+    assert "import-stalled" in html and "every 1s" not in html
+    assert "Start it again" in text_of(page.content)
+    assert run(client, cast.product, batch).status_code == 302
+    assert FeedbackItem.objects.count() == 3

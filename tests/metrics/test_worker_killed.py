@@ -31,8 +31,8 @@ def _points_waiting_for_recalculation(kpi, *, waited: timedelta = timedelta(0)) 
     range in one transaction, the recalculation still to come."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value) "  # noqa: S608
-            "SELECT %s, %s + make_interval(secs => i * 79), (i %% 97) + 0.5 "
+            f"INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value, dimensions) "  # noqa: S608
+            "SELECT %s, %s + make_interval(secs => i * 79), (i %% 97) + 0.5, '{}'::jsonb "
             "FROM generate_series(0, %s - 1) AS i",
             [kpi.pk, START, POINTS],
         )
