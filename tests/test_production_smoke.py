@@ -538,6 +538,25 @@ def flows(stack):
         60,
         [stack.logs / "worker.log"],
     )
+    done["import_progress"] = preview_path + "progress/"  # what the preview polls meanwhile
+
+    # Upload a KPI CSV; a worker stores it while the page polls the upload's progress.
+    uploaded = pm.submit(
+        kpi_path,
+        {},
+        match="/upload/",
+        files={"file": ("smoke.csv", b"date,value\n2026-11-01,5\n", "text/csv")},
+    )
+    assert uploaded.status == 302, uploaded.text[:3000]
+    with psycopg.connect(stack.database_url) as conn:
+        (upload_id,) = conn.execute("SELECT max(id) FROM metrics_pointsupload").fetchone()
+    done["upload_progress"] = f"{kpi_path}upload/{upload_id}/"
+    _wait(
+        lambda: "point stored" in pm.get(done["upload_progress"]).text,
+        "the KPI upload stored",
+        60,
+        [stack.logs / "worker.log"],
+    )
 
     # Ship a release that is not shipped yet.
     releases = pm.get(f"/p/{KEY}/roadmap/releases/")
@@ -715,6 +734,8 @@ def test_every_page_answers_each_role_without_a_server_error(stack, flows):
         f"/portal/{KEY}/",
         flows["feedback"],
         flows["kpi"],
+        flows["import_progress"],
+        flows["upload_progress"],
     ]
     seeds += [f"/api/v1/{r}/" for r in ("products", "stories", "sprints", "features", "ideas")]
     seeds += [f"/api/v1/{r}/" for r in ("initiatives", "releases", "share-links", "feedback")]
