@@ -8,30 +8,16 @@ moved to a worker) and a 10,000-row KPI file (the most one upload may hold), the
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/csv_import.py
 
-It creates and drops its own database (`bench_<name>`), so it never touches real data.
+It creates and drops its own database (`bench_<name>_<pid>`, bench/_common.py), so it never
+touches real data.
 """
 
-import os
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ["LOG_LEVEL"] = "WARNING"
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
+import _common
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 FEEDBACK_ROWS = 17_735
 KPI_ROWS = 10_000
@@ -62,6 +48,7 @@ def timed(fn):
 
 
 def main() -> None:
+    from django.conf import settings
     from django.contrib.auth.models import User
 
     from feedback.models import FeedbackImport, FeedbackItem
@@ -72,10 +59,6 @@ def main() -> None:
     from pm.models import Membership, Product, Workspace
 
     settings.ALLOWED_HOSTS = ["testserver"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     workspace = Workspace.objects.create(name="Bench", slug="bench")
     product = Product.objects.create(workspace=workspace, name="Bench", key="BEN")
     pm = User.objects.create_user("pm", email="pm@bench.example", password="x")  # noqa: S106
@@ -134,12 +117,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    connection.settings_dict.setdefault("TEST", {})
-    connection.settings_dict["TEST"]["NAME"] = f"bench_csv_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with _common.throwaway_database():
         main()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
