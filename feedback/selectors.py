@@ -178,34 +178,35 @@ def _or_query(text: str):
     return SearchQuery(raw, search_type="raw", config="english") if raw else None
 
 
-def _fts_rank(qs: QuerySet, text: str, fields: tuple[str, ...], limit: int):
-    """Rank `qs` by PostgreSQL full-text search of `text` (as an OR query) over `fields`, the
-    first weighted A and the others B. Returns [(obj, rank)] with rank > 0, best first."""
-    from django.contrib.postgres.search import SearchRank, SearchVector
+def _fts_rank(qs: QuerySet, text: str, limit: int):
+    """Rank features or ideas by PostgreSQL full-text search of `text` (as an OR query) over
+    their stored vector (title weighted A, description B; backlog migration 0005, GIN-indexed).
+    Returns [(obj, rank)] with rank > 0, best first."""
+    from django.contrib.postgres.search import SearchRank
 
     query = _or_query(text)
     if query is None:
         return []
-    vector = SearchVector(fields[0], weight="A", config="english")
-    for name in fields[1:]:
-        vector += SearchVector(name, weight="B", config="english")
+    vector = _stored_vector(qs.model)
     # Normalisation 1 divides by 1 + log(document length): long descriptions do not win by
     # size alone.
-    rank = SearchRank(vector, query, normalization=1)
     rows = (
-        qs.annotate(search_rank=rank)
+        qs.annotate(document=vector)
+        .filter(document=query)  # @@, answered from the GIN index
+        .annotate(search_rank=SearchRank(vector, query, normalization=1))
         .filter(search_rank__gt=0.001)
         .order_by("-search_rank", "-id")[:limit]
     )
     return [(obj, float(obj.search_rank)) for obj in rows]
 
 
-def _stored_vector():
-    """The feedback item's stored tsvector (migration 0002: a generated, GIN-indexed column)."""
+def _stored_vector(model=FeedbackItem):
+    """The stored tsvector of a feedback item (feedback migration 0002), a feature or an idea
+    (backlog migration 0005): a generated, GIN-indexed column the models do not declare."""
     from django.contrib.postgres.search import SearchVectorField
     from django.db.models.expressions import RawSQL
 
-    table = FeedbackItem._meta.db_table
+    table = model._meta.db_table
     # A fixed column name, no input: nothing to inject.
     return RawSQL(f'"{table}"."search_vector"', [], output_field=SearchVectorField())  # noqa: S611
 
@@ -226,10 +227,10 @@ def suggest_targets(*, product: Product, text: str, limit: int = 5) -> list[Sugg
     if _postgres():
         ranked = [
             Suggestion("feature", obj, score)
-            for obj, score in _fts_rank(features, text, ("title", "description"), limit)
+            for obj, score in _fts_rank(features, text, limit)
         ] + [
             Suggestion("idea", obj, score)
-            for obj, score in _fts_rank(ideas, text, ("title", "description"), limit)
+            for obj, score in _fts_rank(ideas, text, limit)
         ]
     else:
         candidates = [
