@@ -104,6 +104,7 @@ def fill(size: dict):
 
 def main() -> None:
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from feedback.models import FeedbackItem
@@ -111,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="small")
     parser.add_argument("--runs", type=int, default=11, help="timed requests per page")
+    parser.add_argument("--slow-queries", action="store_true", help="print each page's slowest")
     args = parser.parse_args()
     size = SIZES[args.size]
 
@@ -165,19 +167,26 @@ def main() -> None:
             queries = max(r[1] for r in runs)
             kib = max(r[2] for r in runs) / 1024
             print(f"{name:32} {ms:10.1f} {queries:8d} {kib:8.1f}")
+            if args.slow_queries:
+                with CaptureQueriesContext(connection) as captured:
+                    body()
+                for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+                    print(f"    {float(q['time']) * 1000:7.1f} ms  {q['sql'][:150]}")
         explain(product)
 
 
 def explain(product) -> None:
     """The plans of the feedback queries that must not scan: suggestions (GIN on the stored
-    vectors), the inbox's first page and its status counts (b-tree indexes)."""
+    vectors), similar feedback, the inbox's first page and its status counts (b-trees)."""
     from django.test.utils import CaptureQueriesContext
 
     from feedback import selectors
 
     text = "We need jira sync and a csv export, please; it costs us hours every week."
+    item = product.feedback_items.order_by("-received_at").first()
     cases = {
         "suggestions (features)": lambda: selectors.suggest_targets(product=product, text=text),
+        "similar feedback": lambda: selectors.likely_duplicates(item=item),
         "inbox, first page": lambda: list(selectors.inbox_items(product=product)[:25]),
         "inbox status counts": lambda: selectors.status_counts(product),
     }
