@@ -147,3 +147,27 @@ def test_declining_from_the_idea_page_returns_to_it(cast, idea):
     assert response.headers["HX-Redirect"] == url
     idea.refresh_from_db()
     assert idea.status == "declined"
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history(
+    cast, n, django_assert_max_num_queries
+):
+    from backlog import services as backlog_services
+
+    idea = IdeaFactory(product=cast.product, title="Target")
+    for i in range(n):
+        item = FeedbackItemFactory(
+            product=cast.product, customer=CustomerFactory(workspace=cast.workspace)
+        )
+        feedback_services.insight_create(item=item, idea=idea, actor=cast.pm)
+        dup = IdeaFactory(product=cast.product, title=f"Duplicate {i}", votes=1)
+        backlog_services.idea_merge(idea=dup, into=idea, actor=cast.pm)
+    client = cast.client("pm")
+    url = reverse("idea_detail", args=[cast.product.key, idea.pk])
+    client.get(url)
+    # 13 at both sizes: session, user, product, membership, settings, the idea, its history,
+    # members' names for the history, merged ideas, linked feedback (customers joined), its
+    # portal post, and the base template's notifications and workspaces.
+    with django_assert_max_num_queries(13):
+        assert client.get(url).status_code == 200
