@@ -104,7 +104,9 @@ def test_saving_after_a_conflict_keeps_the_other_persons_change(page, second_pag
     assert admin.console_errors == [] and pm.console_errors == []
 
 
-def test_a_field_both_changed_is_decided_side_by_side(page, second_page, cast, feature):
+def test_a_field_both_changed_is_decided_side_by_side(
+    page, second_page, cast, feature, screenshot_dir
+):
     admin, pm = page, second_page
     sign_in(admin, "admin", PASSWORD)
     sign_in(pm, "pm", PASSWORD)
@@ -125,6 +127,9 @@ def test_a_field_both_changed_is_decided_side_by_side(page, second_page, cast, f
 
     _save(admin)  # without deciding: refused, nothing written
     conflict.locator(".errorlist", has_text="choose whether to keep your value").wait_for()
+    admin.locator('[data-testid="feature-form"]').screenshot(
+        path=str(screenshot_dir / "edit-conflict-side-by-side.png")
+    )
     assert Feature.objects.get(pk=feature.pk).title == "Jira sync (two-way)"
 
     admin.locator('[data-testid="merge-conflict"][data-field="title"]').get_by_label(
