@@ -163,7 +163,7 @@ def _operations():
 
 
 def _baseline(properties: dict, required: list[str]) -> dict:
-    """A plausible body from the schema: required fields with ordinary values."""
+    """A valid body from the schema: required fields with ordinary values."""
     body = {}
     for name in required:
         spec = properties[name]
@@ -174,11 +174,13 @@ def _baseline(properties: dict, required: list[str]) -> dict:
         elif spec.get("format") == "date":
             body[name] = date.today().isoformat()
         elif spec.get("format") == "date-time":
-            body[name] = f"{date.today().isoformat()}T12:00:00Z"
-        elif spec.get("type") in ("integer", "number"):
+            body[name] = "2026-01-01T12:00:00Z"
+        elif spec.get("type") in ("integer", "number") or spec.get("format") == "decimal":
             body[name] = 1
         elif spec.get("type") == "boolean":
             body[name] = True
+        elif spec.get("type") == "array":
+            body[name] = []
         else:
             body[name] = "Hostile input"
     return body
@@ -345,3 +347,39 @@ def test_far_dates_in_a_feedback_csv_are_row_errors(cast):
     html = response.content.decode()
     assert "Use a date from 1900 on." in html and "The date is in the future." in html
     assert FeedbackImport.objects.get().invalid_count == 2
+
+
+# --- Idempotency-Key on every POST of the schema ----------------------------------------------
+
+
+def _post_operations():
+    schema = _schema()
+    for path, operations in sorted(schema["paths"].items()):
+        if "post" in operations:
+            yield pytest.param(path, id=path)
+
+
+@pytest.mark.parametrize("path", list(_post_operations()))
+def test_every_api_post_with_a_key_twice_does_its_work_once(cast, api_admin, path):
+    from pm.models import ActivityLog
+
+    schema = _schema()
+    operation = schema["paths"][path]["post"]
+    url = path.replace("{id}", str(KPIFactory(product=cast.product).pk))
+    body_schema = _resolve(
+        schema, operation["requestBody"]["content"]["application/json"]["schema"]
+    )
+    item = _resolve(schema, body_schema["items"]) if "items" in body_schema else None
+    target = item or body_schema
+    properties = {k: _resolve(schema, v) for k, v in target.get("properties", {}).items()}
+    body = _baseline(properties, target.get("required", []))
+    payload = json.dumps([body] if item else body)
+    headers = {"Idempotency-Key": f"once:{path}"}
+
+    first = api_admin.post(url, payload, content_type="application/json", headers=headers)
+    assert 200 <= first.status_code < 300, first.content  # the generated body is valid
+    logged = ActivityLog.objects.count()
+    again = api_admin.post(url, payload, content_type="application/json", headers=headers)
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert ActivityLog.objects.count() == logged  # nothing created or recorded twice
