@@ -2,8 +2,10 @@
 
 Input serializers validate, output serializers render, the views call backlog.services. Lists
 cover the caller's workspaces (or one product with `?product=`, id or key) and apply the same
-visibility as backlog.selectors: stakeholders never see internal fields (ROI inputs, customer
-ARR, who outside the team asked for an idea) nor archived features.
+visibility as the pages, from the one policy (pm.visibility, through ResourceViewSet.visible
+and visible_object): stakeholders never see internal fields (ROI inputs, customer ARR, reach
+when it is that ARR, who outside the team asked for an idea) nor rows their sections do not
+show (archived features; ideas, stories and sprints unless the workspace shares them).
 """
 
 from __future__ import annotations
@@ -33,19 +35,25 @@ from backlog.choices import (
     StoryStatus,
 )
 from backlog.models import Feature, Idea, Sprint, UserStory
-from backlog.selectors import INTERNAL_FEATURE_FIELDS
 from pm.api.exceptions import Conflict, PreconditionFailed
 from pm.api.pagination import RankCursorPagination
 from pm.api.permissions import parse_id
-from pm.api.serializers import IdOrWordField, ProductRefField, UpdatedSinceField
+from pm.api.serializers import (
+    IdOrWordField,
+    ProductRefField,
+    RedactedFieldsMixin,
+    UpdatedSinceField,
+)
 from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
 from pm.models import Product, StrategicTheme
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
+from pm.visibility import Section
 
 _STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
-INTERNAL_IDEA_FIELDS = ("submitter_name",)
+INTERNAL_FEATURE_FIELDS = Feature.visibility_rules.internal
+INTERNAL_IDEA_FIELDS = Idea.visibility_rules.internal
 
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -261,6 +269,7 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     filter_serializer_class = StoryFilterSerializer
     pagination_class = RankCursorPagination
     write_need = Role.ENGINEER
+    read_section = (Section.BACKLOG, Section.SPRINTS)
     lookup_field = "key"
     lookup_parameter = OpenApiParameter(
         "key",
@@ -276,7 +285,7 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         if self.action != "list":
             return queryset
         filters = self.filters()
-        queryset = self.scope(queryset, filters)
+        queryset = self.visible(self.scope(queryset, filters))
         sprint = filters.get("sprint")
         if sprint == "current":
             products = Product.objects.filter(
@@ -310,10 +319,11 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
             product = get_product_for_user(self.request.user, match[1], need=self.need)
         except Http404:
             raise Http404("No such story.") from None  # the same 404 as an unknown story
+        self.check_section(product)
         story = self.get_queryset().filter(product=product, number=int(match[2])).first()
         if story is None:
             raise Http404("No such story.")
-        return story
+        return self.visible_object(story, "story")
 
     def partial_update(self, request: Request, key: str) -> Response:
         """Engineers update status, points, assignee and criteria check-offs; stale writes
@@ -381,7 +391,7 @@ class SprintViewSet(ListMixin, ProductScopedViewSet):
             ),
         )
         if self.action == "list":
-            queryset = self.scope(queryset, self.filters())
+            queryset = self.visible(self.scope(queryset, self.filters()))
         return queryset.order_by("-start", "-id")
 
 
@@ -394,7 +404,7 @@ def _internal_field(field_class: type[serializers.Field], **kwargs: Any) -> seri
     return field_class(required=False, **kwargs)
 
 
-class FeatureSerializer(_ProductKeyMixin, serializers.ModelSerializer):
+class FeatureSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.ModelSerializer):
     """A backlog item. ROI inputs and customers' ARR are left out for stakeholders."""
 
     theme = serializers.IntegerField(source="theme_id", allow_null=True, help_text="Theme id.")
@@ -438,13 +448,6 @@ class FeatureSerializer(_ProductKeyMixin, serializers.ModelSerializer):
             *INTERNAL_FEATURE_FIELDS,
         ]
         read_only_fields = [f for f in fields if f not in INTERNAL_FEATURE_FIELDS]
-
-    def to_representation(self, feature: Feature) -> dict[str, Any]:
-        data = super().to_representation(feature)
-        if feature.product.workspace_id not in self.context.get("internal", ()):
-            for name in INTERNAL_FEATURE_FIELDS:
-                data.pop(name, None)
-        return data
 
 
 class FeatureFilterSerializer(serializers.Serializer):
@@ -511,19 +514,12 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     input_serializer_class = FeatureCreateSerializer
     filter_serializer_class = FeatureFilterSerializer
 
-    def _visible(self, queryset: QuerySet[Feature]) -> QuerySet[Feature]:
-        """Archived features only for members who see internal fields (as the selectors)."""
-        return queryset.filter(
-            Q(product__workspace_id__in=self.internal_workspaces())
-            | ~Q(status=FeatureStatus.ARCHIVED)
-        )
-
     def get_queryset(self) -> QuerySet[Feature]:
         queryset = Feature.objects.select_related("product")
         if self.action != "list":
             return queryset
         filters = self.filters()
-        queryset = self._visible(self.scope(queryset, filters))
+        queryset = self.visible(self.scope(queryset, filters))
         for name in ("status", "kind"):
             if name in filters:
                 queryset = queryset.filter(**{name: filters[name]})
@@ -542,9 +538,7 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
             get_product_for_user(self.request.user, feature.product, need=self.need)
         except Http404:
             raise Http404("No such feature.") from None
-        if not self._visible(Feature.objects.filter(pk=feature.pk)).exists():
-            raise Http404("No such feature.")
-        return feature
+        return self.visible_object(feature, "feature")
 
     def create(self, request: Request) -> Response:
         self.check_write_role()
@@ -558,7 +552,7 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
 # --- ideas ----------------------------------------------------------------------------------
 
 
-class IdeaSerializer(_ProductKeyMixin, serializers.ModelSerializer):
+class IdeaSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.ModelSerializer):
     """An idea waiting for triage. Who outside the team asked is left out for stakeholders."""
 
     submitter = serializers.IntegerField(
@@ -593,13 +587,6 @@ class IdeaSerializer(_ProductKeyMixin, serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f not in INTERNAL_IDEA_FIELDS]
 
-    def to_representation(self, idea: Idea) -> dict[str, Any]:
-        data = super().to_representation(idea)
-        if idea.product.workspace_id not in self.context.get("internal", ()):
-            for name in INTERNAL_IDEA_FIELDS:
-                data.pop(name, None)
-        return data
-
 
 class IdeaFilterSerializer(serializers.Serializer):
     product = ProductRefField(required=False)
@@ -629,13 +616,14 @@ class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
     }
     input_serializer_class = IdeaCreateSerializer
     filter_serializer_class = IdeaFilterSerializer
+    read_section = Section.IDEAS
 
     def get_queryset(self) -> QuerySet[Idea]:
         queryset = Idea.objects.select_related("product")
         if self.action != "list":
             return queryset
         filters = self.filters()
-        queryset = self.scope(queryset, filters)
+        queryset = self.visible(self.scope(queryset, filters))
         for name in ("status", "source"):
             if name in filters:
                 queryset = queryset.filter(**{name: filters[name]})
@@ -649,10 +637,11 @@ class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         if idea is None:
             raise Http404("No such idea.")
         try:
-            get_product_for_user(self.request.user, idea.product, need=self.need)
+            product = get_product_for_user(self.request.user, idea.product, need=self.need)
         except Http404:
             raise Http404("No such idea.") from None
-        return idea
+        self.check_section(product)
+        return self.visible_object(idea, "idea")
 
     def create(self, request: Request) -> Response:
         self.check_write_role()

@@ -18,6 +18,45 @@ from backlog.choices import (
 )
 from pm.fields import RankField, validate_plausible_date
 from pm.models import Persona, Product, StrategicTheme, Versioned
+from pm.visibility import NOTHING, Rules, Section, Viewer, in_section
+
+
+def reach_from_arr(product: Product) -> bool:
+    """Whether the product's reach is the summed ARR of customers (then reach is customer
+    data: internal). Read once per product object (or from its loaded backlog settings)."""
+    cached = getattr(product, "_reach_from_arr", None)
+    if cached is None:
+        loaded = product._state.fields_cache.get("backlog_settings")
+        if loaded is not None:
+            cached = loaded.reach_source == BacklogSettings.ReachSource.ARR
+        else:
+            cached = BacklogSettings.objects.filter(
+                product_id=product.pk, reach_source=BacklogSettings.ReachSource.ARR
+            ).exists()
+        product._reach_from_arr = cached
+    return cached
+
+
+def _feature_rows(viewer: Viewer) -> models.Q:
+    """The team: every feature. Readers of the whole backlog: all but archived ones. Readers of
+    released features: shipped ones. Everyone else: none."""
+    if viewer.is_team:
+        return models.Q()
+    if viewer.browses(Section.BACKLOG):
+        return ~models.Q(status=FeatureStatus.ARCHIVED)
+    if viewer.browses(Section.RELEASED):
+        return models.Q(status=FeatureStatus.SHIPPED)
+    return NOTHING
+
+
+def _story_rows(viewer: Viewer) -> models.Q:
+    """Stories are delivery detail: for readers of the whole backlog or of sprints, under a
+    feature they see."""
+    if viewer.is_team:
+        return models.Q()
+    if viewer.browses(Section.BACKLOG) or viewer.browses(Section.SPRINTS):
+        return ~models.Q(feature__status=FeatureStatus.ARCHIVED)
+    return NOTHING
 
 
 class BacklogSettings(models.Model):
@@ -75,6 +114,9 @@ class Idea(Versioned):
     votes = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Who outside the team asked is internal; ideas are a section stakeholders may be given.
+    visibility_rules = Rules(internal=("submitter_name",), rows=in_section(Section.IDEAS))
 
     class Meta:
         ordering = ["-created_at"]
@@ -192,6 +234,13 @@ class Feature(Versioned):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # ROI inputs and customers' ARR are internal; so is reach when it is their summed ARR.
+    visibility_rules = Rules(
+        internal=("expected_revenue", "cost", "roi_horizon_months", "demand_arr"),
+        internal_if={"reach": reach_from_arr},
+        rows=_feature_rows,
+    )
+
     class Meta:
         ordering = ["rank"]
         constraints = [
@@ -213,6 +262,8 @@ class Sprint(Versioned):
     end = models.DateField(validators=[validate_plausible_date])
     capacity = models.PositiveIntegerField(help_text="Story points the team can take on.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=in_section(Section.SPRINTS))
 
     class Meta:
         ordering = ["-start"]
@@ -256,6 +307,8 @@ class UserStory(Versioned):
     rank = RankField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    visibility_rules = Rules(rows=_story_rows)
 
     class Meta:
         ordering = ["rank"]

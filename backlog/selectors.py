@@ -1,8 +1,9 @@
 """Reads for the backlog, each with its joins and the caller's visibility applied.
 
-Stakeholders read the backlog without internal fields: the ROI inputs (expected revenue, cost,
-horizon) are deferred from their querysets — and never rendered — and archived features are
-hidden from them.
+The rows and fields each reader sees come from the one policy (pm.visibility, with the rules
+declared on the models): stakeholders get no internal fields (ROI inputs, customers' ARR, reach
+when it is that ARR) and only the features their sections show (released ones, or the whole
+backlog when the workspace shares it), never archived ones.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from django.utils.dateparse import parse_datetime
 
 from backlog.choices import FeatureKind, FeatureStatus, IdeaStatus, StoryStatus
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from pm import visibility
 from pm.choices import Role
 from pm.models import Membership, Product
-from pm.permissions import membership_for, role_allows
+from pm.permissions import membership_for, viewer_for_user
 
-INTERNAL_FEATURE_FIELDS = ("expected_revenue", "cost", "roi_horizon_months", "demand_arr")
+# The fields the policy hides from readers outside the team (declared on the model).
+INTERNAL_FEATURE_FIELDS = Feature.visibility_rules.internal
 
 FEATURE_SORTS = {
     "rank": ("rank",),
@@ -36,11 +39,6 @@ FEATURE_SORTS = {
 def role_of(user: User, product: Product) -> str | None:
     membership = getattr(product, "membership", None) or membership_for(user, product.workspace_id)
     return membership.role if membership else None
-
-
-def sees_internal(user: User, product: Product) -> bool:
-    """May this user see internal fields (cost, ROI inputs, customers' ARR)?"""
-    return role_allows(role_of(user, product), Role.ENGINEER)
 
 
 def backlog_settings(product: Product) -> BacklogSettings:
@@ -78,8 +76,7 @@ def feature_list(
             story_points=Coalesce(Subquery(stories.annotate(p=Sum("points")).values("p")), 0),
         )
     )
-    if not sees_internal(user, product):
-        qs = qs.exclude(status=FeatureStatus.ARCHIVED).defer(*INTERNAL_FEATURE_FIELDS)
+    qs = visibility.apply(qs, viewer_for_user(user, product), product)
     theme = filters.get("theme")
     if theme == "none":
         qs = qs.filter(theme=None)
@@ -105,9 +102,7 @@ def feature_list(
 def feature_get(*, product: Product, user: User, pk: int) -> Feature:
     """One feature of the product, visible to `user` (Feature.DoesNotExist otherwise)."""
     qs = Feature.objects.filter(product=product).select_related("theme", "product", "owner")
-    if not sees_internal(user, product):
-        qs = qs.exclude(status=FeatureStatus.ARCHIVED).defer(*INTERNAL_FEATURE_FIELDS)
-    return qs.get(pk=pk)
+    return visibility.apply(qs, viewer_for_user(user, product), product).get(pk=pk)
 
 
 def top_of_backlog(*, product: Product, user: User, limit: int = 5) -> list[Feature]:
@@ -126,7 +121,7 @@ def story_list(
     """The product's stories in rank order. Filters: feature (id), sprint (id, "current" or
     "none"), status, assignee ("me", a user id or "none"), updated_since (ISO 8601)."""
     filters = filters or {}
-    qs = _story_base(product)
+    qs = visibility.apply(_story_base(product), viewer_for_user(user, product), product)
     if _int(filters.get("feature")) is not None:
         qs = qs.filter(feature_id=_int(filters["feature"]))
     sprint = filters.get("sprint")
@@ -157,15 +152,19 @@ def story_list(
 
 
 def story_get(*, product: Product, user: User, number: int) -> UserStory:
-    return _story_base(product).get(number=number)
+    viewer = viewer_for_user(user, product)
+    return visibility.apply(_story_base(product), viewer, product).get(number=number)
 
 
-def stories_for_feature(feature: Feature) -> QuerySet[UserStory]:
-    return (
+def stories_for_feature(feature: Feature, user: User | None = None) -> QuerySet[UserStory]:
+    qs = (
         UserStory.objects.filter(feature=feature)
         .select_related("product", "assignee", "sprint", "persona")
         .order_by("rank")
     )
+    if user is None:
+        return qs
+    return visibility.apply(qs, viewer_for_user(user, feature.product), feature.product)
 
 
 def idea_list(
@@ -175,6 +174,7 @@ def idea_list(
     source, q, sort (new, votes)."""
     filters = filters or {}
     qs = Idea.objects.filter(product=product).select_related("submitter", "feature", "merged_into")
+    qs = visibility.apply(qs, viewer_for_user(user, product), product)
     status = filters.get("status")
     if status == "open":
         qs = qs.filter(status__in=[IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW])

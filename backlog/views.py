@@ -48,6 +48,7 @@ from backlog.forms import (
     StoryStatusForm,
 )
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from pm import visibility
 from pm.choices import Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
@@ -56,6 +57,7 @@ from pm.permissions import get_product_for_user
 from pm.registry import registry
 from pm.selectors import activity_for_object, themes_for_product
 from pm.services import EditConflict
+from pm.visibility import Section, viewer_of
 
 PAGE_SIZE = 100
 
@@ -67,13 +69,15 @@ def _context(request: HttpRequest, product: Product, tab: str, **extra: Any) -> 
     request.lodestar_workspace = product.workspace
     membership = product.membership
     settings = selectors.backlog_settings(product)
+    viewer = viewer_of(product)
     return {
         "product": product,
         "workspace": product.workspace,
         "membership": membership,
         "can_edit": membership.allows(Role.PM),
         "can_work": membership.allows(Role.ENGINEER),
-        "sees_internal": membership.allows(Role.ENGINEER),
+        "sees_internal": viewer.is_team,
+        "browses_backlog": viewer.browses(Section.BACKLOG),
         "settings": settings,
         "framework": settings.framework,
         "framework_label": Framework(settings.framework).label,
@@ -119,6 +123,21 @@ def _idea_or_404(product: Product, pk: int) -> Idea:
         raise Http404("No such idea.") from None
 
 
+def _score(feature, framework: str, current: str):
+    """The feature's score with its breakdown — or, when an input is hidden from the reader
+    (reach that is customers' ARR), the stored score alone (of the product's `current`
+    framework): the score, never the inputs."""
+    if any(visibility.is_redacted(feature, name) for name in scoring.INPUTS[Framework(framework)]):
+        value = feature.score if framework == current else None
+        return scoring.Score(
+            framework,
+            value,
+            scoring.FORMULAS[Framework(framework)],
+            reason="" if value is not None else "Computed from inputs only the team sees.",
+        )
+    return scoring.score_feature(feature, framework)
+
+
 def _with_scores(features, framework: str, internal: bool):
     """Attach each feature's score breakdown (pure Python, no queries). Stakeholders get no
     ROI breakdown: it would spell out cost and expected revenue."""
@@ -126,23 +145,23 @@ def _with_scores(features, framework: str, internal: bool):
         if framework == Framework.ROI and not internal:
             feature.score_info = None
         else:
-            feature.score_info = scoring.score_feature(feature, framework)
+            feature.score_info = _score(feature, framework, framework)
     return features
 
 
 # Bookkeeping fields that would only clutter a history entry.
 _HISTORY_HIDDEN = {"rank", "score", "demand_customers", "demand_arr", "version", "number"}
-_HISTORY_INTERNAL = {"expected_revenue", "cost", "roi_horizon_months"}
 
 
-def _history(instance, internal: bool, limit: int = 30) -> list:
-    """The object's activity entries, newest first, each with `shown`: its changes minus
-    bookkeeping fields (and internal ones for stakeholders)."""
-    hidden = _HISTORY_HIDDEN | (set() if internal else _HISTORY_INTERNAL)
-    entries = list(activity_for_object(instance)[:limit])
+def _history(instance, viewer, limit: int = 30) -> list:
+    """The object's activity entries as the reader may see them (pm.visibility: internal
+    fields redacted), newest first, each with `shown`: its changes minus bookkeeping fields."""
+    entries = activity_for_object(instance, viewer, limit=limit)
     for entry in entries:
         entry.shown = {
-            k: [_readable(v) for v in pair] for k, pair in entry.changes.items() if k not in hidden
+            k: [_readable(v) for v in pair]
+            for k, pair in entry.changes.items()
+            if k not in _HISTORY_HIDDEN
         }
     return entries
 
@@ -201,7 +220,7 @@ def _ideas_context(request, product, **extra) -> dict[str, Any]:
 @login_required
 @require_GET
 def ideas(request: HttpRequest, key: str) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.IDEAS)
     return render_page(
         request, "backlog/ideas.html", _ideas_context(request, product), partial="idea-list"
     )
@@ -408,7 +427,7 @@ def _backlog_context(request, product, filters, offset: int = 0, **extra) -> dic
 @login_required
 @require_GET
 def backlog(request: HttpRequest, key: str) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.BACKLOG)
     filters = _backlog_filters(request)
     offset = max(_int_or_none(request.GET.get("offset")) or 0, 0)
     if offset and is_partial(request):
@@ -500,7 +519,7 @@ def _annotated_feature(request, product, pk):
 @require_GET
 def feature_row(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     """One backlog row as it stands (what "Cancel" on the inline score editor swaps back)."""
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.BACKLOG)
     feature = _annotated_feature(request, product, pk)
     if not is_partial(request):
         return redirect("backlog", key=product.key)
@@ -606,7 +625,7 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
     context = _context(request, product, "backlog", **extra)
     internal = context["sees_internal"]
     frameworks = [f for f in Framework if internal or f != Framework.ROI]
-    scores = [scoring.score_feature(feature, f) for f in frameworks]
+    scores = [_score(feature, f, context["framework"]) for f in frameworks]
     panels = []
     for panel in registry.feature_panels:
         if product.membership.allows(panel.need):
@@ -618,9 +637,9 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
         score=next((s for s in scores if s.framework == context["framework"]), None),
         other_scores=[s for s in scores if s.framework != context["framework"]],
         roi=scoring.score_feature(feature, Framework.ROI) if internal else None,
-        stories=list(selectors.stories_for_feature(feature)),
-        history=_history(feature, internal),
-        ideas=list(feature.ideas.all()[:20]),
+        stories=list(selectors.stories_for_feature(feature, request.user)),
+        history=_history(feature, viewer_of(product)),
+        ideas=list(visibility.apply(feature.ideas.all(), viewer_of(product), product)[:20]),
         panels=panels,
     )
     context["story_points"] = sum(s.points or 0 for s in context["stories"])
@@ -712,7 +731,7 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
         product,
         "backlog",
         story=story,
-        history=_history(story, True),
+        history=_history(story, viewer_of(product)),
         statuses=StoryStatus.choices,
         **extra,
     )
@@ -721,7 +740,7 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
 @login_required
 @require_GET
 def story_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=(Section.BACKLOG, Section.SPRINTS))
     story = _story_or_404(request, product, number)
     return render_page(request, "backlog/story.html", _story_context(request, product, story))
 
@@ -874,7 +893,7 @@ def _sprints_context(request, product, **extra) -> dict[str, Any]:
 @login_required
 @require_GET
 def sprints(request: HttpRequest, key: str) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.SPRINTS)
     return render_page(request, "backlog/sprints.html", _sprints_context(request, product))
 
 
@@ -951,7 +970,7 @@ def _commitment(sprint: Sprint) -> dict[str, Any]:
 @login_required
 @require_GET
 def sprint_board(request: HttpRequest, key: str, pk: int) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.SPRINTS)
     sprint = _sprint_or_404(product, pk)
     columns = selectors.board_stories(sprint)
     context = _context(

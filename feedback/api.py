@@ -18,9 +18,12 @@ from rest_framework.serializers import as_serializer_error
 from feedback import services
 from feedback.choices import FeedbackStatus, Sentiment, Source
 from feedback.models import Customer, FeedbackItem, Insight
+from pm import visibility
+from pm.api.permissions import member_viewers
 from pm.choices import Role
 from pm.models import Product
-from pm.permissions import get_product_for_user, membership_for, role_allows
+from pm.permissions import check_section, get_product_for_user, membership_for, role_allows
+from pm.visibility import Section, viewer_of
 
 
 class FeedbackPagination(pagination.PageNumberPagination):
@@ -115,7 +118,7 @@ class FeedbackOut(serializers.ModelSerializer):
         ]
 
     def get_customer(self, obj) -> dict | None:
-        if obj.customer_id is None or obj.product.workspace_id not in self.context["internal"]:
+        if obj.customer_id is None or visibility.is_redacted(obj, "customer"):
             return None
         return CustomerOut(obj.customer).data
 
@@ -142,6 +145,9 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             qs = qs.filter(product=product)
         else:
             qs = qs.filter(product__workspace_id__in=list(self._workspace_roles()))
+        # Rows and fields from the one policy (pm.visibility): stakeholders get feedback only
+        # where their workspace shares the feedback section, and never the customer.
+        qs = visibility.apply_across(qs, member_viewers(self.request.user))
         errors = {}
         status = params.get("status")
         if status:
@@ -182,8 +188,9 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         if item is None:
             raise Http404("No such feedback.")
-        get_product_for_user(self.request.user, item.product)  # 404 for outsiders
-        return item
+        product = get_product_for_user(self.request.user, item.product)  # 404 for outsiders
+        check_section(product, Section.FEEDBACK)  # 403, as the inbox page
+        return visibility.redact(item, viewer_of(product), product)
 
     def create(self, request, *args, **kwargs):
         roles = self._workspace_roles()

@@ -8,10 +8,16 @@ class FeedbackConfig(AppConfig):
         from backlog.signals import idea_merged
         from feedback import demo, panels, receivers
         from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry
+        from pm.visibility import Section
 
-        registry.add_nav(NavItem("Feedback", "feedback_inbox", order=60))
+        registry.add_nav(NavItem("Feedback", "feedback_inbox", order=60, section=Section.FEEDBACK))
         registry.add_overview_panel(
-            OverviewPanel("feedback/panels/overview.html", order=40, context=panels.overview)
+            OverviewPanel(
+                "feedback/panels/overview.html",
+                order=40,
+                context=panels.overview,
+                section=Section.FEEDBACK,
+            )
         )
         registry.add_feature_panel(
             FeaturePanel("feedback/panels/feature.html", order=20, context=panels.feature)

@@ -10,12 +10,17 @@ from django.urls import reverse
 
 from feedback.models import FeedbackItem, Insight
 from pm.models import Product
+from pm.visibility import Section, through, viewer_for_role
 
 TOP = 3
 
 
 def feedback_section_build(*, product: Product, since: datetime, until: datetime, role: str):
-    """Three queries: counts by source, by sentiment, and the most-linked features and ideas."""
+    """Three queries: counts by source, by sentiment, and the most-linked features and ideas —
+    for readers who browse feedback (pm.visibility), naming only features and ideas they see."""
+    viewer = viewer_for_role(role, product.workspace)
+    if viewer is None or not viewer.browses(Section.FEEDBACK):
+        return None
     period = Q(product=product, received_at__gte=since, received_at__lt=until)
     by_source = list(
         FeedbackItem.objects.filter(period)
@@ -40,6 +45,8 @@ def feedback_section_build(*, product: Product, since: datetime, until: datetime
             feedback_item__received_at__gte=since,
             feedback_item__received_at__lt=until,
         )
+        .filter(Q(feature__isnull=True) | through("feature", "backlog.feature", viewer))
+        .filter(Q(idea__isnull=True) | through("idea", "backlog.idea", viewer))
         .values("feature_id", "feature__title", "idea_id", "idea__title")
         .annotate(n=Count("pk"))
         .order_by("-n")[:TOP]

@@ -21,6 +21,22 @@ from feedback.choices import (
 from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import Product, Versioned, Workspace
+from pm.visibility import Rules, Section, Viewer, in_section, team_only, through
+
+
+def _insight_rows(viewer: Viewer) -> models.Q:
+    """Readers of the feedback section: every insight. Others: the evidence on the features
+    they see (quotes, never the customer)."""
+    if viewer.is_team or viewer.browses(Section.FEEDBACK):
+        return models.Q()
+    return models.Q(feature__isnull=False) & through("feature", "backlog.feature", viewer)
+
+
+def _post_rows(viewer: Viewer) -> models.Q:
+    """Published posts are public (the portal shows them); the rest is the team's."""
+    if viewer.is_team:
+        return models.Q()
+    return models.Q(status=PostStatus.PUBLISHED)
 
 
 class Customer(Versioned):
@@ -46,6 +62,10 @@ class Customer(Versioned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(
+        internal=("name", "arr", "contact", "plan"), rows=team_only, workspace="workspace_id"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -90,6 +110,8 @@ class ResearchStudy(Versioned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(internal=("participant_notes",), rows=in_section(Section.FEEDBACK))
 
     class Meta:
         ordering = ["-created_at"]
@@ -138,6 +160,8 @@ class FeedbackImport(models.Model):
     )
     queued_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+
+    visibility_rules = Rules(rows=team_only)
 
     class Meta:
         ordering = ["-created_at"]
@@ -196,6 +220,9 @@ class FeedbackItem(Versioned):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Readers outside the team never learn which customer said it.
+    visibility_rules = Rules(internal=("customer",), rows=in_section(Section.FEEDBACK))
+
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = "feedback item"
@@ -247,6 +274,8 @@ class Insight(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=_insight_rows, workspace="feedback_item__product__workspace_id")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -332,6 +361,8 @@ class PortalPost(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    visibility_rules = Rules(internal=("author_email",), rows=_post_rows)
+
     class Meta:
         ordering = ["-votes", "-submitted_at"]
         indexes = [models.Index(fields=["product", "status", "-votes"], name="portal_post_list")]
@@ -357,6 +388,10 @@ class PortalVote(models.Model):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(
+        internal=("email",), rows=team_only, workspace="post__product__workspace_id"
+    )
 
     class Meta:
         ordering = ["-created_at"]

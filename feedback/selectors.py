@@ -35,16 +35,17 @@ from feedback.models import (
     PortalSettings,
     ResearchStudy,
 )
-from pm.choices import Role
 from pm.models import Product, Workspace
+from pm.visibility import rows_q, viewer_for
 
 # Ideas still open for linking: not merged away, not declined.
 OPEN_IDEAS = ~Q(status__in=[IdeaStatus.MERGED, IdeaStatus.DECLINED])
 
 
 def can_see_customers(membership) -> bool:
-    """Customer names, contacts and ARR are for engineers and above, never stakeholders."""
-    return membership is not None and membership.allows(Role.ENGINEER)
+    """Customer names, contacts and ARR are for the team (pm.visibility: Customer rows)."""
+    viewer = viewer_for(membership)
+    return viewer is not None and rows_q(Customer, viewer) == Q()
 
 
 def _insights_prefetch() -> Prefetch:

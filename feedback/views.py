@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backlog.models import Feature
+from backlog.selectors import feature_get
 from feedback import csvimport, selectors, services
 from feedback.choices import FeedbackStatus, PostStatus, Source
 from feedback.forms import (
@@ -40,6 +41,7 @@ from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
+from pm.visibility import Section
 
 INBOX_PAGE = 25
 CUSTOMER_PAGE = 50
@@ -113,7 +115,7 @@ def _panel_context(product, item, *, can_edit: bool, link_form=None) -> dict:
 @login_required
 @require_GET
 def inbox(request: HttpRequest, key: str) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "inbox")
     filters = _inbox_filters(request)
     status = filters["status"]
@@ -160,7 +162,7 @@ def _item_or_404(product, pk: int, context: dict):
 @require_GET
 def feedback_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     """One item: a page of its own, or (htmx) the triage panel of the inbox."""
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "inbox")
     item = _item_or_404(product, pk, context)
     context["in_inbox"] = request.GET.get("in_inbox") == "1"
@@ -598,7 +600,10 @@ def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     """All feedback linked to one feature, with its demand by importance."""
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "inbox")
-    feature = get_object_or_404(Feature, product=product, pk=pk)
+    try:  # the backlog's selector: a feature the reader may not see is 404 here too
+        feature = feature_get(product=product, user=request.user, pk=pk)
+    except Feature.DoesNotExist:
+        raise Http404("No such feature.") from None
     page = Paginator(
         selectors.feature_insights(feature, with_customers=context["show_customers"]), 50
     ).get_page(request.GET.get("page"))
@@ -612,7 +617,7 @@ def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def study_list(request: HttpRequest, key: str) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "research")
     context["studies"] = selectors.studies_for_product(product)
     return render_page(request, "feedback/studies.html", context)
@@ -654,7 +659,7 @@ def _study_context(context: dict, study: ResearchStudy, finding_form=None) -> di
 @login_required
 @require_GET
 def study_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "research")
     study = get_object_or_404(ResearchStudy, product=product, pk=pk)
     context = _study_context(context, study)

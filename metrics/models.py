@@ -14,6 +14,7 @@ from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularit
 from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import KeyResult, Product, Versioned
+from pm.visibility import Rules, through
 
 
 class KPI(Versioned):
@@ -320,6 +321,9 @@ class LaunchImpact(Versioned):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # A launch's impact is shown with its feature: to whoever sees that feature.
+    visibility_rules = Rules(rows=lambda viewer: through("feature", "backlog.feature", viewer))
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -365,6 +369,12 @@ class Experiment(Versioned):
     ended_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(
+        rows=lambda viewer: (
+            models.Q(feature__isnull=True) | through("feature", "backlog.feature", viewer)
+        )
+    )
 
     class Meta:
         ordering = ["-created_at"]

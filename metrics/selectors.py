@@ -23,6 +23,7 @@ from metrics.models import (
 )
 from metrics.rollups import bucket_start, kpi_time_zone
 from metrics.stats import FunnelRow, funnel_rows, sample_too_small, two_proportion_test
+from pm import visibility
 from pm.models import KeyResult, Objective, Product
 
 # How many of the latest buckets a sparkline shows, and how many the detail chart shows.
@@ -201,10 +202,11 @@ def kpi_series(kpi: KPI, granularity: str) -> list[tuple[date, Decimal]]:
 
 
 def shipped_annotations(
-    kpi: KPI, granularity: str, series: list[tuple[date, Decimal]]
+    kpi: KPI, granularity: str, series: list[tuple[date, Decimal]], viewer=None
 ) -> list[Annotation]:
     """Launches of this KPI (features with a launch impact on it) that shipped within the chart:
-    another team's launch says nothing about this KPI."""
+    another team's launch says nothing about this KPI. With `viewer`, only features it sees
+    (pm.visibility)."""
     if not series:
         return []
     tz = kpi_time_zone(kpi)
@@ -219,6 +221,8 @@ def shipped_annotations(
         .only("title", "shipped_at")
         .order_by("shipped_at", "pk")
     )
+    if viewer is not None:
+        features = visibility.visible(features, viewer)
     last = series[-1][0]
     annotations = []
     for feature in features:
@@ -243,7 +247,7 @@ def _chart_marks(annotations: list[Annotation]) -> list[dict]:
     ]
 
 
-def chart_data(kpi: KPI, granularity: str) -> tuple[dict, list[Annotation]]:
+def chart_data(kpi: KPI, granularity: str, viewer=None) -> tuple[dict, list[Annotation]]:
     """The JSON the page hands to Chart.js (in a data attribute: no inline script). The x axis is
     a time scale: each value sits at its period's start date, so missing periods show as gaps
     and far-apart dates as far apart. Periods after the current one (points dated in the
@@ -253,7 +257,7 @@ def chart_data(kpi: KPI, granularity: str) -> tuple[dict, list[Annotation]]:
     series = kpi_series(kpi, granularity)
     future = [start for start, _v in series if start > current]
     series = [(start, value) for start, value in series if start <= current]
-    annotations = shipped_annotations(kpi, granularity, series)
+    annotations = shipped_annotations(kpi, granularity, series, viewer)
     partial = bool(series) and series[-1][0] == current
     return {
         "dates": [start.isoformat() for start, _v in series],
@@ -424,7 +428,11 @@ def measure_impacts(impacts: list[LaunchImpact], *, today: date | None = None) -
     return measurements
 
 
-def launch_impacts(*, product: Product | None = None, feature: Feature | None = None, kpi=None):
+def launch_impacts(
+    *, product: Product | None = None, feature: Feature | None = None, kpi=None, viewer=None
+):
+    """Launch impacts, latest launch first; with `viewer`, only those of features it sees
+    (pm.visibility: stakeholders, released features)."""
     queryset = LaunchImpact.objects.select_related(
         "feature", "kpi__numerator", "kpi__denominator", "kpi__product__workspace"
     )
@@ -434,6 +442,8 @@ def launch_impacts(*, product: Product | None = None, feature: Feature | None = 
         queryset = queryset.filter(feature=feature)
     if kpi is not None:
         queryset = queryset.filter(kpi=kpi)
+    if viewer is not None:
+        queryset = visibility.visible(queryset, viewer)
     return queryset.order_by("-feature__shipped_at", "-created_at")
 
 
@@ -471,12 +481,13 @@ class ExperimentResult:
         return max(significant, key=lambda v: v.rate) if significant else None
 
 
-def experiment_list(*, product: Product) -> QuerySet[Experiment]:
-    return (
-        Experiment.objects.filter(product=product)
-        .select_related("feature")
-        .prefetch_related("variants")
-    )
+def experiment_list(*, product: Product, viewer=None) -> QuerySet[Experiment]:
+    """The product's experiments; with `viewer`, those it sees (pm.visibility: experiments on
+    features hidden from it are left out)."""
+    qs = Experiment.objects.filter(product=product).select_related("feature")
+    if viewer is not None:
+        qs = visibility.visible(qs, viewer)
+    return qs.prefetch_related("variants")
 
 
 def experiment_result(experiment: Experiment) -> ExperimentResult:

@@ -35,6 +35,7 @@ from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
+from pm.visibility import viewer_of
 
 
 def _context(request: HttpRequest, product, section: str) -> dict:
@@ -45,7 +46,7 @@ def _context(request: HttpRequest, product, section: str) -> dict:
         "workspace": product.workspace,
         "membership": product.membership,
         "can_edit": product.membership.allows(Role.PM),
-        "internal": product.membership.allows(Role.ENGINEER),
+        "internal": viewer_of(product).is_team,
         "active_tab": "kpi_list",
         "section": section,
     }
@@ -84,11 +85,9 @@ def _detail_context(request: HttpRequest, product, pk: int, **forms) -> dict:
     kpi.product = product
     context = _context(request, product, "kpis")
     granularity = _granularity(request, kpi)
-    chart, annotations = selectors.chart_data(kpi, granularity)
+    chart, annotations = selectors.chart_data(kpi, granularity, viewer_of(product))
     (summary,) = selectors.kpi_summaries([kpi])
-    impacts = selectors.launch_impacts(kpi=kpi)
-    if not context["internal"]:
-        impacts = impacts.filter(feature__shipped_at__isnull=False)
+    impacts = selectors.launch_impacts(kpi=kpi, viewer=viewer_of(product))
     context.update(
         kpi=kpi,
         summary=summary,
@@ -343,9 +342,8 @@ def kpi_unlink_key_result(request: HttpRequest, key: str, pk: int, link_pk: int)
 def launch_impact_list(request: HttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "impact")
-    impacts = selectors.launch_impacts(product=product)
-    if not context["internal"]:  # stakeholders see released features only
-        impacts = impacts.filter(feature__shipped_at__isnull=False)
+    # Stakeholders see the impact of released features only (pm.visibility).
+    impacts = selectors.launch_impacts(product=product, viewer=viewer_of(product))
     context["measurements"] = selectors.measure_impacts(list(impacts))
     return render_page(request, "metrics/launch_impacts.html", context)
 
@@ -420,7 +418,8 @@ def experiment_list(request: HttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "experiments")
     context["results"] = [
-        selectors.experiment_result(e) for e in selectors.experiment_list(product=product)
+        selectors.experiment_result(e)
+        for e in selectors.experiment_list(product=product, viewer=viewer_of(product))
     ]
     return render_page(request, "metrics/experiments.html", context)
 

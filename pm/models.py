@@ -23,6 +23,7 @@ from pm.choices import (
     Role,
 )
 from pm.fields import validate_plausible_date
+from pm.visibility import Rules, team_only
 
 product_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
@@ -55,6 +56,12 @@ class Workspace(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
+    stakeholder_sections = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sections stakeholders may browse beyond strategy, roadmap, KPIs and released "
+        "features (pm.visibility.WIDENABLE_SECTIONS).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,6 +128,8 @@ class Invitation(models.Model):
         max_length=300, blank=True, help_text="Why the last attempt to e-mail it failed."
     )
     email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    visibility_rules = Rules(rows=team_only, workspace="workspace_id")
 
     class Meta:
         ordering = ["-created_at"]

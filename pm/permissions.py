@@ -1,7 +1,10 @@
 """Permission-scoped fetches, shared by the browser views and the API.
 
 Outsiders get 404 (existence does not leak): the very 404 of something that does not exist,
-message included; members whose role is too weak get 403.
+message included; members whose role is too weak get 403, and so do members asking for a
+section of the product their role may not browse (pm.visibility: a stakeholder's Ideas, Backlog,
+Sprints and Feedback unless the workspace shares them). Rows a reader may not see inside a
+section it browses are 404, through the selectors.
 """
 
 from contextvars import ContextVar
@@ -12,6 +15,9 @@ from django.http import Http404, HttpRequest
 
 from pm.choices import ROLE_RANK, Role
 from pm.models import Membership, Product, Workspace
+from pm.visibility import Viewer, viewer_for, viewer_of
+
+SECTION_REFUSED = "This section is not shared with your role in this workspace."
 
 NO_WORKSPACE = "No such workspace."
 NO_PRODUCT = "No such product."
@@ -51,9 +57,32 @@ def get_workspace_for_user(user, slug: str, need: str = Role.STAKEHOLDER) -> Wor
     return workspace
 
 
-def get_product_for_user(user, key: str | int | Product, need: str = Role.STAKEHOLDER) -> Product:
+def viewer_for_user(user, product: Product) -> Viewer | None:
+    """The viewer of `user` in `product`'s workspace (from the product's membership when it was
+    fetched through get_product_for_user)."""
+    if getattr(product, "membership", None) is not None:
+        return viewer_of(product)
+    return viewer_for(membership_for(user, product.workspace_id), product.workspace)
+
+
+def check_section(product: Product, section: str | tuple[str, ...] | None) -> None:
+    """403 unless the caller may browse `section` of the product (any of several)."""
+    if section is None:
+        return
+    sections = (section,) if isinstance(section, str) else section
+    viewer = viewer_of(product)
+    if viewer is None or not any(viewer.browses(s) for s in sections):
+        raise PermissionDenied(SECTION_REFUSED)
+
+
+def get_product_for_user(
+    user,
+    key: str | int | Product,
+    need: str = Role.STAKEHOLDER,
+    section: str | tuple[str, ...] | None = None,
+) -> Product:
     """The product by key (`"LOD"`), id or instance, if the user is a member of its workspace
-    whose role meets `need`.
+    whose role meets `need` (and who may browse `section`, when given: 403 otherwise).
 
     Keys are unique per workspace, so a key is looked up among the user's own workspaces only
     (another tenant's product with the same key is invisible: 404). When two of the user's
@@ -78,6 +107,7 @@ def get_product_for_user(user, key: str | int | Product, need: str = Role.STAKEH
     if product is None:
         raise Http404(NO_PRODUCT)
     product.membership = _check(membership_for(user, product.workspace_id), need, NO_PRODUCT)
+    check_section(product, section)
     return product
 
 

@@ -15,6 +15,7 @@ class NavItem:
     url_name: str  # reversed with the product key
     order: int
     need: str = "stakeholder"
+    section: str | None = None  # pm.visibility.Section the tab opens (hidden if not browsed)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class OverviewPanel:
     order: int
     context: Callable[[HttpRequest, object], dict | None]
     need: str = "stakeholder"
+    section: str | None = None  # shown only to readers who browse this section
 
 
 @dataclass(frozen=True)

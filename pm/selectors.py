@@ -3,6 +3,7 @@
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, QuerySet
 
+from pm import visibility
 from pm.models import (
     ActivityLog,
     Competitor,
@@ -15,6 +16,7 @@ from pm.models import (
     StrategicTheme,
     Workspace,
 )
+from pm.visibility import Viewer
 
 
 def workspaces_for_user(user: User) -> QuerySet[Membership]:
@@ -71,14 +73,25 @@ def competitors_for_product(product: Product) -> QuerySet[Competitor]:
     return Competitor.objects.filter(product=product)
 
 
-def activity_for_product(product: Product, object_type: str | None = None) -> QuerySet:
+def activity_for_product(
+    product: Product, object_type: str | None = None, viewer: Viewer | None = None
+) -> QuerySet:
+    """The product's activity log, newest first, limited to entries about rows `viewer` sees
+    (pm.visibility; one subquery per model with row rules, so the query count stays flat).
+    Render entries through `visibility.history_for` to redact their internal fields."""
     qs = ActivityLog.objects.filter(product=product).select_related("actor")
     if object_type:
         qs = qs.filter(object_type=object_type)
+    if viewer is not None:
+        qs = qs.filter(visibility.activity_q(viewer))
     return qs
 
 
-def activity_for_object(instance) -> QuerySet[ActivityLog]:
-    return ActivityLog.objects.filter(
-        object_type=instance._meta.label_lower, object_id=instance.pk
-    ).select_related("actor")
+def activity_for_object(instance, viewer: Viewer | None = None, limit: int = 30) -> list:
+    """One object's activity entries as `viewer` reads them (internal fields redacted)."""
+    entries = list(
+        ActivityLog.objects.filter(object_type=instance._meta.label_lower, object_id=instance.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return visibility.history_for(entries, viewer, visibility.product_of(instance))

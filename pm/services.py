@@ -366,6 +366,34 @@ def _admins_left(workspace: Workspace, excluding: Membership) -> bool:
 
 
 @transaction.atomic
+def workspace_set_stakeholder_sections(
+    *, workspace: Workspace, sections: list[str], actor: User
+) -> Workspace:
+    """Which sections stakeholders may browse beyond strategy, roadmap, KPIs and released
+    features (pm.visibility.WIDENABLE_SECTIONS; anything else is refused)."""
+    from pm.visibility import WIDENABLE_SECTIONS
+
+    unknown = set(sections) - {s.value for s in WIDENABLE_SECTIONS}
+    if unknown:
+        raise ValidationError({"sections": f"Unknown sections: {', '.join(sorted(unknown))}."})
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    chosen = [s.value for s in WIDENABLE_SECTIONS if s.value in sections]
+    before = list(workspace.stakeholder_sections or [])
+    if before == chosen:
+        return workspace
+    workspace.stakeholder_sections = chosen
+    workspace.save(update_fields=["stakeholder_sections"])
+    activity_record(
+        instance=workspace,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes={"stakeholder_sections": [", ".join(before), ", ".join(chosen)]},
+        workspace=workspace,
+    )
+    return workspace
+
+
+@transaction.atomic
 def membership_set_role(*, membership: Membership, role: str, actor: User) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if role not in Role.values:

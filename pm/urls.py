@@ -67,6 +67,11 @@ urlpatterns = [
         name="invitation_resend",
     ),
     path(
+        "w/<slug:slug>/stakeholder-sections/",
+        views.workspace_sections,
+        name="workspace_sections",
+    ),
+    path(
         "w/<slug:slug>/invitations/<int:pk>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pm import selectors, services
+from pm import selectors, services, visibility
 from pm.choices import EmailStatus, Role
 from pm.forms import (
     CompetitorForm,
@@ -44,6 +44,7 @@ from pm.models import (
 )
 from pm.permissions import get_product_for_user, get_workspace_for_user
 from pm.registry import registry
+from pm.visibility import viewer_of
 
 # --- home and workspaces ------------------------------------------------------------------
 
@@ -92,7 +93,12 @@ def workspace_switch(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _members_context(workspace, invite_form=None, new_link=None) -> dict:
     invitations = list(selectors.pending_invitations(workspace))
+    shared = set(workspace.stakeholder_sections or [])
     return {
+        "stakeholder_sections": [
+            (s.value, visibility.SECTION_LABELS[s], s.value in shared)
+            for s in visibility.WIDENABLE_SECTIONS
+        ],
         "workspace": workspace,
         "members": selectors.members_for_workspace(workspace),
         "invitations": invitations,
@@ -110,6 +116,29 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     return render_page(request, "pm/members.html", _members_context(workspace))
+
+
+@login_required
+@require_POST
+def workspace_sections(request: HttpRequest, slug: str) -> HttpResponse:
+    """The admin's choice of what stakeholders may browse beyond PRODUCT.md's default."""
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    valid = {s.value for s in visibility.WIDENABLE_SECTIONS}
+    chosen = [s for s in request.POST.getlist("sections") if s in valid]
+    workspace = services.workspace_set_stakeholder_sections(
+        workspace=workspace, sections=chosen, actor=request.user
+    )
+    message = "Stakeholders now also browse: " + (
+        ", ".join(str(visibility.Section(s).value) for s in chosen) if chosen else "nothing more"
+    )
+    if not is_partial(request):
+        messages.success(request, message + ".")
+        return redirect("members", slug=workspace.slug)
+    response = render_page(
+        request, "pm/members.html", _members_context(workspace), partial="members-panel"
+    )
+    return toast(response, message + ".")
 
 
 @login_required
@@ -323,14 +352,16 @@ def product_overview(request: HttpRequest, key: str) -> HttpResponse:
     context = _product_context(request, product)
     panels = []
     for panel in registry.overview_panels:
-        if product.membership.allows(panel.need):
+        if product.membership.allows(panel.need) and viewer_of(product).browses(panel.section):
             panel_context = panel.context(request, product)
             if panel_context is not None:
                 panels.append((panel.template, panel_context))
+    viewer = viewer_of(product)
+    activity = list(selectors.activity_for_product(product, viewer=viewer)[:8])
     context.update(
         themes=selectors.themes_for_product(product),
         objectives=selectors.objectives_for_product(product),
-        activity=selectors.activity_for_product(product)[:8],
+        activity=visibility.history_for(activity, viewer, product, rows_checked=True),
         panels=panels,
     )
     return render_page(request, "pm/overview.html", context)
@@ -342,8 +373,12 @@ def product_history(request: HttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _product_context(request, product)
     object_type = request.GET.get("type") or None
-    page = Paginator(selectors.activity_for_product(product, object_type), 50).get_page(
-        request.GET.get("page")
+    viewer = viewer_of(product)
+    page = Paginator(
+        selectors.activity_for_product(product, object_type, viewer=viewer), 50
+    ).get_page(request.GET.get("page"))
+    page.object_list = visibility.history_for(
+        list(page.object_list), viewer, product, rows_checked=True
     )
     context.update(
         page=page,

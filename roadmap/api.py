@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,7 +25,7 @@ from backlog.api import ProductRefField, ProductScopedViewSet
 from backlog.models import Feature
 from pm.api.permissions import MAX_ID, parse_id
 from pm.api.schema import IF_NONE_MATCH
-from pm.api.serializers import UpdatedSinceField
+from pm.api.serializers import RedactedFieldsMixin, UpdatedSinceField
 from pm.api.viewsets import ListMixin, RetrieveMixin
 from pm.choices import Role
 from pm.models import Objective, StrategicTheme
@@ -89,13 +89,8 @@ def _of_product(model, ids: list[int] | None, product, name: str) -> list:
 
 
 class _Visible:
-    """Stakeholders: public rows only; the team: everything in their workspaces."""
-
-    def visible(self, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(
-            Q(product__workspace_id__in=self.internal_workspaces())
-            | Q(visibility=Visibility.PUBLIC)
-        )
+    """Rows and fields from the one policy (pm.visibility, via ResourceViewSet.visible):
+    stakeholders get public rows without internal notes; the team everything."""
 
     def scoped_object(self, queryset: QuerySet, noun: str):
         pk = parse_id(self.kwargs["pk"])
@@ -106,21 +101,13 @@ class _Visible:
             get_product_for_user(self.request.user, obj.product, need=self.need)
         except Http404:
             raise Http404(f"No such {noun}.") from None
-        if not self.visible(type(obj).objects.filter(pk=obj.pk)).exists():
-            raise Http404(f"No such {noun}.")
-        return obj
-
-
-def _hide_internal(serializer, obj, data: dict[str, Any]) -> dict[str, Any]:
-    if obj.product.workspace_id not in serializer.context.get("internal", ()):
-        data.pop("internal_notes", None)
-    return data
+        return self.visible_object(obj, noun)
 
 
 # --- initiatives ----------------------------------------------------------------------------
 
 
-class InitiativeSerializer(_ProductKey, serializers.ModelSerializer):
+class InitiativeSerializer(RedactedFieldsMixin, _ProductKey, serializers.ModelSerializer):
     """An initiative on the roadmap. `internal_notes` is left out for stakeholders."""
 
     theme = serializers.IntegerField(source="theme_id", allow_null=True, help_text="Theme id.")
@@ -160,9 +147,6 @@ class InitiativeSerializer(_ProductKey, serializers.ModelSerializer):
 
     def get_features(self, initiative: Initiative) -> list[int]:
         return sorted(f.pk for f in initiative.features.all())
-
-    def to_representation(self, initiative: Initiative) -> dict[str, Any]:
-        return _hide_internal(self, initiative, super().to_representation(initiative))
 
 
 class InitiativeFilterSerializer(serializers.Serializer):
@@ -265,7 +249,7 @@ class InitiativeViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet
 # --- releases -------------------------------------------------------------------------------
 
 
-class ReleaseSerializer(_ProductKey, serializers.ModelSerializer):
+class ReleaseSerializer(RedactedFieldsMixin, _ProductKey, serializers.ModelSerializer):
     """A release. `internal_notes` is left out for stakeholders; `notes` are public."""
 
     features = serializers.SerializerMethodField(help_text="Feature ids.")
@@ -291,9 +275,6 @@ class ReleaseSerializer(_ProductKey, serializers.ModelSerializer):
 
     def get_features(self, release: Release) -> list[int]:
         return sorted(f.pk for f in release.features.all())
-
-    def to_representation(self, release: Release) -> dict[str, Any]:
-        return _hide_internal(self, release, super().to_representation(release))
 
 
 class ReleaseFilterSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from backlog.models import Feature
 from pm.fields import RankField, validate_plausible_date
 from pm.models import Objective, Product, StrategicTheme, Versioned
+from pm.visibility import Rules, public_rows, team_only
 from roadmap.choices import Confidence, Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.periods import Period, span_label
 
@@ -69,6 +70,8 @@ class Initiative(Versioned):
     rank = RankField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(internal=("internal_notes",), rows=public_rows)
 
     class Meta:
         ordering = ["rank", "id"]
@@ -135,6 +138,8 @@ class Release(Versioned):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    visibility_rules = Rules(internal=("internal_notes",), rows=public_rows)
+
     class Meta:
         ordering = ["target_date", "id"]
 
@@ -170,6 +175,8 @@ class ShareLink(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, validators=[validate_plausible_date])
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    visibility_rules = Rules(rows=team_only)
 
     class Meta:
         ordering = ["-created_at", "-id"]

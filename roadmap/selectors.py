@@ -13,7 +13,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from backlog.models import Feature
-from pm.choices import ActivityAction, Role
+from pm import visibility as policy
+from pm.choices import ActivityAction
 from pm.models import ActivityLog, Objective, Product, StrategicTheme
 from roadmap.choices import Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.models import Initiative, Release, ShareLink
@@ -29,8 +30,16 @@ PUBLIC_CHANGES_DAYS = 30
 
 
 def visibility_for(membership) -> str:
-    """Stakeholders get the public roadmap; engineers, PMs and admins the whole one."""
-    return INTERNAL if membership.allows(Role.ENGINEER) else PUBLIC
+    """Stakeholders get the public roadmap; engineers, PMs and admins the whole one (the team,
+    in pm.visibility's terms)."""
+    viewer = policy.viewer_for(membership)
+    return INTERNAL if viewer is not None and viewer.is_team else PUBLIC
+
+
+def _public(qs: QuerySet) -> QuerySet:
+    """The rows and fields of `qs` that readers outside the team get (pm.visibility: public
+    rows, internal notes blanked)."""
+    return policy.apply(qs, policy.SHARE_LINK)
 
 
 # --- initiatives and releases --------------------------------------------------------------
@@ -43,7 +52,7 @@ def initiative_list(
     (a theme, or "none"), status and objective."""
     qs = Initiative.objects.filter(product=product).select_related("theme")
     if visibility == PUBLIC:
-        qs = qs.filter(visibility=PUBLIC)
+        qs = _public(qs)
     else:
         qs = qs.annotate(feature_count=Count("features", distinct=True))
     filters = filters or {}
@@ -93,7 +102,7 @@ def initiatives_for_timeline(initiatives, *, url_for=None) -> list[TimelineItem]
 def release_list(*, product: Product, visibility: str) -> QuerySet[Release]:
     qs = Release.objects.filter(product=product)
     if visibility == PUBLIC:
-        qs = qs.filter(visibility=PUBLIC)
+        qs = _public(qs)
     else:
         qs = qs.annotate(feature_count=Count("features", distinct=True))
     return qs.order_by("target_date", "id")
@@ -106,16 +115,23 @@ def release_detail_list(*, product: Product) -> QuerySet[Release]:
     )
 
 
-def initiative_detail(*, product: Product, pk: int, visibility: str) -> Initiative:
+def features_prefetch(viewer: policy.Viewer | None) -> Prefetch:
+    """An initiative's or release's features, as many as `viewer` sees (pm.visibility)."""
+    features = Feature.objects.only("id", "title", "status", "shipped_at", "product_id")
+    return Prefetch("features", queryset=policy.visible(features, viewer))
+
+
+def initiative_detail(
+    *, product: Product, pk: int, visibility: str, viewer: policy.Viewer | None = None
+) -> Initiative:
     qs = Initiative.objects.filter(product=product).select_related("theme")
     if visibility == PUBLIC:
-        qs = qs.filter(visibility=PUBLIC)
+        qs = _public(qs)
+    if viewer is None:
+        viewer = policy.Viewer(policy.Audience.ADMIN) if visibility == INTERNAL else None
     return qs.prefetch_related(
         Prefetch("objectives", queryset=Objective.objects.order_by("period", "title")),
-        Prefetch(
-            "features",
-            queryset=Feature.objects.only("id", "title", "status", "shipped_at", "product_id"),
-        ),
+        features_prefetch(viewer),
     ).get(pk=pk)
 
 
@@ -130,14 +146,14 @@ def filter_choices(product: Product) -> dict[str, list]:
 def initiatives_for_feature(*, feature: Feature, visibility: str) -> list[Initiative]:
     qs = Initiative.objects.filter(features=feature).select_related("theme")
     if visibility == PUBLIC:
-        qs = qs.filter(visibility=PUBLIC)
+        qs = _public(qs)
     return list(qs.order_by("rank"))
 
 
 def releases_for_feature(*, feature: Feature, visibility: str) -> list[Release]:
     qs = Release.objects.filter(features=feature)
     if visibility == PUBLIC:
-        qs = qs.filter(visibility=PUBLIC)
+        qs = _public(qs)
     return list(qs.order_by("target_date"))
 
 

@@ -18,6 +18,7 @@ from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.permissions import get_product_for_user
 from pm.selectors import activity_for_object
 from pm.services import EditConflict
+from pm.visibility import viewer_of
 from roadmap import public, selectors, services
 from roadmap.forms import (
     FilterForm,
@@ -178,7 +179,7 @@ def initiative_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     context = _context(request, product, "timeline")
     try:
         initiative = selectors.initiative_detail(
-            product=product, pk=pk, visibility=context["visibility"]
+            product=product, pk=pk, visibility=context["visibility"], viewer=viewer_of(product)
         )
     except Initiative.DoesNotExist:
         raise Http404("No such initiative.") from None
@@ -187,7 +188,7 @@ def initiative_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     )
     context.update(initiative=initiative, releases=releases.distinct())
     if context["internal"]:  # history names people and shows internal notes: the team only
-        context["history"] = activity_for_object(initiative)[:20]
+        context["history"] = activity_for_object(initiative, viewer_of(product), limit=20)
     return render_page(request, "roadmap/initiative_detail.html", context)
 
 
@@ -300,7 +301,9 @@ def _releases_context(request, product) -> dict:
     if context["internal"]:
         releases = selectors.release_detail_list(product=product)
     else:
-        releases = selectors.release_list(product=product, visibility=selectors.PUBLIC)
+        releases = selectors.release_list(
+            product=product, visibility=selectors.PUBLIC
+        ).prefetch_related(selectors.features_prefetch(viewer_of(product)))
     context["releases"] = releases
     context["today"] = timezone.localdate()
     return context

@@ -46,6 +46,11 @@ class Cast:
     def user(self, role: str) -> User:
         return getattr(self, role)
 
+    def share_with_stakeholders(self, *sections: str) -> None:
+        """The workspace setting that lets stakeholders browse more sections (pm.visibility)."""
+        self.workspace.stakeholder_sections = list(sections)
+        self.workspace.save(update_fields=["stakeholder_sections"])
+
     def client(self, role: str) -> Client:
         client = Client()
         if role != "anonymous":

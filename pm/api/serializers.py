@@ -94,3 +94,14 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_role(self, product: Product) -> str:
         return self.context["roles"][product.workspace_id]
+
+
+class RedactedFieldsMixin:
+    """Leaves out of the representation every field the visibility policy blanked on the
+    instance (pm.visibility.redacted/redact) — stakeholders get no key, not a null."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name in getattr(instance, "__dict__", {}).get("_redacted", ()):
+            data.pop(name, None)
+        return data

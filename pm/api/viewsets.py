@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -19,13 +20,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from pm import visibility
 from pm.api import conditional
 from pm.api.exceptions import PreconditionFailed
-from pm.api.permissions import member_roles, product_for_user, sees_internal
+from pm.api.permissions import member_roles, member_viewers, product_for_user
 from pm.api.serializers import ProductRefField
 from pm.choices import Role
 from pm.models import Product
-from pm.permissions import role_allows
+from pm.permissions import check_section, role_allows
+from pm.visibility import Viewer
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
@@ -39,6 +42,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
     # The weakest role that may read, and that may write (POST/PATCH/DELETE).
     read_need: str = Role.STAKEHOLDER
     write_need: str = Role.PM
+    # The section (pm.visibility.Section, or a tuple of any) a reader must browse for details.
+    read_section: str | tuple[str, ...] | None = None
     lookup_value_regex = r"[^/]+"
     # One-line summaries of the actions in the schema and the docs: {"list": "…", …}.
     schema_summaries: dict[str, str] = {}
@@ -57,6 +62,28 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def workspace_ids(self) -> list[int]:
         return list(self.roles())
+
+    def viewers(self) -> dict[int, Viewer]:
+        """{workspace id: the caller's viewer} (pm.visibility)."""
+        return member_viewers(self.request.user)
+
+    def visible(self, queryset: QuerySet) -> QuerySet:
+        """The rows (and fields) of `queryset` the caller sees, across its workspaces."""
+        return visibility.apply_across(queryset, self.viewers())
+
+    def visible_object(self, instance: models.Model, noun: str) -> models.Model:
+        """404 unless the caller sees the row (pm.visibility); its hidden fields blanked."""
+        model = type(instance)
+        if not self.visible(model._default_manager.filter(pk=instance.pk)).exists():
+            raise Http404(f"No such {noun}.")
+        product = getattr(instance, "product", None)
+        viewer = self.viewers().get(product.workspace_id) if product is not None else None
+        return visibility.redact(instance, viewer, product)
+
+    def check_section(self, product: Product) -> None:
+        """403 when the resource is a section the caller may not browse (as its pages)."""
+        if self.read_section is not None and self.request.method in ("GET", "HEAD"):
+            check_section(product, self.read_section)
 
     def get_serializer_class(self):
         return self.output_serializer_class
@@ -91,8 +118,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def audience(self, instance: models.Model) -> str:
         product = getattr(instance, "product", None)
-        role = self.roles().get(product.workspace_id) if product else None
-        return "internal" if sees_internal(role) else "public"
+        viewer = self.viewers().get(product.workspace_id) if product else None
+        return "internal" if viewer is not None and viewer.is_team else "public"
 
     def etag(self, instance: models.Model) -> str:
         return conditional.etag_for(instance, self.audience(instance))
@@ -153,8 +180,8 @@ class ProductScopedViewSet(ResourceViewSet):
             raise PermissionDenied("Your role does not allow this.")
 
     def internal_workspaces(self) -> set[int]:
-        """Workspace ids where the caller sees internal fields."""
-        return {ws for ws, role in self.roles().items() if sees_internal(role)}
+        """Workspace ids where the caller sees internal fields (the team, pm.visibility)."""
+        return {ws for ws, viewer in self.viewers().items() if viewer.is_team}
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
 from pm.permissions import role_allows
+from pm.visibility import viewer_of
 
 register = template.Library()
 
@@ -63,6 +64,16 @@ def render_markdown(text: str | None) -> str:
 def can(membership, need: str) -> bool:
     """`{% if product.membership|can:"pm" %}`: does this membership's role meet `need`?"""
     return membership is not None and role_allows(membership.role, need)
+
+
+@register.filter
+def browses(product, section: str | None) -> bool:
+    """`{% if product|browses:item.section %}`: may the reader browse that section of the
+    product (pm.visibility)? True for no section."""
+    if section is None:
+        return True
+    viewer = viewer_of(product) if getattr(product, "membership", None) is not None else None
+    return viewer is not None and viewer.browses(section)
 
 
 @register.filter

@@ -22,7 +22,8 @@ def _story(cast):
 
 
 def _feature(cast):
-    return {"pk": data.feature(cast.product, cast.pm).pk}
+    # Shipped: stakeholders read released features (pm.visibility).
+    return {"pk": data.feature(cast.product, cast.pm, status="shipped").pk}
 
 
 def _idea(cast):
@@ -43,7 +44,8 @@ ROUTES: dict[str, Route] = {
     "api-sprint-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-feature-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
     "api-idea-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
-    "api-story-detail": Route(Role.STAKEHOLDER, kwargs=_story, htmx=False),
+    # Stories and ideas are sections stakeholders do not browse by default: 403, as the pages.
+    "api-story-detail": Route(Role.ENGINEER, kwargs=_story, htmx=False),
     "api-feature-detail": Route(Role.STAKEHOLDER, kwargs=_feature, htmx=False),
-    "api-idea-detail": Route(Role.STAKEHOLDER, kwargs=_idea, htmx=False),
+    "api-idea-detail": Route(Role.ENGINEER, kwargs=_idea, htmx=False),
 }

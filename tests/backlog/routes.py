@@ -13,6 +13,12 @@ def _feature(cast):
     return {"key": cast.product.key, "pk": FeatureFactory(product=cast.product).pk}
 
 
+def _released(cast):
+    """A shipped feature: stakeholders read released features (pm.visibility)."""
+    feature = FeatureFactory(product=cast.product, status="shipped")
+    return {"key": cast.product.key, "pk": feature.pk}
+
+
 def _idea(cast):
     return {"key": cast.product.key, "pk": IdeaFactory(product=cast.product).pk}
 
@@ -37,7 +43,9 @@ POST = ("post",)
 
 ROUTES: dict[str, Route] = {
     # ideas
-    "ideas": Route(Role.STAKEHOLDER, kwargs=_key),
+    # Ideas, the backlog, stories and sprints are sections stakeholders do not browse unless
+    # the workspace shares them (pm.visibility; tests/test_visibility_sections.py): 403.
+    "ideas": Route(Role.ENGINEER, kwargs=_key),
     "idea_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
     "idea_detail": Route(Role.STAKEHOLDER, kwargs=_idea),
     "idea_edit": Route(Role.PM, kwargs=_idea, methods=GET_POST),
@@ -45,27 +53,27 @@ ROUTES: dict[str, Route] = {
     "idea_decline": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     "idea_merge": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     # the backlog
-    "backlog": Route(Role.STAKEHOLDER, kwargs=_key),
+    "backlog": Route(Role.ENGINEER, kwargs=_key),
     "feature_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
     "backlog_settings": Route(Role.PM, kwargs=_key, methods=POST),
     "backlog_sort_by_score": Route(Role.PM, kwargs=_key, methods=POST),
     "backlog_bulk_status": Route(Role.PM, kwargs=_key, methods=POST),
-    "feature_row": Route(Role.STAKEHOLDER, kwargs=_feature),
+    "feature_row": Route(Role.ENGINEER, kwargs=_feature),
     "feature_score_edit": Route(Role.PM, kwargs=_feature, methods=GET_POST),
     "feature_move": Route(Role.PM, kwargs=_feature, methods=POST),
     # features and stories
-    "feature_detail": Route(Role.STAKEHOLDER, kwargs=_feature),
+    "feature_detail": Route(Role.STAKEHOLDER, kwargs=_released),
     "feature_edit": Route(Role.PM, kwargs=_feature, methods=GET_POST),
     "story_new": Route(Role.PM, kwargs=_feature, methods=GET_POST),
-    "story_detail": Route(Role.STAKEHOLDER, kwargs=_story),
+    "story_detail": Route(Role.ENGINEER, kwargs=_story),
     "story_edit": Route(Role.ENGINEER, kwargs=_story, methods=GET_POST),
     "story_status": Route(Role.ENGINEER, kwargs=_story, methods=POST),
     "story_move": Route(Role.PM, kwargs=_story, methods=POST),
     "story_criterion": Route(Role.ENGINEER, kwargs=_criterion, methods=POST),
     # sprints
-    "sprints": Route(Role.STAKEHOLDER, kwargs=_key),
+    "sprints": Route(Role.ENGINEER, kwargs=_key),
     "sprint_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
-    "sprint_board": Route(Role.STAKEHOLDER, kwargs=_sprint),
+    "sprint_board": Route(Role.ENGINEER, kwargs=_sprint),
     "sprint_edit": Route(Role.PM, kwargs=_sprint, methods=GET_POST),
     "sprint_plan": Route(Role.PM, kwargs=_sprint),
     "sprint_plan_story": Route(Role.PM, kwargs=_sprint, methods=POST),

@@ -30,7 +30,9 @@ def _insight(cast):
 
 
 def _feature(cast):
-    return {"key": cast.product.key, "pk": make_feature(cast.product, "SSO", actor=cast.pm).pk}
+    # Shipped: stakeholders read the demand on released features (pm.visibility).
+    feature = make_feature(cast.product, "SSO", actor=cast.pm, status="shipped")
+    return {"key": cast.product.key, "pk": feature.pk}
 
 
 def _import(cast):
@@ -56,10 +58,12 @@ def _post(cast):
     return {"key": cast.product.key, "pk": post.pk}
 
 
+# The inbox, feedback items and research are a section stakeholders do not browse unless the
+# workspace shares it (pm.visibility): 403.
 ROUTES: dict[str, Route] = {
-    "feedback_inbox": Route(Role.STAKEHOLDER, kwargs=_key),
+    "feedback_inbox": Route(Role.ENGINEER, kwargs=_key),
     "feedback_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
-    "feedback_detail": Route(Role.STAKEHOLDER, kwargs=_item),
+    "feedback_detail": Route(Role.ENGINEER, kwargs=_item),
     "feedback_edit": Route(Role.PM, kwargs=_item, methods=("get", "post")),
     "feedback_status": Route(Role.PM, kwargs=_item, methods=("post",)),
     "feedback_link": Route(Role.PM, kwargs=_item, methods=("post",)),
@@ -74,9 +78,9 @@ ROUTES: dict[str, Route] = {
     "customer_detail": Route(Role.ENGINEER, kwargs=_customer),
     "customer_edit": Route(Role.PM, kwargs=_customer, methods=("get", "post")),
     "feature_feedback": Route(Role.STAKEHOLDER, kwargs=_feature),
-    "study_list": Route(Role.STAKEHOLDER, kwargs=_key),
+    "study_list": Route(Role.ENGINEER, kwargs=_key),
     "study_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
-    "study_detail": Route(Role.STAKEHOLDER, kwargs=_study),
+    "study_detail": Route(Role.ENGINEER, kwargs=_study),
     "study_edit": Route(Role.PM, kwargs=_study, methods=("get", "post")),
     "study_finding_new": Route(Role.PM, kwargs=_study, methods=("post",)),
     "portal_admin": Route(Role.PM, kwargs=_key, methods=("get", "post")),

@@ -63,6 +63,7 @@ ROUTES: dict[str, Route] = {
     "membership_role": Route(Role.ADMIN, kwargs=_member, methods=("post",)),
     "membership_remove": Route(Role.ADMIN, kwargs=_member, methods=("post",)),
     "invitation_create": Route(Role.ADMIN, kwargs=_ws, methods=("post",)),
+    "workspace_sections": Route(Role.ADMIN, kwargs=_ws, methods=("post",)),
     "invitation_revoke": Route(Role.ADMIN, kwargs=_invitation, methods=("post",)),
     "invitation_resend": Route(Role.ADMIN, kwargs=_invitation, methods=("post",)),
     "product_create": Route(Role.PM, kwargs=_ws, methods=("get", "post")),
