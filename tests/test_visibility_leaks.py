@@ -240,13 +240,20 @@ def test_no_sentinel_reaches_any_surface(world, capsys):
     clients = {"stakeholder": Client(), "share-link visitor": Client(), "portal visitor": Client()}
     clients["stakeholder"].force_login(stakeholder)
     urls = _urls(product, token, planted)
-    leaks, checked = [], 0
+    # Positive control: the team does see the sentinels (so they really were planted).
+    team = Client()
+    team.force_login(product.workspace.memberships.get(role="engineer").user)
+    assert _leaks(team.get(f"/p/{product.key}/history/").content)
+    leaks, checked, statuses = [], 0, {}
     for audience, client in clients.items():
         variants = [{}, {"HX-Request": "true"}] if audience == "stakeholder" else [{}]
         for url in urls:
             for headers in variants:
                 response = client.get(url, headers=headers)
                 checked += 1
+                statuses[audience, response.status_code] = (
+                    statuses.get((audience, response.status_code), 0) + 1
+                )
                 assert response.status_code < 500, (audience, url, response.status_code)
                 body = getattr(response, "content", b"") if not response.streaming else b""
                 for snippet in _leaks(body):
@@ -263,7 +270,9 @@ def test_no_sentinel_reaches_any_surface(world, capsys):
         print(
             f"\nvisibility leak test: {len(urls)} URLs × {len(clients)} audiences "
             f"({checked} requests incl. htmx variants and the digest e-mail), "
-            f"{sum(len(r) for r in planted.values())} sentinel rows in {len(planted)} models"
+            f"{sum(len(r) for r in planted.values())} sentinel rows in {len(planted)} models; "
+            f"statuses: {dict(sorted(statuses.items()))}"
         )
     assert not leaks, "Sentinels leaked:\n" + "\n".join(leaks[:60])
     assert len(urls) > 200  # the URL configuration was really walked
+    assert statuses.get(("stakeholder", 200), 0) > 100  # and many pages really rendered

@@ -77,3 +77,15 @@ def backlog(cast) -> Backlog:
     ]
     idea = data.idea(cast.product, pm, submitter_name="Ada at Initech")
     return Backlog(feature, archived, current, later, stories, idea)
+
+
+@pytest.fixture(autouse=True)
+def _stakeholders_browse_every_section(request):
+    """These tests read the API as a stakeholder of a workspace that shares ideas, the backlog,
+    sprints and feedback with stakeholders (Workspace.stakeholder_sections): what stakeholders
+    get inside those sections. That they are closed by default is the role matrix and
+    tests/test_visibility_sections.py."""
+    if "cast" in request.fixturenames:
+        request.getfixturevalue("cast").share_with_stakeholders(
+            "ideas", "backlog", "sprints", "feedback"
+        )

@@ -30,3 +30,12 @@ def backlog(cast):
         ),
         "dark": make_idea(cast.product, "Dark mode", "A dark colour theme.", actor=pm),
     }
+
+
+@pytest.fixture(autouse=True)
+def _stakeholders_browse_feedback(request):
+    """These tests read the feedback pages as a stakeholder of a workspace that shares the
+    feedback section and the backlog (Workspace.stakeholder_sections): what stakeholders see
+    inside them. Closed by default: the role matrix and tests/test_visibility_sections.py."""
+    if "cast" in request.fixturenames:
+        request.getfixturevalue("cast").share_with_stakeholders("feedback", "backlog", "ideas")
