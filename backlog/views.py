@@ -117,8 +117,10 @@ def _sprint_or_404(product: Product, pk: int) -> Sprint:
 
 
 def _idea_or_404(product: Product, pk: int) -> Idea:
+    """The idea as the reader may see it (pm.visibility: rows and fields)."""
+    qs = Idea.objects.select_related("product").filter(product=product)
     try:
-        return Idea.objects.select_related("product").get(product=product, pk=pk)
+        return visibility.apply(qs, viewer_of(product), product).get(pk=pk)
     except Idea.DoesNotExist:
         raise Http404("No such idea.") from None
 
@@ -277,7 +279,7 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
             if panel_context is not None:
                 panels.append((panel.template, panel_context))
     context.update(
-        history=_history(idea, context["sees_internal"]),
+        history=_history(idea, viewer_of(product)),
         merged_ideas=list(idea.merged_ideas.order_by("title").only("id", "title", "product_id")),
         panels=panels,
         triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
@@ -289,7 +291,7 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
 @require_GET
 def idea_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     """One idea: its wording, who asked, votes, triage outcome, linked feedback, history."""
-    product = get_product_for_user(request.user, key)
+    product = get_product_for_user(request.user, key, section=Section.IDEAS)
     idea = _idea_or_404(product, pk)
     return render_page(request, "backlog/idea.html", _idea_context(request, product, idea))
 

@@ -47,7 +47,7 @@ ROUTES: dict[str, Route] = {
     # the workspace shares them (pm.visibility; tests/test_visibility_sections.py): 403.
     "ideas": Route(Role.ENGINEER, kwargs=_key),
     "idea_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
-    "idea_detail": Route(Role.STAKEHOLDER, kwargs=_idea),
+    "idea_detail": Route(Role.ENGINEER, kwargs=_idea),
     "idea_edit": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     "idea_accept": Route(Role.PM, kwargs=_idea, methods=POST),
     "idea_decline": Route(Role.PM, kwargs=_idea, methods=GET_POST),
