@@ -72,7 +72,10 @@ def test_a_member_of_both_gets_the_product_of_the_workspace_they_work_in(tenants
 def test_permission_checks_of_an_object_use_its_own_product_not_a_namesake(tenants):
     dana = tenants["dana"]
     feature1 = backlog_services.feature_create(
-        product=tenants["web1"], data={"title": "First's feature"}, actor=tenants["olga"]
+        # Shipped: stakeholders read released features (pm.visibility).
+        product=tenants["web1"],
+        data={"title": "First's feature", "status": "shipped"},
+        actor=tenants["olga"],
     )
     api = token_client(dana)
     # Through the API the workspace's session does not exist: ids and objects decide.
