@@ -239,6 +239,8 @@ class FeedbackItem(Versioned):
                 models.F("id").desc(),
                 name="feedback_inbox_order",
             ),
+            # The inbox's status counts: an index-only scan of two narrow columns.
+            models.Index(fields=["product", "status"], name="feedback_status_counts"),
             # The Overview's latest feedback.
             models.Index(fields=["product", "-received_at", "-id"], name="feedback_latest"),
         ]

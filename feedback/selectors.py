@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     IntegerField,
@@ -87,7 +88,7 @@ def status_counts(product: Product) -> dict[str, int]:
     rows = (
         FeedbackItem.objects.filter(product=product)
         .values("status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # COUNT(*): answered from feedback_status_counts alone
         .order_by()
     )
     counts = {s: 0 for s in FeedbackStatus.values}
@@ -261,16 +262,20 @@ def likely_duplicates(*, item: FeedbackItem, limit: int = 3) -> list[tuple[Feedb
         # Ranked among the latest DUPLICATE_WINDOW items sharing a word, found newest first by
         # the feedback_latest index: a common word can match most of a big inbox, and ranking
         # all of those costs hundreds of milliseconds at 100,000 items.
-        # (Raw SQL: an ORM subquery would alias the table and leave the stored column behind.)
-        window = RawSQL(  # noqa: S611 (parameters only)
-            f"SELECT w.id FROM {FeedbackItem._meta.db_table} w "  # noqa: S608 (fixed name)
+        # (Raw SQL: an ORM subquery would alias the table and leave the stored column behind.
+        # `= ANY(ARRAY(…))` runs the window once and fetches its rows by primary key, so only
+        # they are ranked.)
+        table = FeedbackItem._meta.db_table
+        in_window = RawSQL(  # noqa: S611 (parameters only)
+            f'"{table}"."id" = ANY(ARRAY(SELECT w.id FROM {table} w '  # noqa: S608 (fixed name)
             "WHERE w.product_id = %s AND w.id <> %s "
             "AND w.search_vector @@ to_tsquery('english'::regconfig, %s) "
-            "ORDER BY w.received_at DESC, w.id DESC LIMIT %s",
+            "ORDER BY w.received_at DESC, w.id DESC LIMIT %s))",
             [item.product_id, item.pk, matching.tsquery_text(item.content), DUPLICATE_WINDOW],
+            output_field=BooleanField(),
         )
         rows = (
-            FeedbackItem.objects.filter(pk__in=window)
+            FeedbackItem.objects.filter(in_window)
             .annotate(
                 # The stored vector has no weight labels (D); weigh D fully, as titles are.
                 search_rank=SearchRank(
