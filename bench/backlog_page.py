@@ -8,47 +8,20 @@ should barely move with the size of the backlog.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything python bench/backlog_page.py
        [--requests 25] [--keep]
-Only the server part of DATABASE_URL is used: the bench creates and drops its own database.
+The bench creates and drops its own database (bench/_common.py).
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--requests", type=int, default=25, help="timed requests per case")
 parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
 args = parser.parse_args()
 
-url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-parts = urlsplit(url)
-if not parts.scheme.startswith("postgres"):
-    sys.exit("bench/backlog_page.py needs a PostgreSQL DATABASE_URL.")
-BENCH_DB = f"lodestar_bench_page_{os.getpid()}"
-
-import psycopg  # noqa: E402
-
-admin_url = urlunsplit(parts._replace(path="/postgres"))
-
-
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("SITE_URL", "http://127.0.0.1")  # required in production settings
-    os.environ["DEBUG"] = "0"
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pm.settings")
-    import django
-
-    django.setup()
+import _common  # noqa: E402  (sets up Django: after argparse, so --help stays quick)
 
 
 def main() -> int:
@@ -56,7 +29,6 @@ def main() -> int:
 
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -71,7 +43,6 @@ def main() -> int:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    call_command("migrate", verbosity=0)
     workspace = Workspace.objects.create(name="Bench", slug="bench")
     pm = User.objects.create(username="bench-pm")
     Membership.objects.create(workspace=workspace, user=pm, role=Role.PM)
@@ -151,19 +122,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
     status = 1
-    try:
-        setup_django()
+    with _common.throwaway_database(keep=args.keep):
         status = main()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        else:
-            print(f"kept database {BENCH_DB}")
     sys.exit(status)
