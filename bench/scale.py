@@ -58,10 +58,11 @@ def fill(size: dict):
         (Idea(product=product, title=f"Idea {i}: {words(i, 4)}") for i in range(size["ideas"])),
         batch_size=2000,
     )
-    first_feature = Feature.objects.filter(product=product).order_by("id").first()
+    feature_ids = list(Feature.objects.filter(product=product).values_list("id", flat=True))
     UserStory.objects.bulk_create(
         (
-            UserStory(product=product, feature=first_feature, number=i + 1, rank=rank,
+            UserStory(product=product, feature_id=feature_ids[i % len(feature_ids)], number=i + 1,
+                      rank=rank,
                       title=f"Story {i + 1} {words(i)}", as_a="PM", i_want=words(i, 6),
                       so_that=words(i + 1, 6), acceptance_criteria=[])
             for i, rank in enumerate(keys_between(None, None, size["stories"]))
