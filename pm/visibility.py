@@ -196,12 +196,6 @@ def declared_models() -> list[type[Model]]:
     return [m for m in apps.get_models() if getattr(m, "visibility_rules", None) is not None]
 
 
-def _product_id(instance_or_product: Any) -> int | None:
-    return getattr(instance_or_product, "product_id", None) or getattr(
-        instance_or_product, "pk", None
-    )
-
-
 def hidden_fields(
     model: type[Model] | Model, viewer: Viewer | None, product: Product | None = None
 ) -> frozenset[str]:
@@ -285,14 +279,20 @@ def apply_across(queryset: QuerySet, viewers: dict[int, Viewer]) -> QuerySet:
     if not rules.internal and not rules.internal_if:
         return queryset
     path = rules.workspace.split("__")
+    known: dict[tuple[int | None, int | None], frozenset[str]] = {}
 
     def hide(instance):
         target = instance
         for step in path[:-1]:
             target = getattr(target, step)
-        viewer = viewers.get(getattr(target, path[-1]))
-        product = getattr(instance, "product", None)
-        return hidden_fields(type(instance), viewer, product)
+        workspace_id = getattr(target, path[-1])
+        product_id = getattr(instance, "product_id", None)
+        # Once per product, not per row: a conditional field may need a query to decide.
+        if (workspace_id, product_id) not in known:
+            known[workspace_id, product_id] = hidden_fields(
+                type(instance), viewers.get(workspace_id), getattr(instance, "product", None)
+            )
+        return known[workspace_id, product_id]
 
     return redacted(queryset, hide)
 
@@ -341,9 +341,7 @@ def activity_q(viewer: Viewer | None) -> Q:
     return condition
 
 
-def history_visible_ids(
-    entries: list, viewer: Viewer | None, products: dict[int, Product] | None = None
-) -> set[tuple[str, int]]:
+def history_visible_ids(entries: list, viewer: Viewer | None) -> set[tuple[str, int]]:
     """The (object type, id) pairs of `entries` whose objects `viewer` may see: one query per
     model type present, whatever the number of entries. Deleted objects are judged by the
     rules' rows too — an entry about a deleted row the reader could not see stays hidden."""

@@ -162,3 +162,26 @@ def test_workspace_setting_is_admin_only_and_saved(cast):
     cast.workspace.refresh_from_db()
     assert sorted(cast.workspace.stakeholder_sections) == ["backlog", "ideas"]
     assert ActivityLog.objects.filter(object_type="pm.workspace").exists()
+
+
+def test_stakeholder_lists_run_constant_queries_with_reach_from_arr(cast):
+    """The policy decides conditional fields once per product, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    BacklogSettings.objects.update_or_create(
+        product=cast.product, defaults={"reach_source": BacklogSettings.ReachSource.ARR}
+    )
+    cast.share_with_stakeholders("backlog")
+    client = cast.client("stakeholder")
+    counts = []
+    for n in (3, 30):
+        for i in range(n):
+            make_feature(cast.product, f"F{n}-{i}", actor=cast.pm, status="shipped", reach=5)
+        for url in ("/api/v1/features/", reverse("backlog", args=[cast.product.key])):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            assert "reach" not in (response.json()["results"][0] if "/api/" in url else {})
+            counts.append(len(queries))
+    assert counts[:2] == counts[2:], counts
