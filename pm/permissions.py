@@ -28,7 +28,10 @@ def membership_for(user: User | AnonymousUser, workspace_id: int) -> Membership 
         return None
     cache = getattr(user, "_lodestar_memberships", None)
     if cache is None:
-        cache = {m.workspace_id: m for m in Membership.objects.filter(user=user)}
+        # The workspace comes along: its stakeholder_sections setting decides what a
+        # stakeholder browses (pm.visibility), without a query of its own.
+        memberships = Membership.objects.filter(user=user).select_related("workspace")
+        cache = {m.workspace_id: m for m in memberships}
         user._lodestar_memberships = cache
     return cache.get(workspace_id)
 

@@ -13,9 +13,9 @@ from django.http import Http404
 from rest_framework import permissions
 
 from pm.choices import Role
-from pm.models import ApiToken, Product, Workspace
+from pm.models import ApiToken, Product
 from pm.permissions import get_product_for_user, membership_for
-from pm.visibility import Viewer, viewer_for_role
+from pm.visibility import Viewer, viewer_for
 
 _PRODUCT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}$")
 MAX_ID = 2**63 - 1
@@ -63,33 +63,10 @@ def member_roles(user: User) -> dict[int, str]:
     return {ws: m.role for ws, m in user._lodestar_memberships.items()}
 
 
-class _Sections:
-    """Stands for a workspace where only its stakeholder_sections setting is needed."""
-
-    def __init__(self, sections: list[str]):
-        self.stakeholder_sections = sections
-
-
 def member_viewers(user: User) -> dict[int, Viewer]:
-    """{workspace id: the caller's viewer} (pm.visibility), cached on the user for the request:
-    one query at most, for the stakeholder sections of the caller's workspaces."""
-    cached = getattr(user, "_lodestar_viewers", None)
-    if cached is not None:
-        return cached
-    roles = member_roles(user)
-    stakeholder_of = [ws for ws, role in roles.items() if role == Role.STAKEHOLDER]
-    widened = (
-        dict(
-            Workspace.objects.filter(pk__in=stakeholder_of).values_list(
-                "pk", "stakeholder_sections"
-            )
-        )
-        if stakeholder_of
-        else {}
-    )
-    cached = {
-        ws: viewer_for_role(role, _Sections(widened.get(ws) or [])) for ws, role in roles.items()
-    }
-    if user.is_authenticated:
-        user._lodestar_viewers = cached
-    return cached
+    """{workspace id: the caller's viewer} (pm.visibility), from the memberships already loaded
+    for the request (with their workspaces, whose stakeholder_sections setting counts)."""
+    if not user.is_authenticated:
+        return {}
+    membership_for(user, 0)  # fills the per-request cache
+    return {ws: viewer_for(m, m.workspace) for ws, m in user._lodestar_memberships.items()}

@@ -43,7 +43,9 @@ def build(cast, kpis: int, days: int) -> list[KPI]:
         KeyResultKPI.objects.create(
             kpi=kpi, key_result=KeyResultFactory(objective__product=cast.product)
         )
-        feature = FeatureFactory(product=cast.product, shipped_at=days_ago(days // 2))
+        feature = FeatureFactory(
+            product=cast.product, status="shipped", shipped_at=days_ago(days // 2)
+        )
         LaunchImpactFactory(product=cast.product, kpi=kpi, feature=feature)
         ExperimentFactory(product=cast.product)
         FunnelFactory(product=cast.product)
@@ -141,7 +143,9 @@ def _chart(html: str) -> dict:
 def test_the_detail_page_hands_the_chart_its_series_target_and_launch_dates(cast):
     kpi = KPIFactory(product=cast.product, target_value=70, aggregation="sum")
     ingest(kpi, [(days_ago(d), d) for d in range(1, 11)])
-    dark = FeatureFactory(product=cast.product, title="Dark mode", shipped_at=days_ago(4))
+    dark = FeatureFactory(
+        product=cast.product, title="Dark mode", status="shipped", shipped_at=days_ago(4)
+    )
     LaunchImpactFactory(product=cast.product, kpi=kpi, feature=dark)
     LaunchImpactFactory(
         product=cast.product, kpi=kpi, feature=FeatureFactory(product=cast.product, title="Never")
@@ -170,12 +174,20 @@ def test_the_chart_marks_only_launches_linked_to_this_kpi(cast):
     kpi = KPIFactory(product=cast.product, aggregation="sum")
     other = KPIFactory(product=cast.product, aggregation="sum")
     ingest(kpi, [(days_ago(d), d) for d in range(1, 11)])
-    ours = FeatureFactory(product=cast.product, title="Faster search", shipped_at=days_ago(5))
-    theirs = FeatureFactory(product=cast.product, title="Billing revamp", shipped_at=days_ago(3))
-    FeatureFactory(product=cast.product, title="Unlinked launch", shipped_at=days_ago(2))
+    ours = FeatureFactory(
+        product=cast.product, title="Faster search", status="shipped", shipped_at=days_ago(5)
+    )
+    theirs = FeatureFactory(
+        product=cast.product, title="Billing revamp", status="shipped", shipped_at=days_ago(3)
+    )
+    FeatureFactory(
+        product=cast.product, title="Unlinked launch", status="shipped", shipped_at=days_ago(2)
+    )
     LaunchImpactFactory(product=cast.product, kpi=kpi, feature=ours)
     LaunchImpactFactory(product=cast.product, kpi=other, feature=theirs)
-    same_day = FeatureFactory(product=cast.product, title="Search filters", shipped_at=days_ago(5))
+    same_day = FeatureFactory(
+        product=cast.product, title="Search filters", status="shipped", shipped_at=days_ago(5)
+    )
     LaunchImpactFactory(product=cast.product, kpi=kpi, feature=same_day)
     html = cast.client("pm").get(f"/p/LOD/kpis/{kpi.pk}/").content.decode()
     assert _chart(html)["annotations"] == [
@@ -448,7 +460,9 @@ def test_unlinking_stops_the_updates(cast):
 
 def test_launch_impact_shows_predicted_against_actual_with_a_verdict_and_the_caveat(cast):
     kpi = KPIFactory(product=cast.product, name="Triage speed", aggregation="sum")
-    feature = FeatureFactory(product=cast.product, title="Inbox", shipped_at=days_ago(10))
+    feature = FeatureFactory(
+        product=cast.product, title="Inbox", status="shipped", shipped_at=days_ago(10)
+    )
     ingest(kpi, [(days_ago(d), 12 if d < 10 else 10) for d in range(1, 20)])
     LaunchImpactFactory(
         product=cast.product, kpi=kpi, feature=feature, predicted_change=10, window_days=7
@@ -489,7 +503,7 @@ def test_a_pm_records_a_prediction(cast):
 
 def test_the_feature_panel_shows_its_launch_impact(cast):
     kpi = KPIFactory(product=cast.product, name="Activation")
-    feature = FeatureFactory(product=cast.product, shipped_at=days_ago(3))
+    feature = FeatureFactory(product=cast.product, status="shipped", shipped_at=days_ago(3))
     LaunchImpactFactory(product=cast.product, kpi=kpi, feature=feature)
     from metrics.panels import feature as panel
 
