@@ -1,7 +1,9 @@
 """Shared fixtures: the permission cast (admin, pm, engineer, stakeholder, outsider), a product in
 their workspace, and test-wide toggles."""
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -75,3 +77,27 @@ def cast(db) -> Cast:
 @pytest.fixture
 def pm_client(cast) -> Client:
     return cast.client("pm")
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The one Playwright session of the whole run: Playwright's sync API refuses a second one
+    while the first is alive, so every browser test (tests/browser and the production smoke)
+    shares this Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium package.")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls tests make to set
+    # up data are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

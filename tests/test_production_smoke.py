@@ -817,43 +817,36 @@ MAIN_PAGES = [
 ]
 
 
-def test_main_pages_have_no_console_errors_in_chromium(stack, flows):
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM
-
+def test_main_pages_have_no_console_errors_in_chromium(stack, flows, browser):
+    # `browser` is the run's one Playwright session (tests/conftest.py): a second sync session
+    # cannot start while the browser tests' one is alive.
     session = Client(stack).sign_in("pm").cookies
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    context = browser.new_context(
+        base_url=stack.base, extra_http_headers={"X-Forwarded-Proto": "https"}
+    )
+    try:
+        context.add_cookies(
+            [{"name": k, "value": v, "url": stack.base} for k, v in session.items()]
         )
-        try:
-            context = browser.new_context(
-                base_url=stack.base, extra_http_headers={"X-Forwarded-Proto": "https"}
-            )
-            context.add_cookies(
-                [{"name": k, "value": v, "url": stack.base} for k, v in session.items()]
-            )
-            page = context.new_page()
-            problems: list[str] = []
-            page.on(
-                "console",
-                lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None,
-            )
-            page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
-            page.on(
-                "response",
-                lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
-            pages = [*MAIN_PAGES, f"/share/{flows['share_token']}/", flows["feature"]]
-            for path in pages:
-                response = page.goto(path)
-                assert response.status == 200, (path, response.status)
-                page.wait_for_load_state("networkidle")
-            assert not problems, problems
-        finally:
-            browser.close()
+        page = context.new_page()
+        problems: list[str] = []
+        page.on(
+            "console",
+            lambda m: problems.append(f"{page.url}: {m.text}") if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        pages = [*MAIN_PAGES, f"/share/{flows['share_token']}/", flows["feature"]]
+        for path in pages:
+            response = page.goto(path)
+            assert response.status == 200, (path, response.status)
+            page.wait_for_load_state("networkidle")
+        assert not problems, problems
+    finally:
+        context.close()
 
 
 # --- beat's health check ----------------------------------------------------------------------
