@@ -14,9 +14,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+def open_page(browser, base_url: str):
+    """A page in a context of its own (its own cookies: one person), collecting console errors.
+    Returns (context, page); close the context when done."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.console_errors = []
@@ -24,6 +25,12 @@ def page(browser, live_server):
         "console",
         lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
     )
+    return context, page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context, page = open_page(browser, live_server.url)
     yield page
     context.close()
 

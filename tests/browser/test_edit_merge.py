@@ -11,7 +11,7 @@ import pytest
 from backlog import services
 from backlog.models import Feature
 from pm.models import Notification
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_page, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,14 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def second_page(browser, live_server):
     """Another person's browser, with its own session."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.console_errors = []
-    page.on(
-        "console",
-        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
-    )
+    context, page = open_page(browser, live_server.url)
     yield page
     context.close()
 
