@@ -6,7 +6,8 @@ from django.http import HttpRequest
 from feedback import selectors
 from feedback.choices import FeedbackStatus
 from feedback.models import FeedbackItem, PortalPost
-from pm.permissions import membership_for
+from pm.permissions import membership_for, viewer_for_user
+from pm.visibility import Section
 
 
 def overview(request: HttpRequest, product) -> dict:
@@ -23,7 +24,10 @@ def feature(request: HttpRequest, feature) -> dict:
     show_customers = selectors.can_see_customers(membership)
     demand = selectors.feature_demand(feature)
     insights = list(selectors.feature_insights(feature, with_customers=show_customers)[:5])
+    viewer = viewer_for_user(request.user, feature.product)
     return {
+        # the feedback items behind the quotes: only for readers of the feedback section
+        "sees_items": viewer is not None and viewer.browses(Section.FEEDBACK),
         "feature": feature,
         "product": feature.product,
         "demand": demand,

@@ -36,7 +36,9 @@ from feedback.models import (
     PortalSettings,
     ResearchStudy,
 )
+from pm import visibility
 from pm.models import Product, Workspace
+from pm.permissions import viewer_for_user
 from pm.visibility import rows_q, viewer_for
 
 # Ideas still open for linking: not merged away, not declined.
@@ -442,15 +444,15 @@ def feature_insights(feature: Feature, *, with_customers: bool) -> QuerySet[Insi
 # --- research -----------------------------------------------------------------------------
 
 
-def studies_for_product(product: Product) -> QuerySet[ResearchStudy]:
-    return (
-        ResearchStudy.objects.filter(product=product)
-        .annotate(
-            finding_count=Count("findings", distinct=True),
-            participant_count=Count("participants", distinct=True),
-        )
-        .order_by("-created_at")
+def studies_for_product(product: Product, user) -> QuerySet[ResearchStudy]:
+    """The product's studies as `user` may read them (internal fields blanked by the policy)."""
+    studies = visibility.apply(
+        ResearchStudy.objects.filter(product=product), viewer_for_user(user, product), product
     )
+    return studies.annotate(
+        finding_count=Count("findings", distinct=True),
+        participant_count=Count("participants", distinct=True),
+    ).order_by("-created_at")
 
 
 def study_findings(study: ResearchStudy, *, with_customers: bool) -> QuerySet[FeedbackItem]:

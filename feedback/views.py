@@ -40,7 +40,7 @@ from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
-from pm.permissions import get_product_for_user
+from pm.permissions import get_product_for_user, viewer_for_user
 from pm.visibility import Section
 
 INBOX_PAGE = 25
@@ -607,7 +607,15 @@ def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     page = Paginator(
         selectors.feature_insights(feature, with_customers=context["show_customers"]), 50
     ).get_page(request.GET.get("page"))
-    context.update(feature=feature, demand=selectors.feature_demand(feature), page=page)
+    # Stakeholders read the quotes on features they see; the feedback items themselves only
+    # when the workspace shares the feedback section with them (the visibility policy).
+    viewer = viewer_for_user(request.user, product)
+    context.update(
+        feature=feature,
+        demand=selectors.feature_demand(feature),
+        page=page,
+        sees_items=viewer is not None and viewer.browses(Section.FEEDBACK),
+    )
     return render_page(request, "feedback/feature_feedback.html", context)
 
 
@@ -619,7 +627,7 @@ def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 def study_list(request: HttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "research")
-    context["studies"] = selectors.studies_for_product(product)
+    context["studies"] = selectors.studies_for_product(product, request.user)
     return render_page(request, "feedback/studies.html", context)
 
 
@@ -661,7 +669,7 @@ def _study_context(context: dict, study: ResearchStudy, finding_form=None) -> di
 def study_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "research")
-    study = get_object_or_404(ResearchStudy, product=product, pk=pk)
+    study = get_object_or_404(selectors.studies_for_product(product, request.user), pk=pk)
     context = _study_context(context, study)
     if context["can_edit"]:
         context["customer_names"] = _customer_names(product)

@@ -33,7 +33,7 @@ from pm import visibility
 from pm.choices import ActivityAction
 from pm.digests import digest_preview
 from pm.models import ActivityLog, Invitation, Product
-from pm.visibility import STAKEHOLDER_SECTIONS, Audience, Viewer
+from pm.visibility import STAKEHOLDER_SECTIONS, WIDENABLE_SECTIONS, Audience, Viewer
 from tests.roadmap.factories import make_share_link
 
 SENTINEL = "zqxsentinel"
@@ -41,7 +41,14 @@ NUMBER = Decimal("8765432.19")
 SMALL = 31337
 NEEDLES = (SENTINEL, "8765432", "8,765,432", "8 765 432", "31337", "31,337")
 
-STAKEHOLDER = Viewer(Audience.STAKEHOLDER, STAKEHOLDER_SECTIONS)
+# The stakeholder as PRODUCT.md has it, and as a workspace that shares every section it may
+# (ideas, backlog, sprints, feedback) has it: inside those, internal fields stay hidden.
+STAKEHOLDERS = {
+    "default sections": Viewer(Audience.STAKEHOLDER, STAKEHOLDER_SECTIONS),
+    "every section shared": Viewer(
+        Audience.STAKEHOLDER, STAKEHOLDER_SECTIONS | frozenset(WIDENABLE_SECTIONS)
+    ),
+}
 IDS_PER_MODEL = 1  # hidden rows and rows with internal fields, per model, tried in each URL
 SKIP_NAMESPACES = ("admin:",)  # Django's admin: staff only, its own access control
 
@@ -79,14 +86,14 @@ def _product_id(instance, default: int) -> int:
     return getattr(instance, "product_id", None) or default
 
 
-def _plant(product: Product) -> dict[str, list]:
+def _plant(product: Product, stakeholder: Viewer) -> dict[str, list]:
     """Sentinels everywhere the policy hides something; returns {model label: [rows]}."""
     planted: dict[str, list] = {}
     entries = []
     for model in visibility.declared_models():
         rules = visibility.rules_for(model)
         internal = [model._meta.get_field(n) for n in (*rules.internal, *rules.internal_if)]
-        hidden_q = visibility.rows_q(model, STAKEHOLDER)
+        hidden_q = visibility.rows_q(model, stakeholder)
         hidden_ids = set(
             model._default_manager.exclude(hidden_q).values_list("pk", flat=True)
             if hidden_q != models.Q()
@@ -120,16 +127,21 @@ def _plant(product: Product) -> dict[str, list]:
                 )
             )
             picked.append(row)
+        if not picked and not internal and not hidden_ids:
+            continue  # nothing of this model is hidden from this stakeholder (a shared section)
         assert picked, f"No {model._meta.label} row carries a sentinel"
         planted[label] = picked
     ActivityLog.objects.bulk_create(entries)
     return planted
 
 
-@pytest.fixture
-def world(db):
+@pytest.fixture(params=list(STAKEHOLDERS))
+def world(db, request):
     call_command("load_demo", verbosity=0)
     product = Product.objects.select_related("workspace").get(key="LOD")
+    stakeholder = STAKEHOLDERS[request.param]
+    product.workspace.stakeholder_sections = sorted(stakeholder.sections - STAKEHOLDER_SECTIONS)
+    product.workspace.save(update_fields=["stakeholder_sections"])
     BacklogSettings.objects.update_or_create(
         product=product, defaults={"reach_source": BacklogSettings.ReachSource.ARR}
     )
@@ -157,8 +169,8 @@ def world(db):
         row_count=1,
     )
     _link, token = make_share_link(product, product.workspace.memberships.get(role="pm").user)
-    planted = _plant(product)
-    return product, token, planted
+    planted = _plant(product, stakeholder)
+    return product, token, planted, request.param
 
 
 def _patterns(resolver=None, prefix="", namespace=""):
@@ -235,7 +247,7 @@ def _leaks(body: bytes) -> list[str]:
 
 
 def test_no_sentinel_reaches_any_surface(world, capsys):
-    product, token, planted = world
+    product, token, planted, shared = world
     stakeholder = product.workspace.memberships.get(role="stakeholder").user
     clients = {"stakeholder": Client(), "share-link visitor": Client(), "portal visitor": Client()}
     clients["stakeholder"].force_login(stakeholder)
@@ -268,7 +280,7 @@ def test_no_sentinel_reaches_any_surface(world, capsys):
     checked += 1
     with capsys.disabled():
         print(
-            f"\nvisibility leak test: {len(urls)} URLs × {len(clients)} audiences "
+            f"\nvisibility leak test ({shared}): {len(urls)} URLs × {len(clients)} audiences "
             f"({checked} requests incl. htmx variants and the digest e-mail), "
             f"{sum(len(r) for r in planted.values())} sentinel rows in {len(planted)} models; "
             f"statuses: {dict(sorted(statuses.items()))}"
@@ -276,3 +288,8 @@ def test_no_sentinel_reaches_any_surface(world, capsys):
     assert not leaks, "Sentinels leaked:\n" + "\n".join(leaks[:60])
     assert len(urls) > 200  # the URL configuration was really walked
     assert statuses.get(("stakeholder", 200), 0) > 100  # and many pages really rendered
+    if shared == "every section shared":
+        # the shared sections really opened to the stakeholder
+        for section in ("ideas", "backlog", "sprints", "feedback", "feedback/research"):
+            url = f"/p/{product.key}/{section}/"
+            assert clients["stakeholder"].get(url).status_code == 200, url

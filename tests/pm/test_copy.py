@@ -49,7 +49,7 @@ def test_the_kpi_upload_message_counts_one_point_and_dates_it_in_the_workspace_z
         response = _upload_kpi(cast, kpi, "timestamp,value\n2025-11-02 00:30,5\n")
 
     text = text_of(response.content)
-    assert "1 point stored (2 Nov 2025)" in text
+    assert "1 point stored from data.csv (2 Nov 2025)" in text
     assert "1 points" not in text and "1 Nov 2025" not in text
     assert "1 point stored (2 Nov 2025)" in response.headers["HX-Trigger"]
 
