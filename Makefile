@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lodestar
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 
-.PHONY: venv run test lint bench lock clean
+.PHONY: venv run test typecheck lint bench lock clean
 
 # Development: Lodestar editable, with the test and lint tools.
 $(VENV)/.installed: pyproject.toml
@@ -52,6 +52,11 @@ test: venv
 	  DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  bash -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run && $(PY) -m ruff check . && $(PY) -m pytest $(PYTEST_ARGS)'
 
+# Static types: mypy with the Django and DRF plugins (configuration in pyproject.toml; strict for
+# services, selectors and models). Django's settings load as the suite loads them.
+typecheck: venv
+	DEBUG=0 SECRET_KEY=typecheck-only-secret-key SITE_URL=http://testserver $(PY) -m mypy
+
 lint: venv
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
@@ -59,4 +64,4 @@ bench: venv
 	@for script in bench/[!_]*.py; do echo "== $$script"; DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SITE_URL=http://127.0.0.1 $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mypy_cache
