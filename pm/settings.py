@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from kombu import Queue
 
 from pm.env import envbool, envint, envlist, envstr
 
@@ -331,6 +332,37 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues by kind of work, so that a flood of one kind (a big import, the nightly rollups) never
+# delays another (an invitation e-mail), and each kind can get its own workers: docker-compose.yml
+# runs one worker service per group of queues (-Q), docs/scaling.md says how to split them further.
+# A worker started without -Q consumes all of them (a small install, `celery -A pm worker`).
+CELERY_TASK_DEFAULT_QUEUE = "celery"  # everything short and interactive: e-mails, purges
+CELERY_TASK_QUEUES = [
+    Queue(name)
+    for name in ("celery", "ingest", "rollups", "digests", "imports", "embeddings", "webhooks")
+]
+# Every task is named here, also those on the default queue: a task without a route fails
+# tests/test_celery_config.py, so each new task's queue is a decision, not an accident.
+CELERY_TASK_ROUTES = {
+    "pm.tasks.ping": {"queue": "celery"},
+    "pm.tasks.send_invitation_email": {"queue": "celery"},
+    "pm.tasks.purge_idempotency_keys": {"queue": "celery"},
+    "pm.tasks.purge_expired_invitations": {"queue": "celery"},
+    "feedback.tasks.send_vote_confirmation": {"queue": "celery"},
+    # Digest e-mails: a burst every quarter of an hour, batches of SMTP round trips.
+    "pm.tasks.schedule_digests": {"queue": "digests"},
+    "pm.tasks.send_digest_batch": {"queue": "digests"},
+    # KPI rollups: incremental after each ingestion, the sweep every minute, all of them nightly.
+    "metrics.tasks.recalculate_kpi": {"queue": "rollups"},
+    "metrics.tasks.recalculate_kpi_full": {"queue": "rollups"},
+    "metrics.tasks.recalculate_all_kpis": {"queue": "rollups"},
+    "metrics.tasks.sweep_dirty_ranges": {"queue": "rollups"},
+    # Uploaded files: minutes of parsing and bulk writes each.
+    "metrics.tasks.import_points_file": {"queue": "imports"},
+    "feedback.tasks.import_feedback_file": {"queue": "imports"},
+    # ingest (events pushed by integrations), embeddings (the local model) and webhooks (calls
+    # out) take the tasks of those features as they land.
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 

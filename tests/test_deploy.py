@@ -158,7 +158,14 @@ def _command(service: dict) -> str:
     return " ".join(command) if isinstance(command, list) else " ".join(command.split())
 
 
-APP_SERVICES = ["web", "worker", "beat"]
+_COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+# Every service that runs a Celery worker (one per group of queues).
+WORKER_SERVICES = sorted(
+    name
+    for name, spec in _COMPOSE["services"].items()
+    if "celery -A pm worker" in " ".join(str(spec.get("command", "")).split())
+)
+APP_SERVICES = ["web", *WORKER_SERVICES, "beat"]
 
 
 def test_compose_runs_web_worker_beat_postgres_and_redis(compose):
@@ -171,7 +178,7 @@ def test_compose_runs_web_worker_beat_postgres_and_redis(compose):
     assert services["redis"]["image"].startswith("redis")
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat", "postgres", "redis"])
+@pytest.mark.parametrize("name", [*APP_SERVICES, "postgres", "redis"])
 def test_every_compose_service_has_a_healthcheck(compose, name):
     healthcheck = compose["services"][name].get("healthcheck")
     assert healthcheck and healthcheck.get("test"), f"{name} has no healthcheck"
@@ -488,3 +495,10 @@ def test_every_source_map_a_static_file_names_is_vendored_next_to_it():
             referenced += 1
             assert (path.parent / name).is_file(), f"{path.relative_to(ROOT)} names missing {name}"
     assert referenced  # Chart.js names its map
+
+
+def test_the_readme_restore_stops_every_service_that_writes(compose):
+    # A worker left running during pg_restore writes into a half-restored database.
+    readme = (ROOT / "README.md").read_text()
+    (stop,) = re.findall(r"^docker compose stop (.+)$", readme, flags=re.MULTILINE)
+    assert set(stop.split()) == set(APP_SERVICES)

@@ -4,8 +4,8 @@ One module-scoped stack, built the way the Dockerfile builds the image (tests/im
 the Dockerfile's own ENV/COPY/RUN lines): a fresh virtualenv with a non-editable install from the
 lock file, `collectstatic` with DEBUG=0 and the manifest storage. Then, with production settings
 behind a (simulated) TLS proxy: `migrate` on a fresh PostgreSQL database, `load_demo` twice, and
-the commands of docker-compose.yml's web, worker and beat services (gunicorn on a free port, a
-real Celery worker and beat with the heartbeat scheduler).
+the commands of docker-compose.yml's web, worker and beat services (gunicorn on a free port, the
+real Celery workers of every queue group and beat with the heartbeat scheduler).
 
 Against that stack: each write flow once (create, edit, triage, import, ship, share and revoke,
 invite), every page of the URL configuration as each demo role (links, htmx URLs and form targets
@@ -70,6 +70,19 @@ def _compose_command(service: str) -> str:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     command = compose["services"][service]["command"]
     return " ".join(command) if isinstance(command, list) else " ".join(command.split())
+
+
+def _compose_worker_services() -> list[str]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return [
+        name
+        for name, spec in compose["services"].items()
+        if "celery -A pm worker" in " ".join(str(spec.get("command", "")).split())
+    ]
+
+
+def _worker_logs(stack) -> list[Path]:
+    return [stack.logs / f"{name}.log" for name in _compose_worker_services()]
 
 
 def _wait(predicate, what: str, timeout: float, logs=()) -> None:
@@ -175,9 +188,14 @@ def stack(tmp_path_factory):
         after_first = _counts(database_url)
         stack.manage("load_demo")
         stack.demo = (first.stdout, after_first, _counts(database_url))
+        # Every worker service (one per group of queues), one process each on this small machine.
+        workers = {
+            name: _compose_command(name).replace("--concurrency=2", "--concurrency=1")
+            for name in _compose_worker_services()
+        }
         commands = {
             "web": _compose_command("web"),
-            "worker": _compose_command("worker").replace("--concurrency=2", "--concurrency=1"),
+            **workers,
             "beat": _compose_command("beat").replace(
                 "/tmp/celerybeat-schedule", str(tmp / "celerybeat-schedule")
             ),
@@ -203,7 +221,8 @@ def stack(tmp_path_factory):
                 return False
 
         _wait(web_up, "gunicorn to answer /healthz", 120, all_logs)
-        _wait(lambda: "ready." in stack.log("worker"), "the Celery worker", 90, all_logs)
+        for name in workers:
+            _wait(lambda name=name: "ready." in stack.log(name), f"the {name} worker", 90, all_logs)
         _wait(lambda: Path(env["BEAT_HEARTBEAT_FILE"]).exists(), "beat's heartbeat", 60, all_logs)
         yield stack
     finally:
@@ -536,7 +555,7 @@ def flows(stack):
         ),
         "imported feedback in the inbox",
         60,
-        [stack.logs / "worker.log"],
+        _worker_logs(stack),
     )
     done["import_progress"] = preview_path + "progress/"  # what the preview polls meanwhile
 
@@ -555,7 +574,7 @@ def flows(stack):
         lambda: "point stored" in pm.get(done["upload_progress"]).text,
         "the KPI upload stored",
         60,
-        [stack.logs / "worker.log"],
+        _worker_logs(stack),
     )
 
     # Ship a release that is not shipped yet.
@@ -609,7 +628,7 @@ def flows(stack):
         found = [m for m in messages if invitee in str(m["To"])]
         return found[0].get_body(preferencelist=("plain",)).get_content() if found else ""
 
-    _wait(invitation, "the invitation e-mail", 60, [stack.logs / "worker.log"])
+    _wait(invitation, "the invitation e-mail", 60, _worker_logs(stack))
     link = _first(rf"({re.escape(stack.env['SITE_URL'])}/invite/[^\s\"<]+/)", invitation())
     done["invitation"] = urllib.parse.urlsplit(link).path
 
@@ -624,7 +643,7 @@ def flows(stack):
         found = [m for m in messages if "engineer@acme.example" in str(m["To"])]
         return found[0].get_body(preferencelist=("plain",)).get_content() if found else ""
 
-    _wait(reset_mail, "the password-reset e-mail", 60, [stack.logs / "worker.log"])
+    _wait(reset_mail, "the password-reset e-mail", 60, _worker_logs(stack))
     done["password_reset"] = urllib.parse.urlsplit(
         _first(r"(https?://[^\s\"<]+/accounts/reset/[^\s\"<]+/)", reset_mail())
     ).path

@@ -182,13 +182,17 @@ def test_trial_server_sends_an_invitation_in_process_without_a_broker(server):
     assert not noisy, noisy
 
 
-def test_tasks_run_eagerly_without_a_broker(trial_env):
+def test_tasks_run_eagerly_without_a_broker_whatever_their_queue(trial_env, demo_loaded):
+    # Queues by kind only matter with a broker: without one, every kind runs at once, in-process.
     code = (
         "import django; django.setup()\n"
+        "from metrics.tasks import sweep_dirty_ranges\n"
         "from pm.celery import app\n"
-        "from pm.tasks import ping\n"
+        "from pm.tasks import ping, schedule_digests\n"
         "assert app.conf.task_always_eager, 'not eager'\n"
-        "print(ping.delay('trial').get(timeout=5)['echo'])\n"
+        "assert app.amqp.router.route({}, schedule_digests.name)['queue'].name == 'digests'\n"
+        "echo = ping.delay('trial').get(timeout=5)['echo']\n"
+        "print(echo, schedule_digests.delay().get(timeout=5), sweep_dirty_ranges.delay().get())\n"
     )
     result = _run(trial_env, "-c", code)
-    assert result.stdout.strip().splitlines()[-1] == "trial"
+    assert result.stdout.strip().splitlines()[-1] == "trial 0 []"
