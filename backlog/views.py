@@ -52,6 +52,7 @@ from pm import visibility
 from pm.choices import Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.registry import registry
@@ -221,7 +222,7 @@ def _ideas_context(request, product, **extra) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def ideas(request: HttpRequest, key: str) -> HttpResponse:
+def ideas(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.IDEAS)
     return render_page(
         request, "backlog/ideas.html", _ideas_context(request, product), partial="idea-list"
@@ -254,7 +255,7 @@ def _ideas_list_response(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def idea_new(request: HttpRequest, key: str) -> HttpResponse:
+def idea_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = IdeaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -289,7 +290,7 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def idea_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def idea_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """One idea: its wording, who asked, votes, triage outcome, linked feedback, history."""
     product = get_product_for_user(request.user, key, section=Section.IDEAS)
     idea = _idea_or_404(product, pk)
@@ -298,7 +299,7 @@ def idea_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def idea_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def idea_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     idea = _idea_or_404(product, pk)
     form = IdeaEditForm(request.POST or None, instance=idea)
@@ -329,7 +330,7 @@ def idea_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def idea_accept(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def idea_accept(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     idea = _idea_or_404(product, pk)
     try:
@@ -346,7 +347,7 @@ def idea_accept(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def idea_decline(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def idea_decline(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     idea = _idea_or_404(product, pk)
     form = DeclineForm(request.POST or None)
@@ -365,7 +366,7 @@ def idea_decline(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def idea_merge(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def idea_merge(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     idea = _idea_or_404(product, pk)
     form = MergeForm(request.POST or None, targets=selectors.idea_merge_targets(idea))
@@ -428,7 +429,7 @@ def _backlog_context(request, product, filters, offset: int = 0, **extra) -> dic
 
 @login_required
 @require_GET
-def backlog(request: HttpRequest, key: str) -> HttpResponse:
+def backlog(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.BACKLOG)
     filters = _backlog_filters(request)
     offset = max(_int_or_none(request.GET.get("offset")) or 0, 0)
@@ -457,7 +458,7 @@ def _table_response(request, product, message: str, level: str = "success") -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feature_new(request: HttpRequest, key: str) -> HttpResponse:
+def feature_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = FeatureCreateForm(request.POST or None, product=product)
     if request.method == "POST" and form.is_valid():
@@ -483,7 +484,7 @@ def feature_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def feature_move(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feature_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """Drag and drop: the dropped feature and its new neighbours (ids, either may be blank)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _feature_or_404(request, product, pk)
@@ -519,7 +520,7 @@ def _annotated_feature(request, product, pk):
 
 @login_required
 @require_GET
-def feature_row(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feature_row(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """One backlog row as it stands (what "Cancel" on the inline score editor swaps back)."""
     product = get_product_for_user(request.user, key, section=Section.BACKLOG)
     feature = _annotated_feature(request, product, pk)
@@ -531,7 +532,7 @@ def feature_row(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feature_score_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feature_score_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """Inline editing of a row's score inputs (only the product's framework's inputs)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _annotated_feature(request, product, pk)
@@ -569,7 +570,7 @@ def feature_score_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def backlog_settings(request: HttpRequest, key: str) -> HttpResponse:
+def backlog_settings(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = BacklogSettingsForm(request.POST)
     if not form.is_valid():
@@ -594,7 +595,7 @@ def backlog_settings(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def backlog_sort_by_score(request: HttpRequest, key: str) -> HttpResponse:
+def backlog_sort_by_score(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     count = services.features_sort_by_score(product=product, actor=request.user)
     return _table_response(request, product, f"Re-ranked {count} features by score, highest first.")
@@ -602,7 +603,7 @@ def backlog_sort_by_score(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def backlog_bulk_status(request: HttpRequest, key: str) -> HttpResponse:
+def backlog_bulk_status(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = BulkStatusForm(request.POST)
     if not form.is_valid():
@@ -653,7 +654,7 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def feature_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feature_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     feature = _feature_or_404(request, product, pk)
     return render_page(request, "backlog/feature.html", _feature_context(request, product, feature))
@@ -661,7 +662,7 @@ def feature_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feature_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feature_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _feature_or_404(request, product, pk)
     settings = selectors.backlog_settings(product)
@@ -704,7 +705,7 @@ def feature_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def story_new(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def story_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _feature_or_404(request, product, pk)
     form = StoryForm(request.POST or None, product=product)
@@ -741,7 +742,7 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def story_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def story_detail(request: AuthedHttpRequest, key: str, number: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=(Section.BACKLOG, Section.SPRINTS))
     story = _story_or_404(request, product, number)
     return render_page(request, "backlog/story.html", _story_context(request, product, story))
@@ -749,7 +750,7 @@ def story_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def story_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def story_edit(request: AuthedHttpRequest, key: str, number: int) -> HttpResponse:
     """PMs edit the whole story; engineers status, points and assignee."""
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     story = _story_or_404(request, product, number)
@@ -787,7 +788,7 @@ def story_edit(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def story_criterion(request: HttpRequest, key: str, number: int, index: int) -> HttpResponse:
+def story_criterion(request: AuthedHttpRequest, key: str, number: int, index: int) -> HttpResponse:
     """Check an acceptance criterion off, or on again."""
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     story = _story_or_404(request, product, number)
@@ -822,7 +823,7 @@ def story_criterion(request: HttpRequest, key: str, number: int, index: int) -> 
 
 @login_required
 @require_POST
-def story_move(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def story_move(request: AuthedHttpRequest, key: str, number: int) -> HttpResponse:
     """Drag and drop in a feature's story list: the story and its new neighbours (numbers)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     story = _story_or_404(request, product, number)
@@ -839,7 +840,7 @@ def story_move(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def story_status(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def story_status(request: AuthedHttpRequest, key: str, number: int) -> HttpResponse:
     """The board's drag and drop: a new status for a story, refused if the card was stale."""
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     story = _story_or_404(request, product, number)
@@ -894,14 +895,14 @@ def _sprints_context(request, product, **extra) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def sprints(request: HttpRequest, key: str) -> HttpResponse:
+def sprints(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.SPRINTS)
     return render_page(request, "backlog/sprints.html", _sprints_context(request, product))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sprint_new(request: HttpRequest, key: str) -> HttpResponse:
+def sprint_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = SprintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -928,7 +929,7 @@ def sprint_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sprint_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def sprint_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sprint = _sprint_or_404(product, pk)
     form = SprintForm(request.POST or None, instance=sprint)
@@ -971,7 +972,7 @@ def _commitment(sprint: Sprint) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def sprint_board(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def sprint_board(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.SPRINTS)
     sprint = _sprint_or_404(product, pk)
     columns = selectors.board_stories(sprint)
@@ -1006,7 +1007,7 @@ def _plan_context(request, product, sprint, refresh: bool = True, **extra) -> di
 
 @login_required
 @require_GET
-def sprint_plan(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def sprint_plan(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sprint = _sprint_or_404(product, pk)
     return render_page(
@@ -1019,7 +1020,7 @@ def sprint_plan(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sprint_plan_story(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def sprint_plan_story(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """Move a story into the sprint (action=add) or back to the backlog (action=remove)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     sprint = _sprint_or_404(product, pk)

@@ -40,6 +40,7 @@ from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user, viewer_for_user
 from pm.visibility import Section
 
@@ -114,7 +115,7 @@ def _panel_context(product, item, *, can_edit: bool, link_form=None) -> dict:
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest, key: str) -> HttpResponse:
+def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "inbox")
     filters = _inbox_filters(request)
@@ -160,7 +161,7 @@ def _item_or_404(product, pk: int, context: dict):
 
 @login_required
 @require_GET
-def feedback_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """One item: a page of its own, or (htmx) the triage panel of the inbox."""
     product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "inbox")
@@ -195,7 +196,7 @@ def _triage_response(request, product, context, item, *, advance: bool, message:
 
 @login_required
 @require_POST
-def feedback_status(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_status(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "inbox")
     item = get_object_or_404(product.feedback_items, pk=pk)
@@ -221,7 +222,7 @@ def feedback_status(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def feedback_link(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "inbox")
     item = get_object_or_404(product.feedback_items, pk=pk)
@@ -257,7 +258,7 @@ def feedback_link(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def feedback_link_targets(request: HttpRequest, key: str) -> HttpResponse:
+def feedback_link_targets(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """The options of the triage panel's "another idea or feature" combobox for `q`: a short,
     server-rendered list fetched as the PM types (the panel itself never embeds the backlog)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
@@ -268,7 +269,7 @@ def feedback_link_targets(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def insight_unlink(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def insight_unlink(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "inbox")
     insight = get_object_or_404(
@@ -291,7 +292,7 @@ def insight_unlink(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feedback_new(request: HttpRequest, key: str) -> HttpResponse:
+def feedback_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "new")
     form = FeedbackForm(request.POST or None)
@@ -336,7 +337,7 @@ def _feedback_initial(item) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "inbox")
     item = get_object_or_404(product.feedback_items.select_related("customer"), pk=pk)
@@ -381,7 +382,7 @@ def feedback_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feedback_import(request: HttpRequest, key: str) -> HttpResponse:
+def feedback_import(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "import")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -430,7 +431,7 @@ def _preview_context(batch: FeedbackImport) -> dict:
 
 @login_required
 @require_GET
-def feedback_import_preview(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_import_preview(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "import")
     batch = get_object_or_404(
@@ -442,7 +443,7 @@ def feedback_import_preview(request: HttpRequest, key: str, pk: int) -> HttpResp
 
 @login_required
 @require_GET
-def feedback_import_progress(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_import_progress(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """The progress bar of a running import (polled by htmx), then its outcome."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     batch = get_object_or_404(
@@ -458,7 +459,7 @@ def feedback_import_progress(request: HttpRequest, key: str, pk: int) -> HttpRes
 
 @login_required
 @require_POST
-def feedback_import_run(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feedback_import_run(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "import")
     batch = get_object_or_404(
@@ -498,7 +499,7 @@ def feedback_import_run(request: HttpRequest, key: str, pk: int) -> HttpResponse
 
 @login_required
 @require_GET
-def customer_list(request: HttpRequest, key: str) -> HttpResponse:
+def customer_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     context = _context(request, product, "customers")
     q = request.GET.get("q", "").strip()[:100]
@@ -521,7 +522,7 @@ def _customer_segments(product) -> list[str]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_new(request: HttpRequest, key: str) -> HttpResponse:
+def customer_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "customers")
     form = CustomerForm(request.POST or None, workspace=product.workspace)
@@ -541,7 +542,7 @@ def customer_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def customer_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def customer_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     context = _context(request, product, "customers")
     customer = get_object_or_404(Customer, workspace=product.workspace, pk=pk)
@@ -561,7 +562,7 @@ def customer_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def customer_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "customers")
     customer = get_object_or_404(Customer, workspace=product.workspace, pk=pk)
@@ -596,7 +597,7 @@ def customer_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def feature_feedback(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """All feedback linked to one feature, with its demand by importance."""
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "inbox")
@@ -624,7 +625,7 @@ def feature_feedback(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def study_list(request: HttpRequest, key: str) -> HttpResponse:
+def study_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "research")
     context["studies"] = selectors.studies_for_product(product, request.user)
@@ -633,7 +634,7 @@ def study_list(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_new(request: HttpRequest, key: str) -> HttpResponse:
+def study_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "research")
     form = StudyForm(request.POST or None, product=product)
@@ -666,7 +667,7 @@ def _study_context(context: dict, study: ResearchStudy, finding_form=None) -> di
 
 @login_required
 @require_GET
-def study_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def study_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.FEEDBACK)
     context = _context(request, product, "research")
     study = get_object_or_404(selectors.studies_for_product(product, request.user), pk=pk)
@@ -678,7 +679,7 @@ def study_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def study_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "research")
     study = get_object_or_404(ResearchStudy, product=product, pk=pk)
@@ -707,7 +708,7 @@ def study_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def study_finding_new(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def study_finding_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "research")
     study = get_object_or_404(ResearchStudy, product=product, pk=pk)
@@ -762,7 +763,7 @@ def _portal_context(context: dict, product, settings_form=None) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def portal_admin(request: HttpRequest, key: str) -> HttpResponse:
+def portal_admin(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "portal")
     form = None
@@ -793,7 +794,7 @@ def portal_admin(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def portal_moderate(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def portal_moderate(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     post = get_object_or_404(PortalPost, product=product, pk=pk)
     form = ModerateForm(request.POST)
@@ -820,7 +821,7 @@ def portal_moderate(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def portal_publish(request: HttpRequest, key: str) -> HttpResponse:
+def portal_publish(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = PublishForm(request.POST, ideas=selectors.ideas_not_on_portal(product))
     if form.is_valid():
@@ -838,7 +839,7 @@ def portal_publish(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def portal_unpublish(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def portal_unpublish(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     post = get_object_or_404(PortalPost.objects.select_related("idea"), product=product, pk=pk)
     services.portal_post_unpublish(post=post, actor=request.user)

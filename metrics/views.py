@@ -33,6 +33,7 @@ from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
 from pm.visibility import viewer_of
@@ -57,7 +58,7 @@ def _context(request: HttpRequest, product, section: str) -> dict:
 
 @login_required
 @require_GET
-def kpi_list(request: HttpRequest, key: str) -> HttpResponse:
+def kpi_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "kpis")
     context["summaries"] = selectors.kpi_summaries(list(selectors.kpi_list(product=product)))
@@ -72,7 +73,7 @@ def _granularity(request: HttpRequest, kpi: KPI) -> str:
 
 @login_required
 @require_GET
-def kpi_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _detail_context(request, product, pk)
     return render_page(request, "metrics/kpi_detail.html", context, partial="chart")
@@ -120,7 +121,7 @@ def _detail_context(request: HttpRequest, product, pk: int, **forms) -> dict:
 
 @login_required
 @require_POST
-def kpi_points_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_points_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """Delete a KPI's points between two days (workspace time zone, both days included)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
@@ -157,7 +158,7 @@ def _kpi_form_page(request, product, form, kpi=None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def kpi_new(request: HttpRequest, key: str) -> HttpResponse:
+def kpi_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = KPIForm(request.POST or None, product=product, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
@@ -173,7 +174,7 @@ def kpi_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def kpi_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
     form = KPIForm(request.POST or None, instance=kpi, product=product)
@@ -199,7 +200,7 @@ def kpi_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def kpi_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
     try:
@@ -213,7 +214,7 @@ def kpi_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def kpi_upload(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_upload(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """CSV upload: the same validation and service as the API, run by a worker (all points or
     none), with its progress polled by the page. The same file uploaded again is recognised."""
     product = get_product_for_user(request.user, key, need=Role.PM)
@@ -279,7 +280,7 @@ def _upload_span(result, zone) -> str:
 
 @login_required
 @require_GET
-def kpi_upload_progress(request: HttpRequest, key: str, pk: int, upload: int) -> HttpResponse:
+def kpi_upload_progress(request: AuthedHttpRequest, key: str, pk: int, upload: int) -> HttpResponse:
     """The progress of an upload being imported (polled by htmx), then its outcome."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
@@ -291,7 +292,7 @@ def kpi_upload_progress(request: HttpRequest, key: str, pk: int, upload: int) ->
 
 @login_required
 @require_POST
-def kpi_recalculate(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_recalculate(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
     services.kpi_recalculation_request(kpi=kpi, actor=request.user)
@@ -301,7 +302,7 @@ def kpi_recalculate(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def kpi_link_key_result(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def kpi_link_key_result(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
     form = KeyResultLinkForm(request.POST, product=product)
@@ -321,7 +322,9 @@ def kpi_link_key_result(request: HttpRequest, key: str, pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def kpi_unlink_key_result(request: HttpRequest, key: str, pk: int, link_pk: int) -> HttpResponse:
+def kpi_unlink_key_result(
+    request: AuthedHttpRequest, key: str, pk: int, link_pk: int
+) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     link = get_object_or_404(
         KeyResultKPI.objects.select_related("key_result", "kpi"),
@@ -339,7 +342,7 @@ def kpi_unlink_key_result(request: HttpRequest, key: str, pk: int, link_pk: int)
 
 @login_required
 @require_GET
-def launch_impact_list(request: HttpRequest, key: str) -> HttpResponse:
+def launch_impact_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "impact")
     # Stakeholders see the impact of released features only (pm.visibility).
@@ -356,7 +359,7 @@ def _impact_form_page(request, product, form, impact=None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def launch_impact_new(request: HttpRequest, key: str) -> HttpResponse:
+def launch_impact_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     initial = {k: request.GET[k] for k in ("feature", "kpi") if request.GET.get(k, "").isdigit()}
     form = LaunchImpactForm(request.POST or None, product=product, initial=initial)
@@ -375,7 +378,7 @@ def launch_impact_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def launch_impact_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def launch_impact_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     impact = get_object_or_404(LaunchImpact, product=product, pk=pk)
     form = LaunchImpactForm(request.POST or None, instance=impact, product=product)
@@ -401,7 +404,7 @@ def launch_impact_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def launch_impact_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def launch_impact_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     impact = get_object_or_404(LaunchImpact, product=product, pk=pk)
     services.launch_impact_delete(impact=impact, actor=request.user)
@@ -414,7 +417,7 @@ def launch_impact_delete(request: HttpRequest, key: str, pk: int) -> HttpRespons
 
 @login_required
 @require_GET
-def experiment_list(request: HttpRequest, key: str) -> HttpResponse:
+def experiment_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "experiments")
     context["results"] = [
@@ -432,7 +435,7 @@ def _experiment_page(request, product, form, formset, experiment=None) -> HttpRe
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_new(request: HttpRequest, key: str) -> HttpResponse:
+def experiment_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = ExperimentForm(request.POST or None, product=product)
     formset = VariantFormSet(
@@ -461,7 +464,7 @@ def experiment_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def experiment_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def experiment_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     experiment = get_object_or_404(Experiment, product=product, pk=pk)
     form = ExperimentForm(request.POST or None, instance=experiment, product=product)
@@ -493,7 +496,7 @@ def experiment_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def experiment_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def experiment_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     experiment = get_object_or_404(Experiment, product=product, pk=pk)
     services.experiment_delete(experiment=experiment, actor=request.user)
@@ -506,7 +509,7 @@ def experiment_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def funnel_list(request: HttpRequest, key: str) -> HttpResponse:
+def funnel_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "funnels")
     context["funnels"] = [
@@ -524,7 +527,7 @@ def _funnel_page(request, product, form, formset, funnel=None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def funnel_new(request: HttpRequest, key: str) -> HttpResponse:
+def funnel_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = FunnelForm(request.POST or None, product=product)
     formset = StepFormSet(request.POST or None, prefix="steps")
@@ -543,7 +546,7 @@ def funnel_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def funnel_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def funnel_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     funnel = get_object_or_404(Funnel, product=product, pk=pk)
     form = FunnelForm(request.POST or None, instance=funnel, product=product)
@@ -575,7 +578,7 @@ def funnel_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def funnel_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def funnel_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     funnel = get_object_or_404(Funnel, product=product, pk=pk)
     services.funnel_delete(funnel=funnel, actor=request.user)

@@ -33,6 +33,7 @@ from pm.forms import (
     conflicted_form,
 )
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.http import AuthedHttpRequest
 from pm.mail import email_configured
 from pm.models import (
     Competitor,
@@ -58,7 +59,7 @@ def _remember_workspace(request: HttpRequest, workspace_id: int) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     memberships = list(selectors.workspaces_for_user(request.user))
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -75,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def workspace_detail(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug)
     _remember_workspace(request, workspace.pk)
     request.lodestar_workspace = workspace
@@ -85,7 +86,7 @@ def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def workspace_switch(request: HttpRequest, slug: str) -> HttpResponse:
+def workspace_switch(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug)
     request.session["workspace_id"] = workspace.pk
     return redirect("workspace_detail", slug=workspace.slug)
@@ -112,7 +113,7 @@ def _members_context(workspace, invite_form=None, new_link=None) -> dict:
 
 @login_required
 @require_GET
-def members(request: HttpRequest, slug: str) -> HttpResponse:
+def members(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     return render_page(request, "pm/members.html", _members_context(workspace))
@@ -120,7 +121,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def workspace_sections(request: HttpRequest, slug: str) -> HttpResponse:
+def workspace_sections(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     """The admin's choice of what stakeholders may browse beyond PRODUCT.md's default."""
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
@@ -143,7 +144,7 @@ def workspace_sections(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
+def invitation_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     form = InvitationForm(request.POST)
@@ -192,7 +193,7 @@ def _email_toast(invitation) -> tuple[str, str]:
 
 @login_required
 @require_POST
-def invitation_resend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def invitation_resend(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     invitation = get_object_or_404(workspace.invitations, pk=pk)
@@ -211,7 +212,7 @@ def invitation_resend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def invitation_revoke(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     invitation = get_object_or_404(workspace.invitations, pk=pk)
@@ -230,7 +231,7 @@ def invitation_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def membership_role(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     membership = get_object_or_404(
@@ -256,7 +257,7 @@ def membership_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def membership_remove(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
     request.lodestar_workspace = workspace
     membership = get_object_or_404(
@@ -317,7 +318,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def product_create(request: HttpRequest, slug: str) -> HttpResponse:
+def product_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug, need=Role.PM)
     request.lodestar_workspace = workspace
     form = ProductCreateForm(request.POST or None, workspace=workspace)
@@ -347,7 +348,7 @@ def _product_context(request: HttpRequest, product) -> dict:
 
 @login_required
 @require_GET
-def product_overview(request: HttpRequest, key: str) -> HttpResponse:
+def product_overview(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _product_context(request, product)
     panels = []
@@ -369,7 +370,7 @@ def product_overview(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def product_history(request: HttpRequest, key: str) -> HttpResponse:
+def product_history(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _product_context(request, product)
     object_type = request.GET.get("type") or None
@@ -456,7 +457,7 @@ def _render_form(request, product, section: Section, form, item=None) -> HttpRes
 
 @login_required
 @require_GET
-def strategy(request: HttpRequest, key: str) -> HttpResponse:
+def strategy(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _product_context(request, product)
     context["sections"] = [
@@ -468,7 +469,7 @@ def strategy(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def vision_edit(request: HttpRequest, key: str) -> HttpResponse:
+def vision_edit(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _product_context(request, product)
     form = ProductForm(request.POST or None, instance=product)
@@ -500,7 +501,7 @@ def vision_edit(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def vision_show(request: HttpRequest, key: str) -> HttpResponse:
+def vision_show(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     if not is_partial(request):
         return redirect("strategy", key=product.key)
@@ -511,7 +512,7 @@ def vision_show(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def strategy_item_new(request: HttpRequest, key: str, section: str) -> HttpResponse:
+def strategy_item_new(request: AuthedHttpRequest, key: str, section: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sec = _section_or_404(section)
     form = sec.form(request.POST or None, product=product)
@@ -534,7 +535,7 @@ def _item_or_404(product, sec: Section, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def strategy_item_edit(request: HttpRequest, key: str, section: str, pk: int) -> HttpResponse:
+def strategy_item_edit(request: AuthedHttpRequest, key: str, section: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sec = _section_or_404(section)
     item = _item_or_404(product, sec, pk)
@@ -561,7 +562,9 @@ def strategy_item_edit(request: HttpRequest, key: str, section: str, pk: int) ->
 
 @login_required
 @require_POST
-def strategy_item_delete(request: HttpRequest, key: str, section: str, pk: int) -> HttpResponse:
+def strategy_item_delete(
+    request: AuthedHttpRequest, key: str, section: str, pk: int
+) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sec = _section_or_404(section)
     item = _item_or_404(product, sec, pk)
@@ -575,7 +578,7 @@ def strategy_item_delete(request: HttpRequest, key: str, section: str, pk: int) 
 
 @login_required
 @require_GET
-def strategy_section(request: HttpRequest, key: str, section: str) -> HttpResponse:
+def strategy_section(request: AuthedHttpRequest, key: str, section: str) -> HttpResponse:
     """The section as it stands: what 'Cancel' on an inline form swaps back in."""
     product = get_product_for_user(request.user, key)
     return _render_section(request, product, _section_or_404(section))
@@ -596,7 +599,7 @@ def _render_kr_form(request, product, objective, form, kr=None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def key_result_new(request: HttpRequest, key: str, objective_pk: int) -> HttpResponse:
+def key_result_new(request: AuthedHttpRequest, key: str, objective_pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     objective = get_object_or_404(Objective, product=product, pk=objective_pk)
     form = KeyResultForm(request.POST or None, product=product)
@@ -614,7 +617,7 @@ def key_result_new(request: HttpRequest, key: str, objective_pk: int) -> HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def key_result_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def key_result_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kr = get_object_or_404(
         KeyResult.objects.select_related("objective"), objective__product=product, pk=pk
@@ -641,7 +644,7 @@ def key_result_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def key_result_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def key_result_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kr = get_object_or_404(KeyResult, objective__product=product, pk=pk)
     services.strategy_item_delete(instance=kr, actor=request.user)

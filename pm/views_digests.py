@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pm import digests, notifications
 from pm.choices import DigestFrequency
 from pm.htmx import render_fragment, render_page, toast
+from pm.http import AuthedHttpRequest
 from pm.models import WEEKDAYS, DigestSubscription, Product
 from pm.permissions import get_product_for_user
 
@@ -44,7 +45,7 @@ def _digest_context(request, product, form=None) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def digest_preview(request: HttpRequest, key: str) -> HttpResponse:
+def digest_preview(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """Settings for this product's digest, and the digest you would get now."""
     product = get_product_for_user(request.user, key)
     if request.method == "POST":
@@ -64,7 +65,7 @@ def digest_preview(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def digest_email_preview(request: HttpRequest, key: str) -> HttpResponse:
+def digest_email_preview(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """The HTML part of the e-mail exactly as sent, for the preview frame."""
     product = get_product_for_user(request.user, key)
     preview = digests.digest_preview(
@@ -99,7 +100,7 @@ def digest_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def notification_menu(request: HttpRequest) -> HttpResponse:
+def notification_menu(request: AuthedHttpRequest) -> HttpResponse:
     """The latest notifications for the menu. A GET changes nothing: the fragment asks, by an
     htmx POST to notification_mark_read, to mark the unread ones it shows as read."""
     items = list(notifications.notifications_for(request.user)[:15])
@@ -121,7 +122,7 @@ def notification_menu(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_mark_read(request: HttpRequest) -> HttpResponse:
+def notification_mark_read(request: AuthedHttpRequest) -> HttpResponse:
     """Mark the given notifications of the signed-in user read (others' ids are ignored);
     answers the unread count badge."""
     raw = ",".join(request.POST.getlist("ids"))
@@ -142,14 +143,14 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthedHttpRequest) -> HttpResponse:
     items = list(notifications.notifications_for(request.user)[:200])
     return render_page(request, "pm/notifications.html", {"items": items, "unread_ids": set()})
 
 
 @login_required
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthedHttpRequest) -> HttpResponse:
     count = notifications.notifications_mark_read(user=request.user)
     items = list(notifications.notifications_for(request.user)[:200])
     response = render_page(

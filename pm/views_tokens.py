@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pm.api.tokens import api_token_create, api_token_revoke, tokens_for_user
 from pm.htmx import render_page, toast
+from pm.http import AuthedHttpRequest
 from pm.models import ApiToken
 
 EXPIRY_CHOICES = [
@@ -54,7 +55,7 @@ def _context(request: HttpRequest, form: TokenForm | None = None, **extra) -> di
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthedHttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -76,7 +77,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     api_token_revoke(token=token, actor=request.user)
     response = render_page(request, "pm/tokens.html", _context(request), partial="tokens-panel")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pm.choices import Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
 from pm.selectors import activity_for_object
 from pm.services import EditConflict
@@ -71,7 +72,7 @@ def _release_markers(releases) -> list[tuple]:
 
 @login_required
 @require_GET
-def roadmap(request: HttpRequest, key: str) -> HttpResponse:
+def roadmap(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """The timeline: initiatives as bars on a month grid, grouped by theme."""
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "timeline")
@@ -92,7 +93,7 @@ def roadmap(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def roadmap_board(request: HttpRequest, key: str) -> HttpResponse:
+def roadmap_board(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """Now / Next / Later: columns by horizon, drag to move (PMs)."""
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "board")
@@ -120,7 +121,7 @@ def _since(request: HttpRequest):
 
 @login_required
 @require_GET
-def roadmap_changes(request: HttpRequest, key: str) -> HttpResponse:
+def roadmap_changes(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """What changed since a date (default: a week ago), from the activity log."""
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "changes")
@@ -148,7 +149,7 @@ def _initiative_form_page(request, context, form, initiative=None) -> HttpRespon
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def initiative_new(request: HttpRequest, key: str) -> HttpResponse:
+def initiative_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "timeline")
     initial = {}
@@ -174,7 +175,7 @@ def initiative_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def initiative_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def initiative_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "timeline")
     try:
@@ -194,7 +195,7 @@ def initiative_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def initiative_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def initiative_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "timeline")
     initiative = get_object_or_404(Initiative, product=product, pk=pk)
@@ -227,7 +228,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @login_required
 @require_POST
-def initiative_move(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def initiative_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """A drop on the board (JSON for the drag script) or a "Move to" button (htmx: the board
     comes back re-rendered)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
@@ -284,7 +285,7 @@ def _board_fragment(request, product) -> HttpResponse:
 
 @login_required
 @require_POST
-def initiative_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def initiative_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     initiative = get_object_or_404(Initiative, product=product, pk=pk)
     title = initiative.title
@@ -311,7 +312,7 @@ def _releases_context(request, product) -> dict:
 
 @login_required
 @require_GET
-def releases(request: HttpRequest, key: str) -> HttpResponse:
+def releases(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     return render_page(
         request, "roadmap/releases.html", _releases_context(request, product), partial="releases"
@@ -325,7 +326,7 @@ def _release_form_page(request, context, form, release=None) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def release_new(request: HttpRequest, key: str) -> HttpResponse:
+def release_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "releases")
     form = ReleaseForm(request.POST or None, product=product)
@@ -347,7 +348,7 @@ def release_new(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def release_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def release_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "releases")
     release = get_object_or_404(Release, product=product, pk=pk)
@@ -375,7 +376,7 @@ def release_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def release_ship(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def release_ship(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     """Ship a release: it and its features are marked shipped."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     release = get_object_or_404(Release, product=product, pk=pk)
@@ -419,7 +420,7 @@ def release_ship(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def release_delete(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def release_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     release = get_object_or_404(Release, product=product, pk=pk)
     name = release.name
@@ -444,7 +445,7 @@ def _share_context(request, product, form=None, new_link=None, new_url=None) -> 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def share_links(request: HttpRequest, key: str) -> HttpResponse:
+def share_links(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """Create (the URL is shown once), list with last use, revoke."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = ShareLinkForm(request.POST or None)
@@ -469,7 +470,7 @@ def share_links(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def share_link_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def share_link_revoke(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     link = get_object_or_404(ShareLink, product=product, pk=pk)
     services.share_link_revoke(link=link, actor=request.user)
