@@ -18,6 +18,15 @@ from tests.factories import MembershipFactory, ProductFactory, UserFactory, Work
 ROLES = [Role.ADMIN, Role.PM, Role.ENGINEER, Role.STAKEHOLDER]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: under pytest-xdist the long ones (the production smoke, schemathesis)
+    then start while the other worker still has hundreds of short tests to take, instead of
+    being the tail that one worker runs alone at the end. A stable sort, so pytest-django's
+    order and each module's tests stay together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _test_toggles(settings):
     # Templates resolve {% static %} without a collectstatic manifest.

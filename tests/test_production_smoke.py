@@ -43,7 +43,14 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from tests import imagebuild
 from tests.worker import mailed
 
-pytestmark = [pytest.mark.smoke, pytest.mark.browser, pytest.mark.worker]
+# One module-scoped stack: under pytest-xdist the whole module runs on one worker (loadgroup).
+pytestmark = [
+    pytest.mark.smoke,
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("production_smoke"),
+]
 
 ROOT = imagebuild.ROOT
 ROLES = ("admin", "pm", "engineer", "stakeholder")

@@ -17,6 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# One migrated SQLite database and one server for the module: under pytest-xdist the whole
+# module runs on one worker (loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("trial_mode")]
+
 
 @pytest.fixture(scope="module")
 def trial_env(tmp_path_factory) -> dict[str, str]:
