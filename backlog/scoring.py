@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Callable
 from typing import Any
 
 from backlog.choices import Framework
@@ -93,15 +94,17 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _missing(framework: str, values: dict[str, Decimal | None]) -> Score | None:
+def _inputs(framework: Framework, values: dict[str, Decimal | None]) -> list[Decimal] | Score:
+    """The inputs in order when all are there; otherwise the Score that says which are missing."""
+    present = [v for v in values.values() if v is not None]
+    if len(present) == len(values):
+        return present
     missing = [LABELS[name] for name, v in values.items() if v is None]
-    if not missing:
-        return None
     listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
     return Score(framework, None, FORMULAS[framework], reason=f"Needs {listed} to compute a score.")
 
 
-def _zero(framework: str, name: str) -> Score:
+def _zero(framework: Framework, name: str) -> Score:
     return Score(
         framework,
         None,
@@ -119,9 +122,10 @@ def rice(*, reach: Any, impact: Any, confidence: Any, effort: Any) -> Score:
         "confidence": _dec(confidence),
         "effort": _dec(effort),
     }
-    if missing := _missing(Framework.RICE, values):
-        return missing
-    r, i, c, e = values.values()
+    inputs = _inputs(Framework.RICE, values)
+    if isinstance(inputs, Score):
+        return inputs
+    r, i, c, e = inputs
     if e <= 0:
         return _zero(Framework.RICE, "effort")
     score = _round(r * i * (c / 100) / e)
@@ -136,9 +140,10 @@ def rice(*, reach: Any, impact: Any, confidence: Any, effort: Any) -> Score:
 def ice(*, impact: Any, confidence: Any, ease: Any) -> Score:
     """Impact (0–10) × confidence (percent, read on a 0–10 scale) × ease (0–10)."""
     values = {"impact": _dec(impact), "confidence": _dec(confidence), "ease": _dec(ease)}
-    if missing := _missing(Framework.ICE, values):
-        return missing
-    i, c, e = values.values()
+    inputs = _inputs(Framework.ICE, values)
+    if isinstance(inputs, Score):
+        return inputs
+    i, c, e = inputs
     score = _round(i * (c / 10) * e)
     return Score(
         Framework.ICE,
@@ -158,9 +163,10 @@ def wsjf(
         "risk_reduction": _dec(risk_reduction),
         "job_size": _dec(job_size),
     }
-    if missing := _missing(Framework.WSJF, values):
-        return missing
-    bv, tc, rr, js = values.values()
+    inputs = _inputs(Framework.WSJF, values)
+    if isinstance(inputs, Score):
+        return inputs
+    bv, tc, rr, js = inputs
     if js <= 0:
         return _zero(Framework.WSJF, "job_size")
     score = _round((bv + tc + rr) / js)
@@ -174,9 +180,10 @@ def wsjf(
 
 def value_effort(*, value: Any, effort: Any) -> Score:
     values = {"value": _dec(value), "effort": _dec(effort)}
-    if missing := _missing(Framework.VALUE_EFFORT, values):
-        return missing
-    v, e = values.values()
+    inputs = _inputs(Framework.VALUE_EFFORT, values)
+    if isinstance(inputs, Score):
+        return inputs
+    v, e = inputs
     if e <= 0:
         return _zero(Framework.VALUE_EFFORT, "effort")
     score = _round(v / e)
@@ -195,9 +202,10 @@ def roi(*, expected_revenue: Any, cost: Any, roi_horizon_months: Any = None) -> 
     horizon). Without a horizon the ROI is still computed; the payback period is not.
     """
     values = {"expected_revenue": _dec(expected_revenue), "cost": _dec(cost)}
-    if missing := _missing(Framework.ROI, values):
-        return missing
-    gain, c = values.values()
+    inputs = _inputs(Framework.ROI, values)
+    if isinstance(inputs, Score):
+        return inputs
+    gain, c = inputs
     if c <= 0:
         return _zero(Framework.ROI, "cost")
     ratio = _round((gain - c) / c)
@@ -214,7 +222,7 @@ def roi(*, expected_revenue: Any, cost: Any, roi_horizon_months: Any = None) -> 
     return Score(Framework.ROI, ratio, FORMULAS[Framework.ROI], breakdown, payback_months=payback)
 
 
-_FUNCTIONS = {
+_FUNCTIONS: dict[Framework, Callable[..., Score]] = {
     Framework.RICE: rice,
     Framework.ICE: ice,
     Framework.WSJF: wsjf,
@@ -235,5 +243,5 @@ def score_inputs(framework: str, inputs: dict[str, Any]) -> Score:
 
 def score_feature(feature: Any, framework: str) -> Score:
     """Score a Feature (or anything with the input attributes) with `framework`."""
-    names = INPUTS.get(framework, [])
+    names = INPUTS.get(Framework(framework), []) if framework in Framework.values else []
     return score_inputs(framework, {name: getattr(feature, name, None) for name in names})
