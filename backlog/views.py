@@ -50,7 +50,6 @@ from backlog.forms import (
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
-from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
@@ -58,6 +57,7 @@ from pm.permissions import get_product_for_user
 from pm.registry import registry
 from pm.selectors import activity_for_object, themes_for_product
 from pm.services import EditConflict
+from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
 from pm.visibility import Section, viewer_of
 
 PAGE_SIZE = 100
@@ -67,33 +67,19 @@ PAGE_SIZE = 100
 
 
 def _context(request: HttpRequest, product: Product, tab: str, **extra: Any) -> dict[str, Any]:
-    request.lodestar_workspace = product.workspace
-    membership = product.membership
+    """pm's product page context plus the product's backlog settings (framework, reach)."""
     settings = selectors.backlog_settings(product)
-    viewer = viewer_of(product)
-    return {
-        "product": product,
-        "workspace": product.workspace,
-        "membership": membership,
-        "can_edit": membership.allows(Role.PM),
-        "can_work": membership.allows(Role.ENGINEER),
-        "sees_internal": viewer.is_team,
-        "browses_backlog": viewer.browses(Section.BACKLOG),
-        "settings": settings,
-        "framework": settings.framework,
-        "framework_label": Framework(settings.framework).label,
-        "reach_locked": settings.reach_source != BacklogSettings.ReachSource.MANUAL,
-        "active_tab": tab,
+    return product_page(
+        request,
+        product,
+        tab=tab,
+        browses_backlog=viewer_of(product).browses(Section.BACKLOG),
+        settings=settings,
+        framework=settings.framework,
+        framework_label=Framework(settings.framework).label,
+        reach_locked=settings.reach_source != BacklogSettings.ReachSource.MANUAL,
         **extra,
-    }
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+    )
 
 
 def _feature_or_404(request, product: Product, pk: int) -> Feature:
@@ -262,7 +248,7 @@ def idea_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
         try:
             idea = services.idea_create(product=product, data=form.model_data(), actor=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return _ideas_list_response(request, product, f"Idea “{idea.title}” captured.")
     context = _context(request, product, "ideas", form=form)
@@ -302,27 +288,14 @@ def idea_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
 def idea_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     idea = _idea_or_404(product, pk)
-    form = IdeaEditForm(request.POST or None, instance=idea)
-    if request.method == "POST" and form.is_valid():
-        try:
-            idea = services.idea_update(
-                idea=idea,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(IdeaEditForm, request.POST, conflict, instance=conflict.current)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, f"Saved “{idea.title}”.")
-            if not is_partial(request):
-                return redirect("idea_detail", key=product.key, pk=idea.pk)
-            response = HttpResponse(status=204)
-            response.headers["HX-Refresh"] = "true"
-            return response
-    context = _idea_context(request, product, idea, form=form, editing=True)
+    edit = versioned_edit(
+        request, IdeaEditForm, idea, lambda form, **kw: services.idea_update(idea=idea, **kw)
+    )
+    if edit.saved:
+        return saved_redirect(
+            request, f"Saved “{edit.saved.title}”.", "idea_detail", product.key, idea.pk
+        )
+    context = _idea_context(request, product, idea, form=edit.form, editing=True)
     if not is_partial(request):
         return render_page(request, "backlog/idea.html", context)
     return render_fragment(request, "backlog/idea.html", "idea-edit-form", context)
@@ -376,7 +349,7 @@ def idea_merge(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
                 idea=idea, into=form.cleaned_data["into"], actor=request.user
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return _ideas_list_response(
                 request,
@@ -467,7 +440,7 @@ def feature_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 product=product, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if not is_partial(request):
                 return redirect("feature_detail", key=product.key, pk=feature.pk)
@@ -538,33 +511,25 @@ def feature_score_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRes
     feature = _annotated_feature(request, product, pk)
     context = _row_context(request, product, feature)
     kwargs = {"framework": context["framework"], "reach_locked": context["reach_locked"]}
-    form = ScoreForm(request.POST or None, instance=feature, **kwargs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.feature_update(
-                feature=feature,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                ScoreForm, request.POST, conflict, instance=conflict.current, **kwargs
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            if not is_partial(request):
-                return redirect("backlog", key=product.key)
-            feature = _annotated_feature(request, product, pk)
-            context = _row_context(request, product, feature)
-            response = render_fragment(request, "backlog/backlog.html", "feature-row", context)
-            score = feature.score_info
-            detail = f" Score {score.breakdown}." if score and score.ok else ""
-            return toast(response, f"Saved “{feature.title}”.{detail}")
+    edit = versioned_edit(
+        request,
+        ScoreForm,
+        feature,
+        lambda form, **kw: services.feature_update(feature=feature, **kw),
+        **kwargs,
+    )
+    if edit.saved:
+        if not is_partial(request):
+            return redirect("backlog", key=product.key)
+        feature = _annotated_feature(request, product, pk)
+        context = _row_context(request, product, feature)
+        response = render_fragment(request, "backlog/backlog.html", "feature-row", context)
+        score = feature.score_info
+        detail = f" Score {score.breakdown}." if score and score.ok else ""
+        return toast(response, f"Saved “{feature.title}”.{detail}")
     if not is_partial(request):
         return redirect("feature_detail", key=product.key, pk=feature.pk)
-    context["form"] = form
+    context["form"] = edit.form
     return render_fragment(request, "backlog/backlog.html", "score-form", context)
 
 
@@ -583,14 +548,8 @@ def backlog_settings(request: AuthedHttpRequest, key: str) -> HttpResponse:
     )
     product.backlog_settings = settings
     message = f"Scoring with {Framework(settings.framework).label}; every feature was rescored."
-    if is_partial(request):
-        # The framework changes the column headers and the settings form: redraw the page body.
-        response = HttpResponse(status=204)
-        response.headers["HX-Refresh"] = "true"
-        messages.success(request, message)
-        return response
-    messages.success(request, message)
-    return redirect("backlog", key=product.key)
+    # The framework changes the column headers and the settings form: the whole page reloads.
+    return saved_redirect(request, message, "backlog", key=product.key)
 
 
 @login_required
@@ -671,30 +630,17 @@ def feature_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
         "reach_locked": settings.reach_source != BacklogSettings.ReachSource.MANUAL,
     }
     # The form edits a copy: a rejected value must not reach the scores shown beside it.
-    form = FeatureForm(request.POST or None, instance=copy.copy(feature), **kwargs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            feature = services.feature_update(
-                feature=feature,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                FeatureForm, request.POST, conflict, instance=conflict.current, **kwargs
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            if not is_partial(request):
-                messages.success(request, f"Saved “{feature.title}”.")
-                return redirect("feature_detail", key=product.key, pk=feature.pk)
-            response = HttpResponse(status=204)
-            response.headers["HX-Refresh"] = "true"
-            messages.success(request, f"Saved “{feature.title}”.")
-            return response
-    context = _feature_context(request, product, feature, form=form, editing=True)
+    edit = versioned_edit(
+        request,
+        FeatureForm,
+        copy.copy(feature),
+        lambda form, **kw: services.feature_update(feature=feature, **kw),
+        **kwargs,
+    )
+    if edit.saved:
+        message = f"Saved “{edit.saved.title}”."
+        return saved_redirect(request, message, "feature_detail", product.key, feature.pk)
+    context = _feature_context(request, product, feature, form=edit.form, editing=True)
     if not is_partial(request):
         return render_page(request, "backlog/feature.html", context)
     return render_fragment(request, "backlog/feature.html", "feature-form", context)
@@ -715,7 +661,7 @@ def story_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
                 feature=feature, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if not is_partial(request):
                 return redirect("story_detail", key=product.key, number=story.number)
@@ -755,32 +701,22 @@ def story_edit(request: AuthedHttpRequest, key: str, number: int) -> HttpRespons
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     story = _story_or_404(request, product, number)
     form_class = StoryForm if product.membership.allows(Role.PM) else EngineerStoryForm
-    form = form_class(request.POST or None, instance=story, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            story = services.story_update(
-                story=story,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                form_class, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            story = _story_or_404(request, product, number)
-            if not is_partial(request):
-                messages.success(request, f"Saved {story.key}.")
-                return redirect("story_detail", key=product.key, number=story.number)
-            context = _story_context(request, product, story)
-            response = render_fragment(request, "backlog/story.html", "story-main", context)
-            return toast(retarget(response, "#story-main"), f"Saved {story.key}.")
-    context = _story_context(request, product, story, form=form, editing=True)
+    edit = versioned_edit(
+        request,
+        form_class,
+        story,
+        lambda form, **kw: services.story_update(story=story, **kw),
+        product=product,
+    )
+    if edit.saved:
+        story = _story_or_404(request, product, number)
+        if not is_partial(request):
+            messages.success(request, f"Saved {story.key}.")
+            return redirect("story_detail", key=product.key, number=story.number)
+        context = _story_context(request, product, story)
+        response = render_fragment(request, "backlog/story.html", "story-main", context)
+        return toast(retarget(response, "#story-main"), f"Saved {story.key}.")
+    context = _story_context(request, product, story, form=edit.form, editing=True)
     if not is_partial(request):
         return render_page(request, "backlog/story.html", context)
     return render_fragment(request, "backlog/story.html", "story-form", context)
@@ -911,16 +847,12 @@ def sprint_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 product=product, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{sprint.name} created. Now plan it.")
-            if is_partial(request):
-                response = HttpResponse(status=204)
-                response.headers["HX-Redirect"] = reverse(
-                    "sprint_plan", args=[product.key, sprint.pk]
-                )
-                return response
-            return redirect("sprint_plan", key=product.key, pk=sprint.pk)
+            plan = reverse("sprint_plan", args=[product.key, sprint.pk])
+            # The form sits in a dialog on the sprints list; the new sprint's page replaces it.
+            return HttpResponseClientRedirect(plan) if is_partial(request) else redirect(plan)
     context = _context(request, product, "sprints", form=form)
     if not is_partial(request):
         return render_page(request, "backlog/sprint_form.html", context)
@@ -932,27 +864,13 @@ def sprint_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def sprint_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sprint = _sprint_or_404(product, pk)
-    form = SprintForm(request.POST or None, instance=sprint)
-    if request.method == "POST" and form.is_valid():
-        try:
-            sprint = services.sprint_update(
-                sprint=sprint,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(SprintForm, request.POST, conflict, instance=conflict.current)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, f"{sprint.name} saved.")
-            if is_partial(request):
-                response = HttpResponse(status=204)
-                response.headers["HX-Refresh"] = "true"
-                return response
-            return redirect("sprint_board", key=product.key, pk=sprint.pk)
-    context = _context(request, product, "sprints", form=form, sprint=sprint)
+    edit = versioned_edit(
+        request, SprintForm, sprint, lambda form, **kw: services.sprint_update(sprint=sprint, **kw)
+    )
+    if edit.saved:
+        message = f"{edit.saved.name} saved."
+        return saved_redirect(request, message, "sprint_board", key=product.key, pk=sprint.pk)
+    context = _context(request, product, "sprints", form=edit.form, sprint=sprint)
     if not is_partial(request):
         return render_page(request, "backlog/sprint_form.html", context)
     return render_fragment(request, "backlog/sprints.html", "sprint-form", context)

@@ -208,7 +208,7 @@ class StudyForm(VersionedForm):
             "participants": forms.SelectMultiple(attrs={"size": 6}),
         }
 
-    def __init__(self, *args, product: Product, show_customers: bool = True, **kwargs):
+    def __init__(self, *args, product: Product, sees_internal: bool = True, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
         self.fields["participants"].queryset = Customer.objects.filter(
@@ -217,7 +217,7 @@ class StudyForm(VersionedForm):
         self.fields["participants"].required = False
         self.fields["participants"].help_text = "Customers who took part (optional)."
         self.instance.product = product
-        if not show_customers:
+        if not sees_internal:
             del self.fields["participants"]
 
     def clean(self):

@@ -21,9 +21,9 @@ def feature(request: HttpRequest, feature) -> dict:
     """Demand on a feature by importance and its most important linked feedback (two queries;
     customer names and ARR only for engineers and above)."""
     membership = membership_for(request.user, feature.product.workspace_id)
-    show_customers = selectors.can_see_customers(membership)
+    sees_internal = selectors.can_see_customers(membership)
     demand = selectors.feature_demand(feature)
-    insights = list(selectors.feature_insights(feature, with_customers=show_customers)[:5])
+    insights = list(selectors.feature_insights(feature, with_customers=sees_internal)[:5])
     viewer = viewer_for_user(request.user, feature.product)
     return {
         # the feedback items behind the quotes: only for readers of the feedback section
@@ -32,7 +32,7 @@ def feature(request: HttpRequest, feature) -> dict:
         "product": feature.product,
         "demand": demand,
         "insights": insights,
-        "show_customers": show_customers,
+        "sees_internal": sees_internal,
     }
 
 
@@ -40,8 +40,8 @@ def idea(request: HttpRequest, idea) -> dict:
     """Feedback linked to an idea and its portal post, if any (three queries; customer names
     only for engineers and above)."""
     membership = membership_for(request.user, idea.product.workspace_id)
-    show_customers = selectors.can_see_customers(membership)
-    insights = list(selectors.idea_insights(idea, with_customers=show_customers)[:20])
+    sees_internal = selectors.can_see_customers(membership)
+    insights = list(selectors.idea_insights(idea, with_customers=sees_internal)[:20])
     total = (
         len(insights)
         if len(insights) < 20
@@ -52,6 +52,6 @@ def idea(request: HttpRequest, idea) -> dict:
         "product": idea.product,
         "insights": insights,
         "total": total,
-        "show_customers": show_customers,
+        "sees_internal": sees_internal,
         "post": PortalPost.objects.filter(idea=idea).first(),
     }

@@ -38,10 +38,10 @@ from feedback.models import (
 )
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
-from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user, viewer_for_user
+from pm.views_support import product_page, saved_redirect, versioned_edit
 from pm.visibility import Section
 
 INBOX_PAGE = 25
@@ -49,19 +49,7 @@ CUSTOMER_PAGE = 50
 
 
 def _context(request: HttpRequest, product, section: str, **extra) -> dict:
-    request.lodestar_workspace = product.workspace
-    request.session["workspace_id"] = product.workspace_id
-    membership = product.membership
-    return {
-        "product": product,
-        "workspace": product.workspace,
-        "membership": membership,
-        "can_edit": membership.allows(Role.PM),
-        "show_customers": selectors.can_see_customers(membership),
-        "active_tab": "feedback_inbox",
-        "section": section,
-        **extra,
-    }
+    return product_page(request, product, tab="feedback_inbox", section=section, **extra)
 
 
 def _customer_names(product) -> list[str]:
@@ -126,7 +114,7 @@ def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
         include_archived=status == "all",
         source=filters["source"] or None,
         q=filters["q"],
-        with_customers=context["show_customers"],
+        with_customers=context["sees_internal"],
     )
     counts = selectors.status_counts(product)
     paginator = Paginator(items, INBOX_PAGE)
@@ -153,7 +141,7 @@ def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def _item_or_404(product, pk: int, context: dict):
     try:
         return selectors.feedback_item(
-            product=product, pk=pk, with_customers=context["show_customers"]
+            product=product, pk=pk, with_customers=context["sees_internal"]
         )
     except FeedbackItem.DoesNotExist:
         raise Http404("No such feedback.") from None
@@ -341,39 +329,31 @@ def feedback_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "inbox")
     item = get_object_or_404(product.feedback_items.select_related("customer"), pk=pk)
-    form = FeedbackForm(request.POST or None, initial=_feedback_initial(item))
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_resolve(
-                workspace=product.workspace,
-                name=form.cleaned_data["customer_name"],
-                details=form.customer_details(),
-                actor=request.user,
-            )
-            data = {
-                "content": form.cleaned_data["content"],
-                "source": form.cleaned_data["source"],
-                "sentiment": form.cleaned_data["sentiment"],
-                "customer": customer,
-            }
-            if form.cleaned_data["received_on"] != item.received_at.date():
-                data["received_at"] = form.received_at
-            services.feedback_update(
-                item=item,
-                data=data,
-                expected_version=form.cleaned_data["version"] or item.version,
-                actor=request.user,
-            )
-        except services.EditConflict as conflict:
-            form = conflicted_form(
-                FeedbackForm, request.POST, conflict, initial=_feedback_initial(conflict.current)
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Feedback #{item.pk} saved.")
-            return redirect("feedback_detail", key=product.key, pk=item.pk)
-    context.update(form=form, customer_names=_customer_names(product), item=item)
+
+    def save(form, *, expected_version, actor, **_) -> FeedbackItem:
+        customer = services.customer_resolve(
+            workspace=product.workspace,
+            name=form.cleaned_data["customer_name"],
+            details=form.customer_details(),
+            actor=actor,
+        )
+        data = {
+            "content": form.cleaned_data["content"],
+            "source": form.cleaned_data["source"],
+            "sentiment": form.cleaned_data["sentiment"],
+            "customer": customer,
+        }
+        if form.cleaned_data["received_on"] != item.received_at.date():
+            data["received_at"] = form.received_at
+        return services.feedback_update(
+            item=item, data=data, expected_version=expected_version or item.version, actor=actor
+        )
+
+    edit = versioned_edit(request, FeedbackForm, item, save, initial=_feedback_initial)
+    if edit.saved:
+        message = f"Feedback #{item.pk} saved."
+        return saved_redirect(request, message, "feedback_detail", key=product.key, pk=item.pk)
+    context.update(form=edit.form, customer_names=_customer_names(product), item=item)
     return render_page(request, "feedback/feedback_form.html", context)
 
 
@@ -566,29 +546,17 @@ def customer_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "customers")
     customer = get_object_or_404(Customer, workspace=product.workspace, pk=pk)
-    form = CustomerForm(request.POST or None, instance=customer, workspace=product.workspace)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_update(
-                customer=customer,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except services.EditConflict as conflict:
-            form = conflicted_form(
-                CustomerForm,
-                request.POST,
-                conflict,
-                instance=conflict.current,
-                workspace=product.workspace,
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Customer “{customer.name}” saved.")
-            return redirect("customer_detail", key=product.key, pk=customer.pk)
-    context.update(form=form, customer=customer, segments=_customer_segments(product))
+    edit = versioned_edit(
+        request,
+        CustomerForm,
+        customer,
+        lambda form, **kw: services.customer_update(customer=customer, **kw),
+        workspace=product.workspace,
+    )
+    if edit.saved:
+        message = f"Customer “{edit.saved.name}” saved."
+        return saved_redirect(request, message, "customer_detail", key=product.key, pk=customer.pk)
+    context.update(form=edit.form, customer=customer, segments=_customer_segments(product))
     return render_page(request, "feedback/customer_form.html", context)
 
 
@@ -606,7 +574,7 @@ def feature_feedback(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespo
     except Feature.DoesNotExist:
         raise Http404("No such feature.") from None
     page = Paginator(
-        selectors.feature_insights(feature, with_customers=context["show_customers"]), 50
+        selectors.feature_insights(feature, with_customers=context["sees_internal"]), 50
     ).get_page(request.GET.get("page"))
     # Stakeholders read the quotes on features they see; the feedback items themselves only
     # when the workspace shares the feedback section with them (the visibility policy).
@@ -658,8 +626,8 @@ def study_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def _study_context(context: dict, study: ResearchStudy, finding_form=None) -> dict:
     context.update(
         study=study,
-        findings=selectors.study_findings(study, with_customers=context["show_customers"]),
-        participants=study.participants.all() if context["show_customers"] else [],
+        findings=selectors.study_findings(study, with_customers=context["sees_internal"]),
+        participants=study.participants.all() if context["sees_internal"] else [],
         finding_form=finding_form or FindingForm(),
     )
     return context
@@ -683,26 +651,19 @@ def study_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "research")
     study = get_object_or_404(ResearchStudy, product=product, pk=pk)
-    form = StudyForm(request.POST or None, instance=study, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.study_update(
-                study=study,
-                data=form.model_data(),
-                participants=form.cleaned_data.get("participants"),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except services.EditConflict as conflict:
-            form = conflicted_form(
-                StudyForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Study “{study.title}” saved.")
-            return redirect("study_detail", key=product.key, pk=study.pk)
-    context.update(form=form, study=study)
+    edit = versioned_edit(
+        request,
+        StudyForm,
+        study,
+        lambda form, **kw: services.study_update(
+            study=study, participants=form.cleaned_data.get("participants"), **kw
+        ),
+        product=product,
+    )
+    if edit.saved:
+        message = f"Study “{edit.saved.title}” saved."
+        return saved_redirect(request, message, "study_detail", key=product.key, pk=study.pk)
+    context.update(form=edit.form, study=study)
     return render_page(request, "feedback/study_form.html", context)
 
 
@@ -766,27 +727,16 @@ def _portal_context(context: dict, product, settings_form=None) -> dict:
 def portal_admin(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "portal")
-    form = None
-    if request.method == "POST":
-        settings = services.portal_settings_get(product)
-        form = PortalSettingsForm(request.POST, instance=settings)
-        if form.is_valid():
-            try:
-                services.portal_settings_update(
-                    product=product,
-                    data=form.model_data(),
-                    expected_version=form.cleaned_data["version"],
-                    actor=request.user,
-                )
-            except services.EditConflict as conflict:
-                form = conflicted_form(
-                    PortalSettingsForm, request.POST, conflict, instance=conflict.current
-                )
-            except ValidationError as exc:
-                form.add_error(None, " ".join(exc.messages))
-            else:
-                messages.success(request, "Portal settings saved.")
-                return redirect("portal_admin", key=product.key)
+    settings = services.portal_settings_get(product)
+    edit = versioned_edit(
+        request,
+        PortalSettingsForm,
+        settings,
+        lambda form, **kw: services.portal_settings_update(product=product, **kw),
+    )
+    if edit.saved:
+        return saved_redirect(request, "Portal settings saved.", "portal_admin", key=product.key)
+    form = edit.form if request.method == "POST" else None
     return render_page(
         request, "feedback/portal_admin.html", _portal_context(context, product, form)
     )

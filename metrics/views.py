@@ -31,26 +31,15 @@ from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact, 
 from metrics.rollups import kpi_time_zone
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
-from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
-from pm.services import EditConflict
+from pm.views_support import product_page, saved_redirect, versioned_edit
 from pm.visibility import viewer_of
 
 
 def _context(request: HttpRequest, product, section: str) -> dict:
-    request.lodestar_workspace = product.workspace
-    request.session["workspace_id"] = product.workspace_id
-    return {
-        "product": product,
-        "workspace": product.workspace,
-        "membership": product.membership,
-        "can_edit": product.membership.allows(Role.PM),
-        "internal": viewer_of(product).is_team,
-        "active_tab": "kpi_list",
-        "section": section,
-    }
+    return product_page(request, product, tab="kpi_list", section=section)
 
 
 # --- KPI list and detail ------------------------------------------------------------------
@@ -177,25 +166,17 @@ def kpi_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def kpi_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
-    form = KPIForm(request.POST or None, instance=kpi, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            kpi = services.kpi_update(
-                kpi=kpi,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                KPIForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"KPI “{kpi.name}” saved.")
-            return redirect("kpi_detail", key=product.key, pk=kpi.pk)
-    return _kpi_form_page(request, product, form, kpi)
+    edit = versioned_edit(
+        request,
+        KPIForm,
+        kpi,
+        lambda form, **kw: services.kpi_update(kpi=kpi, **kw),
+        product=product,
+    )
+    if edit.saved:
+        message = f"KPI “{edit.saved.name}” saved."
+        return saved_redirect(request, message, "kpi_detail", key=product.key, pk=kpi.pk)
+    return _kpi_form_page(request, product, edit.form, kpi)
 
 
 @login_required
@@ -381,25 +362,16 @@ def launch_impact_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def launch_impact_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     impact = get_object_or_404(LaunchImpact, product=product, pk=pk)
-    form = LaunchImpactForm(request.POST or None, instance=impact, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.launch_impact_update(
-                impact=impact,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                LaunchImpactForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "Prediction saved.")
-            return redirect("launch_impact_list", key=product.key)
-    return _impact_form_page(request, product, form, impact)
+    edit = versioned_edit(
+        request,
+        LaunchImpactForm,
+        impact,
+        lambda form, **kw: services.launch_impact_update(impact=impact, **kw),
+        product=product,
+    )
+    if edit.saved:
+        return saved_redirect(request, "Prediction saved.", "launch_impact_list", key=product.key)
+    return _impact_form_page(request, product, edit.form, impact)
 
 
 @login_required
@@ -467,31 +439,26 @@ def experiment_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def experiment_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     experiment = get_object_or_404(Experiment, product=product, pk=pk)
-    form = ExperimentForm(request.POST or None, instance=experiment, product=product)
     formset = VariantFormSet(
         request.POST or None,
         prefix="variants",
         initial=list(experiment.variants.values("name", "exposures", "conversions")),
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            experiment = services.experiment_update(
-                experiment=experiment,
-                data=form.model_data(),
-                variants=formset.rows(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                ExperimentForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Experiment “{experiment.name}” saved.")
-            return redirect(reverse("experiment_list", args=[product.key]) + f"#e{experiment.pk}")
-    return _experiment_page(request, product, form, formset, experiment)
+    edit = versioned_edit(
+        request,
+        ExperimentForm,
+        experiment,
+        lambda form, **kw: services.experiment_update(
+            experiment=experiment, variants=formset.rows(), **kw
+        ),
+        formset=formset,
+        product=product,
+    )
+    if edit.saved:
+        message = f"Experiment “{edit.saved.name}” saved."
+        to = reverse("experiment_list", args=[product.key]) + f"#e{experiment.pk}"
+        return saved_redirect(request, message, to)
+    return _experiment_page(request, product, edit.form, formset, experiment)
 
 
 @login_required
@@ -549,31 +516,24 @@ def funnel_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def funnel_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     funnel = get_object_or_404(Funnel, product=product, pk=pk)
-    form = FunnelForm(request.POST or None, instance=funnel, product=product)
     formset = StepFormSet(
         request.POST or None,
         prefix="steps",
         initial=list(funnel.steps.values("name", "count")),
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            funnel = services.funnel_update(
-                funnel=funnel,
-                data=form.model_data(),
-                steps=formset.rows(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                FunnelForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Funnel “{funnel.name}” saved.")
-            return redirect(reverse("funnel_list", args=[product.key]) + f"#f{funnel.pk}")
-    return _funnel_page(request, product, form, formset, funnel)
+    edit = versioned_edit(
+        request,
+        FunnelForm,
+        funnel,
+        lambda form, **kw: services.funnel_update(funnel=funnel, steps=formset.rows(), **kw),
+        formset=formset,
+        product=product,
+    )
+    if edit.saved:
+        message = f"Funnel “{edit.saved.name}” saved."
+        to = reverse("funnel_list", args=[product.key]) + f"#f{funnel.pk}"
+        return saved_redirect(request, message, to)
+    return _funnel_page(request, product, edit.form, formset, funnel)
 
 
 @login_required

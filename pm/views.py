@@ -30,7 +30,6 @@ from pm.forms import (
     ThemeForm,
     VersionedForm,
     WorkspaceForm,
-    conflicted_form,
 )
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
 from pm.http import AuthedHttpRequest
@@ -45,16 +44,10 @@ from pm.models import (
 )
 from pm.permissions import get_product_for_user, get_workspace_for_user
 from pm.registry import registry
+from pm.views_support import product_page, remember_workspace, versioned_edit
 from pm.visibility import viewer_of
 
 # --- home and workspaces ------------------------------------------------------------------
-
-
-def _remember_workspace(request: HttpRequest, workspace_id: int) -> None:
-    """Make this the current workspace, writing the session only when it changes (an
-    assignment alone marks the session modified and costs an UPDATE on every page view)."""
-    if request.session.get("workspace_id") != workspace_id:
-        request.session["workspace_id"] = workspace_id
 
 
 @login_required
@@ -68,7 +61,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
             time_zone=form.cleaned_data["time_zone"],
             actor=request.user,
         )
-        request.session["workspace_id"] = workspace.pk
+        remember_workspace(request, workspace.pk)
         messages.success(request, f"Workspace “{workspace.name}” created. Add its first product.")
         return redirect("product_create", slug=workspace.slug)
     return render_page(request, "pm/home.html", {"memberships": memberships, "form": form})
@@ -78,7 +71,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
 @require_GET
 def workspace_detail(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug)
-    _remember_workspace(request, workspace.pk)
+    remember_workspace(request, workspace.pk)
     request.lodestar_workspace = workspace
     products = selectors.products_for_workspace(workspace)
     return render_page(request, "pm/workspace.html", {"workspace": workspace, "products": products})
@@ -88,7 +81,7 @@ def workspace_detail(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def workspace_switch(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     workspace = get_workspace_for_user(request.user, slug)
-    request.session["workspace_id"] = workspace.pk
+    remember_workspace(request, workspace.pk)
     return redirect("workspace_detail", slug=workspace.slug)
 
 
@@ -335,22 +328,11 @@ def product_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     return render_page(request, "pm/product_form.html", {"workspace": workspace, "form": form})
 
 
-def _product_context(request: HttpRequest, product) -> dict:
-    request.lodestar_workspace = product.workspace
-    _remember_workspace(request, product.workspace_id)
-    return {
-        "product": product,
-        "workspace": product.workspace,
-        "membership": product.membership,
-        "can_edit": product.membership.allows(Role.PM),
-    }
-
-
 @login_required
 @require_GET
 def product_overview(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
-    context = _product_context(request, product)
+    context = product_page(request, product)
     panels = []
     for panel in registry.overview_panels:
         if product.membership.allows(panel.need) and viewer_of(product).browses(panel.section):
@@ -372,7 +354,7 @@ def product_overview(request: AuthedHttpRequest, key: str) -> HttpResponse:
 @require_GET
 def product_history(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
-    context = _product_context(request, product)
+    context = product_page(request, product)
     object_type = request.GET.get("type") or None
     viewer = viewer_of(product)
     page = Paginator(
@@ -438,7 +420,7 @@ def _section_or_404(section: str) -> Section:
 def _render_section(request, product, section: Section, *, changed: bool = False) -> HttpResponse:
     if not is_partial(request):
         return redirect(reverse("strategy", args=[product.key]) + f"#section-{section.slug}")
-    context = _product_context(request, product)
+    context = product_page(request, product)
     context.update(section=section, items=_SECTION_ITEMS[section.slug](product))
     response = render_fragment(request, "pm/strategy.html", "section", context)
     if changed and section.slug == "objectives":
@@ -450,7 +432,7 @@ def _render_section(request, product, section: Section, *, changed: bool = False
 def _render_form(request, product, section: Section, form, item=None) -> HttpResponse:
     if not is_partial(request):
         return redirect(reverse("strategy", args=[product.key]) + f"#section-{section.slug}")
-    context = _product_context(request, product)
+    context = product_page(request, product)
     context.update(section=section, form=form, item=item)
     return render_fragment(request, "pm/strategy.html", "item-form", context)
 
@@ -459,7 +441,7 @@ def _render_form(request, product, section: Section, form, item=None) -> HttpRes
 @require_GET
 def strategy(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
-    context = _product_context(request, product)
+    context = product_page(request, product)
     context["sections"] = [
         (section, _SECTION_ITEMS[slug](product)) for slug, section in SECTIONS.items()
     ]
@@ -471,31 +453,24 @@ def strategy(request: AuthedHttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def vision_edit(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
-    context = _product_context(request, product)
-    form = ProductForm(request.POST or None, instance=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = services.product_update(
-                product=product,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except services.EditConflict as conflict:
-            form = conflicted_form(ProductForm, request.POST, conflict, instance=conflict.current)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            if not is_partial(request):
-                messages.success(request, "Vision saved.")
-                return redirect("strategy", key=product.key)
-            product.membership = context["membership"]
-            context["product"] = product
-            response = render_fragment(request, "pm/strategy.html", "vision", context)
-            return toast(retarget(response, "#vision"), "Vision saved.")
+    context = product_page(request, product)
+    edit = versioned_edit(
+        request,
+        ProductForm,
+        product,
+        lambda form, **kw: services.product_update(product=product, **kw),
+    )
+    if edit.saved:
+        if not is_partial(request):
+            messages.success(request, "Vision saved.")
+            return redirect("strategy", key=product.key)
+        edit.saved.membership = context["membership"]
+        context["product"] = edit.saved
+        response = render_fragment(request, "pm/strategy.html", "vision", context)
+        return toast(retarget(response, "#vision"), "Vision saved.")
     if not is_partial(request):
         return redirect("strategy", key=product.key)
-    context["form"] = form
+    context["form"] = edit.form
     return render_fragment(request, "pm/strategy.html", "vision-form", context)
 
 
@@ -505,9 +480,7 @@ def vision_show(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     if not is_partial(request):
         return redirect("strategy", key=product.key)
-    return render_fragment(
-        request, "pm/strategy.html", "vision", _product_context(request, product)
-    )
+    return render_fragment(request, "pm/strategy.html", "vision", product_page(request, product))
 
 
 @login_required
@@ -539,25 +512,17 @@ def strategy_item_edit(request: AuthedHttpRequest, key: str, section: str, pk: i
     product = get_product_for_user(request.user, key, need=Role.PM)
     sec = _section_or_404(section)
     item = _item_or_404(product, sec, pk)
-    form = sec.form(request.POST or None, instance=item, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = services.strategy_item_update(
-                instance=item,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except services.EditConflict as conflict:
-            form = conflicted_form(
-                sec.form, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            response = _render_section(request, product, sec, changed=True)
-            return toast(response, f"{sec.noun.capitalize()} “{item}” saved.")
-    return _render_form(request, product, sec, form, item=item)
+    edit = versioned_edit(
+        request,
+        sec.form,
+        item,
+        lambda form, **kw: services.strategy_item_update(instance=item, **kw),
+        product=product,
+    )
+    if edit.saved:
+        response = _render_section(request, product, sec, changed=True)
+        return toast(response, f"{sec.noun.capitalize()} “{edit.saved}” saved.")
+    return _render_form(request, product, sec, edit.form, item=item)
 
 
 @login_required
@@ -592,7 +557,7 @@ OBJECTIVES = SECTIONS["objectives"]
 def _render_kr_form(request, product, objective, form, kr=None) -> HttpResponse:
     if not is_partial(request):
         return redirect(reverse("strategy", args=[product.key]) + "#section-objectives")
-    context = _product_context(request, product)
+    context = product_page(request, product)
     context.update(objective=objective, form=form, kr=kr)
     return render_fragment(request, "pm/strategy.html", "kr-form", context)
 
@@ -622,24 +587,16 @@ def key_result_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
     kr = get_object_or_404(
         KeyResult.objects.select_related("objective"), objective__product=product, pk=pk
     )
-    form = KeyResultForm(request.POST or None, instance=kr, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.strategy_item_update(
-                instance=kr,
-                data=form.model_data(),
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except services.EditConflict as conflict:
-            form = conflicted_form(
-                KeyResultForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            return toast(_render_section(request, product, OBJECTIVES), "Key result saved.")
-    return _render_kr_form(request, product, kr.objective, form, kr=kr)
+    edit = versioned_edit(
+        request,
+        KeyResultForm,
+        kr,
+        lambda form, **kw: services.strategy_item_update(instance=kr, **kw),
+        product=product,
+    )
+    if edit.saved:
+        return toast(_render_section(request, product, OBJECTIVES), "Key result saved.")
+    return _render_kr_form(request, product, kr.objective, edit.form, kr=kr)
 
 
 @login_required

@@ -14,6 +14,7 @@ from pm.htmx import render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import WEEKDAYS, DigestSubscription, Product
 from pm.permissions import get_product_for_user
+from pm.views_support import product_page
 
 
 class DigestSettingsForm(forms.ModelForm):
@@ -27,20 +28,18 @@ class DigestSettingsForm(forms.ModelForm):
 
 def _digest_context(request, product, form=None) -> dict:
     subscription = DigestSubscription.objects.filter(user=request.user, product=product).first()
-    request.lodestar_workspace = product.workspace
     preview = digests.digest_preview(
         user=request.user, product=product, role=product.membership.role
     )
-    return {
-        "product": product,
-        "workspace": product.workspace,
-        "membership": product.membership,
-        "can_edit": False,
-        "form": form or DigestSettingsForm(instance=subscription),
-        "subscription": subscription,
-        "preview": preview,
-        "weekdays": WEEKDAYS,
-    }
+    return product_page(
+        request,
+        product,
+        can_edit=False,
+        form=form or DigestSettingsForm(instance=subscription),
+        subscription=subscription,
+        preview=preview,
+        weekdays=WEEKDAYS,
+    )
 
 
 @login_required

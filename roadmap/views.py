@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm.choices import Role
-from pm.forms import conflicted_form
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
 from pm.selectors import activity_for_object
 from pm.services import EditConflict
+from pm.views_support import product_page, saved_redirect, versioned_edit
 from pm.visibility import viewer_of
 from roadmap import public, selectors, services
 from roadmap.forms import (
@@ -37,21 +37,10 @@ from roadmap.timeline import build as build_timeline
 
 
 def _context(request: HttpRequest, product, section: str) -> dict:
-    request.lodestar_workspace = product.workspace
-    # Assigning would mark the session modified and cost an UPDATE on every page view.
-    if request.session.get("workspace_id") != product.workspace_id:
-        request.session["workspace_id"] = product.workspace_id
-    visibility = selectors.visibility_for(product.membership)
-    return {
-        "product": product,
-        "workspace": product.workspace,
-        "membership": product.membership,
-        "can_edit": product.membership.allows(Role.PM),
-        "visibility": visibility,
-        "internal": visibility == selectors.INTERNAL,
-        "active_tab": "roadmap",
-        "section": section,
-    }
+    """pm's product page context, with the roadmap `visibility` the selectors take."""
+    context = product_page(request, product, tab="roadmap", section=section)
+    context["visibility"] = selectors.INTERNAL if context["sees_internal"] else selectors.PUBLIC
+    return context
 
 
 def _filters(request: HttpRequest, product) -> FilterForm:
@@ -188,7 +177,7 @@ def initiative_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
         features__initiatives=initiative
     )
     context.update(initiative=initiative, releases=releases.distinct())
-    if context["internal"]:  # history names people and shows internal notes: the team only
+    if context["sees_internal"]:  # history names people and shows internal notes: the team only
         context["history"] = activity_for_object(initiative, viewer_of(product), limit=20)
     return render_page(request, "roadmap/initiative_detail.html", context)
 
@@ -199,27 +188,22 @@ def initiative_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "timeline")
     initiative = get_object_or_404(Initiative, product=product, pk=pk)
-    form = InitiativeForm(request.POST or None, instance=initiative, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            initiative = services.initiative_update(
-                initiative=initiative,
-                data=form.model_data(),
-                objectives=form.cleaned_data["objectives"],
-                features=form.cleaned_data["features"],
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                InitiativeForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Initiative “{initiative.title}” saved.")
-            return redirect("initiative_detail", key=product.key, pk=initiative.pk)
-    return _initiative_form_page(request, context, form, initiative)
+    edit = versioned_edit(
+        request,
+        InitiativeForm,
+        initiative,
+        lambda form, **kw: services.initiative_update(
+            initiative=initiative,
+            objectives=form.cleaned_data["objectives"],
+            features=form.cleaned_data["features"],
+            **kw,
+        ),
+        product=product,
+    )
+    if edit.saved:
+        message = f"Initiative “{edit.saved.title}” saved."
+        return saved_redirect(request, message, "initiative_detail", product.key, initiative.pk)
+    return _initiative_form_page(request, context, edit.form, initiative)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -299,7 +283,7 @@ def initiative_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
 
 def _releases_context(request, product) -> dict:
     context = _context(request, product, "releases")
-    if context["internal"]:
+    if context["sees_internal"]:
         releases = selectors.release_detail_list(product=product)
     else:
         releases = selectors.release_list(
@@ -352,26 +336,19 @@ def release_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "releases")
     release = get_object_or_404(Release, product=product, pk=pk)
-    form = ReleaseForm(request.POST or None, instance=release, product=product)
-    if request.method == "POST" and form.is_valid():
-        try:
-            release = services.release_update(
-                release=release,
-                data=form.model_data(),
-                features=form.cleaned_data["features"],
-                expected_version=form.cleaned_data["version"],
-                actor=request.user,
-            )
-        except EditConflict as conflict:
-            form = conflicted_form(
-                ReleaseForm, request.POST, conflict, instance=conflict.current, product=product
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Release “{release.name}” saved.")
-            return redirect("releases", key=product.key)
-    return _release_form_page(request, context, form, release)
+    edit = versioned_edit(
+        request,
+        ReleaseForm,
+        release,
+        lambda form, **kw: services.release_update(
+            release=release, features=form.cleaned_data["features"], **kw
+        ),
+        product=product,
+    )
+    if edit.saved:
+        message = f"Release “{edit.saved.name}” saved."
+        return saved_redirect(request, message, "releases", key=product.key)
+    return _release_form_page(request, context, edit.form, release)
 
 
 @login_required
