@@ -66,7 +66,9 @@ PAGE_SIZE = 100
 # --- shared helpers -----------------------------------------------------------------------
 
 
-def _context(request: HttpRequest, product: Product, tab: str, **extra: Any) -> dict[str, Any]:
+def _context(
+    request: AuthedHttpRequest, product: Product, tab: str, **extra: Any
+) -> dict[str, Any]:
     """pm's product page context plus the product's backlog settings (framework, reach)."""
     settings = selectors.backlog_settings(product)
     return product_page(

@@ -3,6 +3,8 @@ feature, research studies and the ideas-portal admin. The public portal is in po
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -40,6 +42,7 @@ from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
+from pm.models import Product
 from pm.permissions import get_product_for_user, viewer_for_user
 from pm.views_support import product_page, saved_redirect, versioned_edit
 from pm.visibility import Section
@@ -48,7 +51,9 @@ INBOX_PAGE = 25
 CUSTOMER_PAGE = 50
 
 
-def _context(request: HttpRequest, product, section: str, **extra) -> dict:
+def _context(
+    request: AuthedHttpRequest, product: Product, section: str, **extra: Any
+) -> dict[str, Any]:
     return product_page(request, product, tab="feedback_inbox", section=section, **extra)
 
 

@@ -4,6 +4,7 @@ render."""
 
 import json
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,12 +34,13 @@ from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
+from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.views_support import product_page, saved_redirect, versioned_edit
 from pm.visibility import viewer_of
 
 
-def _context(request: HttpRequest, product, section: str) -> dict:
+def _context(request: AuthedHttpRequest, product: Product, section: str) -> dict[str, Any]:
     return product_page(request, product, tab="kpi_list", section=section)
 
 

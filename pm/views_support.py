@@ -7,7 +7,7 @@ they end in a flash message and a redirect, `saved_redirect`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +21,13 @@ from django_htmx.http import HttpResponseClientRefresh
 from pm.choices import Role
 from pm.forms import conflicted_form
 from pm.htmx import is_partial
-from pm.models import Product
+from pm.http import AuthedHttpRequest
+from pm.models import Membership, Product
 from pm.services import EditConflict
 from pm.visibility import viewer_of
 
 
-def remember_workspace(request: HttpRequest, workspace_id: int) -> None:
+def remember_workspace(request: AuthedHttpRequest, workspace_id: int) -> None:
     """Make this the current workspace, writing the session only when it changes (an
     assignment alone marks the session modified and costs an UPDATE on every page view)."""
     if request.session.get("workspace_id") != workspace_id:
@@ -34,7 +35,7 @@ def remember_workspace(request: HttpRequest, workspace_id: int) -> None:
 
 
 def product_page(
-    request: HttpRequest, product: Product, *, tab: str = "", section: str = "", **extra: Any
+    request: AuthedHttpRequest, product: Product, *, tab: str = "", section: str = "", **extra: Any
 ) -> dict[str, Any]:
     """The context every page of a product starts from.
 
@@ -48,7 +49,7 @@ def product_page(
     view never writes the session.
     """
     request.lodestar_workspace = product.workspace
-    membership = product.membership
+    membership: Membership = product.membership  # type: ignore[attr-defined]  # pm.permissions
     viewer = viewer_of(product)
     return {
         "product": product,
@@ -84,13 +85,13 @@ class Edit[T]:
 
 
 def versioned_edit[T](
-    request: HttpRequest,
-    form_class: type[forms.BaseForm],
+    request: AuthedHttpRequest,
+    form_class: Callable[..., Any],
     instance: Any,
     save: Callable[..., T],
     *,
     formset: Any = None,
-    initial: Callable[[Any], Mapping[str, Any]] | None = None,
+    initial: Callable[[Any], dict[str, Any]] | None = None,
     **form_kwargs: Any,
 ) -> Edit[T]:
     """The edit of one versioned record, the same way on every page.
@@ -126,10 +127,11 @@ def versioned_edit[T](
             actor=request.user,
         )
     except EditConflict as conflict:
-        if initial is not None:
-            merged_kwargs = {"initial": initial(conflict.current)}
-        else:
-            merged_kwargs = {"instance": conflict.current}
+        merged_kwargs: dict[str, Any] = (
+            {"instance": conflict.current}
+            if initial is None
+            else {"initial": initial(conflict.current)}
+        )
         return Edit(
             conflicted_form(form_class, request.POST, conflict, **merged_kwargs, **form_kwargs)
         )

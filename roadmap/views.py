@@ -2,6 +2,7 @@
 and the public page behind a share link."""
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
+from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.selectors import activity_for_object
 from pm.services import EditConflict
@@ -36,7 +38,7 @@ from roadmap.timeline import build as build_timeline
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _context(request: HttpRequest, product, section: str) -> dict:
+def _context(request: AuthedHttpRequest, product: Product, section: str) -> dict[str, Any]:
     """pm's product page context, with the roadmap `visibility` the selectors take."""
     context = product_page(request, product, tab="roadmap", section=section)
     context["visibility"] = selectors.INTERNAL if context["sees_internal"] else selectors.PUBLIC
