@@ -100,6 +100,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Never prepared statements (Django's default, spelled out): behind PgBouncer in transaction
+    # pooling the next execution may run on a server connection that never saw the PREPARE.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    # Behind PgBouncer in transaction pooling (compose profile "pgbouncer", docs/scaling.md) set
+    # DISABLE_SERVER_SIDE_CURSORS=1: QuerySet.iterator() then fetches with plain queries instead
+    # of a cursor that lives in one server session across transactions.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = envbool(
+        "DISABLE_SERVER_SIDE_CURSORS", False
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")

@@ -213,7 +213,7 @@ def test_app_services_are_configured_through_the_environment(compose, name):
         env = dict(item.split("=", 1) for item in env)
     assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} <= set(env)
     # They point at the compose services, not at localhost.
-    assert "@postgres:" in env["DATABASE_URL"]
+    assert "@postgres:" in _interpolate(env["DATABASE_URL"], {"POSTGRES_PASSWORD": "pw"})
     assert env["REDIS_URL"].startswith("redis://redis:")
     assert "DEBUG" not in env or env["DEBUG"] in ("0", "false", "False")
 
@@ -502,3 +502,33 @@ def test_the_readme_restore_stops_every_service_that_writes(compose):
     readme = (ROOT / "README.md").read_text()
     (stop,) = re.findall(r"^docker compose stop (.+)$", readme, flags=re.MULTILINE)
     assert set(stop.split()) == set(APP_SERVICES)
+
+
+# --- the pgbouncer profile -----------------------------------------------------------------
+
+
+def test_pgbouncer_is_an_opt_in_profile_in_transaction_pooling(compose):
+    pgbouncer = compose["services"]["pgbouncer"]
+    assert pgbouncer["profiles"] == ["pgbouncer"]  # `docker compose up` alone does not start it
+    assert pgbouncer["environment"]["POOL_MODE"] == "transaction"
+    assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert pgbouncer["healthcheck"]["test"]
+    for service in APP_SERVICES:  # wait for it when it is on, ignore it when it is off
+        assert compose["services"][service]["depends_on"]["pgbouncer"] == {
+            "condition": "service_healthy",
+            "required": False,
+        }
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_pgbouncer_lines_of_the_scaling_guide_send_the_app_through_pgbouncer(compose, service):
+    guide = (ROOT / "docs" / "scaling.md").read_text()
+    block = guide[guide.index("COMPOSE_PROFILES=pgbouncer") :].split("```")[0]
+    dotenv = dict(line.split("=", 1) for line in block.strip().splitlines())
+    dotenv |= {n: "x" for n in ("SITE_URL", "SECRET_KEY", "ALLOWED_HOSTS")}
+    dotenv["POSTGRES_PASSWORD"] = "pw"
+    env = _container_environment(compose, service, dotenv)
+    assert env["DATABASE_URL"] == "postgres://lodestar:pw@pgbouncer:5432/lodestar"
+    assert env["DISABLE_SERVER_SIDE_CURSORS"] == "1"
+    pgbouncer = _container_environment(compose, "pgbouncer", dotenv)
+    assert (pgbouncer["DB_HOST"], pgbouncer["DB_PASSWORD"]) == ("postgres", "pw")

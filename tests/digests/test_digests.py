@@ -362,12 +362,17 @@ def test_a_batch_costs_a_constant_number_of_queries(cast, size, django_assert_ma
     # Reservation (select for update + update), deliveries with users and products,
     # memberships, the sections once per (product, role): a few queries per registered section
     # and role. Then per message exactly its claim and its mark, which is what lets a killed
-    # worker duplicate at most the one message in flight.
+    # worker duplicate at most the one message in flight, each committed on its own with
+    # SET LOCAL synchronous_commit (here, inside the test's transaction: savepoint, SET LOCAL,
+    # UPDATE, release).
     constant = 4 + 2 + 2 * 3 * len(digests.registry.digest_sections) + 3
-    with django_assert_max_num_queries(constant + 2 * size):
+    with django_assert_max_num_queries(constant + 2 * 4 * size) as queries:
         result = digests.digests_send(delivery_ids=ids)
     assert len(result["sent"]) == size
     assert len(mail.outbox) == size
+    local = [q for q in queries.captured_queries if q["sql"].startswith("SET LOCAL")]
+    assert len(local) == 2 * size  # the claim and the mark; no session-level SET
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(("SET s", "RESET"))]
 
 
 @pytest.mark.parametrize("size", [10, 60])
