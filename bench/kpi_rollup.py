@@ -93,13 +93,14 @@ def main() -> None:
         # Fixture generation, not measured: evenly spread over a year, values 0–100.
         cursor.execute(
             f"""
-            INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value, dimensions)
-            SELECT %s, timestamptz '2026-01-01 00:00+00' + (i * (365 * 86400.0 / %s))
+            INSERT INTO {DataPoint._meta.db_table}
+                (workspace_id, kpi_id, timestamp, value, dimensions)
+            SELECT %s, %s, timestamptz '2026-01-01 00:00+00' + (i * (365 * 86400.0 / %s))
                        * interval '1 second',
                    round((random() * 100)::numeric, 2), '{{}}'::jsonb
             FROM generate_series(0, %s - 1) AS i
             """,
-            [kpi.pk, n, n],
+            [workspace.pk, kpi.pk, n, n],
         )
         cursor.execute(f"VACUUM ANALYZE {DataPoint._meta.db_table}")
 

@@ -389,7 +389,12 @@ def _portal(product, pm) -> None:
             actor=pm,
         )
         votes = [
-            PortalVote(post=post, email=f"visitor{n}@example.com", confirmed_at=timezone.now())
+            PortalVote(
+                workspace_id=product.workspace_id,
+                post=post,
+                email=f"visitor{n}@example.com",
+                confirmed_at=timezone.now(),
+            )
             for n in range(18 - 3 * rank)
         ]
         PortalVote.objects.bulk_create(votes)

@@ -255,6 +255,7 @@ class Insight(models.Model):
     """Evidence: a feedback item linked to an idea or a feature, with the quote that matters and
     how much it matters to that customer."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     feedback_item = models.ForeignKey(
         FeedbackItem, on_delete=models.CASCADE, related_name="insights"
     )
@@ -383,6 +384,7 @@ class PortalVote(models.Model):
     """One vote of one identified voter on one portal idea: a signed-in user (counted at once) or
     an e-mail address (counted once confirmed through the e-mailed link)."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(PortalPost, on_delete=models.CASCADE, related_name="portal_votes")
     email = models.EmailField(blank=True)
     user = models.ForeignKey(

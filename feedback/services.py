@@ -345,6 +345,7 @@ def insight_create(
     if target.product_id != item.product_id:
         raise ValidationError({"target": "Choose an idea or feature of this product."})
     insight = Insight(
+        workspace_id=item.product.workspace_id,
         feedback_item=item,
         feature=feature,
         idea=idea,
@@ -911,7 +912,9 @@ def portal_vote_by_user(*, post: PortalPost, user: User) -> tuple[PortalVote, bo
     Returns the vote and whether it is new."""
     _votable(post)
     vote, created = PortalVote.objects.get_or_create(
-        post=post, user=user, defaults={"confirmed_at": timezone.now()}
+        post=post,
+        user=user,
+        defaults={"confirmed_at": timezone.now(), "workspace_id": post.product.workspace_id},
     )
     if created:
         _count_vote(post, +1)
@@ -927,7 +930,9 @@ def portal_vote_request(*, post: PortalPost, email: str) -> tuple[PortalVote, bo
     email = (email or "").strip().lower()
     if not email:
         raise ValidationError({"email": "Enter your e-mail address."})
-    vote, created = PortalVote.objects.get_or_create(post=post, email=email)
+    vote, created = PortalVote.objects.get_or_create(
+        post=post, email=email, defaults={"workspace_id": post.product.workspace_id}
+    )
     if vote.confirmed_at is not None:
         return vote, False
     from feedback.tasks import send_vote_confirmation

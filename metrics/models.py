@@ -13,7 +13,7 @@ from backlog.models import Feature
 from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularity
 from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
-from pm.models import KeyResult, Product, Versioned
+from pm.models import KeyResult, Product, Versioned, Workspace
 from pm.visibility import Rules, through
 
 
@@ -148,6 +148,7 @@ class DataPoint(models.Model):
     Stored as sent, one row per (KPI, timestamp, dimensions); the rollups are derived from
     these rows."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(
         KPI, on_delete=models.CASCADE, related_name="datapoints", db_index=False
     )
@@ -178,6 +179,7 @@ class Rollup(models.Model):
     `run_id` marks the recalculation that last wrote the row; rows of a recalculated range that
     the run did not write are stale and removed."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="rollups", db_index=False)
     granularity = models.CharField(max_length=5, choices=Granularity.choices)
     bucket_start = models.DateField()
@@ -207,6 +209,7 @@ class HourRollup(models.Model):
     are summed from hours and an incremental recalculation re-reads only the raw points of the
     hours that new points touched, however busy the rest of the day was."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     hour = models.PositiveSmallIntegerField()
@@ -229,6 +232,7 @@ class DirtyRange(models.Model):
     """The time span of a batch of new data points whose buckets are not recalculated yet.
     Written in the same transaction as the points; removed by the recalculation that covered it."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="dirty_ranges")
     start = models.DateTimeField()
     end = models.DateTimeField()
@@ -249,6 +253,7 @@ class PointsUpload(models.Model):
     """A CSV file of data points uploaded on a KPI's page, imported by a worker (all points or
     none). Its hash recognises the same file uploaded again."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="uploads")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -284,6 +289,7 @@ class KeyResultKPI(models.Model):
     """A key result measured by a KPI: the KPI's latest value becomes the key result's current
     value whenever the KPI is recalculated."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     key_result = models.OneToOneField(KeyResult, on_delete=models.CASCADE, related_name="kpi_link")
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="key_result_links")
     # The updates are logged in this person's name (the history needs someone to show).
@@ -400,6 +406,7 @@ class Experiment(Versioned):
 class Variant(models.Model):
     """One arm of an experiment; position 0 is the control."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=80)
@@ -452,6 +459,7 @@ class Funnel(Versioned):
 class FunnelStep(models.Model):
     """One step of a funnel, in order, with the number of people (or events) that reached it."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=80)

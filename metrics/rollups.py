@@ -45,8 +45,8 @@ HOUR = timedelta(hours=1)
 MAX_SPANS = 50
 
 _COLUMNS = (
-    'kpi_id, granularity, bucket_start, "value", "sum", "count", last_value, last_at, '
-    "denominator, run_id"
+    'workspace_id, kpi_id, granularity, bucket_start, "value", "sum", "count", last_value, '
+    "last_at, denominator, run_id"
 )
 _UPSERT = (
     "ON CONFLICT (kpi_id, granularity, bucket_start) DO UPDATE SET "
@@ -259,8 +259,9 @@ def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list
 def _hours_from_points(run: Run, kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> None:
     inner, inner_params = _hour_groups(kpi, tz, hours)
     sql = (
-        f'INSERT INTO {HOURS} (kpi_id, day, hour, "sum", "count", last_value, last_at, run_id) '
-        "SELECT %s, x.d, x.hr, x.s, x.c, x.last_value, x.last_at, %s FROM ("
+        f"INSERT INTO {HOURS} "
+        '(workspace_id, kpi_id, day, hour, "sum", "count", last_value, last_at, run_id) '
+        "SELECT %s, %s, x.d, x.hr, x.s, x.c, x.last_value, x.last_at, %s FROM ("
         "  SELECT g.d, g.hr, g.s, g.c, g.last_at, ("
         f"    SELECT p.value FROM {POINT} p WHERE p.kpi_id = %s AND p.timestamp = g.last_at"
         "    ORDER BY p.id DESC LIMIT 1"
@@ -270,7 +271,7 @@ def _hours_from_points(run: Run, kpi: KPI, tz: ZoneInfo, hours: Hours | None) ->
         '"sum" = excluded."sum", "count" = excluded."count", last_value = excluded.last_value, '
         "last_at = excluded.last_at, run_id = excluded.run_id"
     )
-    run.execute(sql, [kpi.pk, run.run_id, kpi.pk, *inner_params])
+    run.execute(sql, [kpi.product.workspace_id, kpi.pk, run.run_id, kpi.pk, *inner_params])
 
 
 # --- hours → days → weeks and months --------------------------------------------------------
@@ -285,7 +286,7 @@ def _days_from_hours(run: Run, kpi: KPI, span: Span | None) -> None:
     # hour row whose last value is the day's.
     sql = (
         f"INSERT INTO {ROLLUP} ({_COLUMNS}) "
-        f"SELECT %s, %s, x.d, {_value_expression(kpi.aggregation)}, x.s, x.c, x.last_value, "
+        f"SELECT %s, %s, %s, x.d, {_value_expression(kpi.aggregation)}, x.s, x.c, x.last_value, "
         "x.last_at, NULL, %s FROM ("
         "  SELECT g.d, g.s, g.c, g.last_at, ("
         f"    SELECT l.last_value FROM {HOURS} l WHERE l.kpi_id = %s AND l.day = g.d"
@@ -297,7 +298,9 @@ def _days_from_hours(run: Run, kpi: KPI, span: Span | None) -> None:
         ") x WHERE true "
         f"{_UPSERT}"
     )
-    run.execute(sql, [kpi.pk, Granularity.DAY, run.run_id, kpi.pk, *params])
+    run.execute(
+        sql, [kpi.product.workspace_id, kpi.pk, Granularity.DAY, run.run_id, kpi.pk, *params]
+    )
 
 
 _TRUNC = {Granularity.WEEK: TruncWeek, Granularity.MONTH: TruncMonth}
@@ -340,7 +343,7 @@ def _coarse_from_days(run: Run, kpi: KPI, span: Span | None) -> None:
         params += part_params
     sql = (
         f"INSERT INTO {ROLLUP} ({_COLUMNS}) "
-        f"SELECT %s, x.granularity, x.d, {_value_expression(kpi.aggregation)}, x.s, x.c, "
+        f"SELECT %s, %s, x.granularity, x.d, {_value_expression(kpi.aggregation)}, x.s, x.c, "
         "x.last_value, x.last_at, NULL, %s FROM ("
         "  SELECT g.granularity, g.d, g.s, g.c, g.last_at, ("
         f"    SELECT r.last_value FROM {ROLLUP} r WHERE r.kpi_id = %s AND r.granularity = %s"
@@ -349,7 +352,9 @@ def _coarse_from_days(run: Run, kpi: KPI, span: Span | None) -> None:
         ") x WHERE true "
         f"{_UPSERT}"
     )
-    run.execute(sql, [kpi.pk, run.run_id, kpi.pk, Granularity.DAY, *params])
+    run.execute(
+        sql, [kpi.product.workspace_id, kpi.pk, run.run_id, kpi.pk, Granularity.DAY, *params]
+    )
 
 
 # --- ratios ---------------------------------------------------------------------------------
@@ -364,7 +369,8 @@ def _ratio(run: Run, ratio: KPI, granularity: str, span: Span | None) -> None:
     top = "COALESCE(n.value, 0)" if numerator_sums else "n.value"
     sql = (
         f"INSERT INTO {ROLLUP} ({_COLUMNS}) "
-        f"SELECT %s, d.granularity, d.bucket_start, {_divide(top + ' * %s', 'd.value')}, "
+        f"SELECT d.workspace_id, %s, d.granularity, d.bucket_start, "
+        f"{_divide(top + ' * %s', 'd.value')}, "
         f"{top}, 0, NULL, NULL, d.value, %s "
         f"FROM {ROLLUP} d LEFT JOIN {ROLLUP} n ON n.kpi_id = %s "
         "AND n.granularity = d.granularity AND n.bucket_start = d.bucket_start "

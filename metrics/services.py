@@ -133,11 +133,11 @@ def datapoints_ingest(
         )
     if not points:
         raise ValidationError({"points": ["Send at least one point."]})
-    stored, replaced = _upsert_points(kpi.pk, points)
+    stored, replaced = _upsert_points(kpi.pk, kpi.product.workspace_id, points)
     first = min(p.timestamp for p in points)
     last = max(p.timestamp for p in points)
     # Committed together with the points: whoever sees this range also sees its points.
-    DirtyRange.objects.create(kpi=kpi, start=first, end=last)
+    DirtyRange.objects.create(workspace_id=kpi.product.workspace_id, kpi=kpi, start=first, end=last)
     activity_record(
         instance=kpi,
         action=ActivityAction.UPDATED,
@@ -156,7 +156,7 @@ def _ingest_summary(stored: int, replaced: int, source: str) -> str:
     return f"+{stored:,}, {replaced:,} replaced, from {source}"
 
 
-def _upsert_points(kpi_id: int, points: list[Point]) -> tuple[int, int]:
+def _upsert_points(kpi_id: int, workspace_id: int, points: list[Point]) -> tuple[int, int]:
     """One INSERT … ON CONFLICT for the whole batch; returns (new points, replaced points).
     On PostgreSQL the columns travel as arrays that `unnest` turns into rows (no model instance
     per point: ten times faster than bulk_create); DISTINCT ON keeps the batch's last point of
@@ -167,7 +167,11 @@ def _upsert_points(kpi_id: int, points: list[Point]) -> tuple[int, int]:
         DataPoint.objects.bulk_create(
             [
                 DataPoint(
-                    kpi_id=kpi_id, timestamp=p.timestamp, value=p.value, dimensions=p.dimensions
+                    workspace_id=workspace_id,
+                    kpi_id=kpi_id,
+                    timestamp=p.timestamp,
+                    value=p.value,
+                    dimensions=p.dimensions,
                 )
                 for p in latest.values()
             ],
@@ -179,14 +183,16 @@ def _upsert_points(kpi_id: int, points: list[Point]) -> tuple[int, int]:
         return stored, len(latest) - stored
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value, dimensions) "  # noqa: S608
-            "SELECT DISTINCT ON (u.t, u.d::jsonb) %s, u.t, u.v, u.d::jsonb "
+            f"INSERT INTO {DataPoint._meta.db_table} "  # noqa: S608
+            "(workspace_id, kpi_id, timestamp, value, dimensions) "
+            "SELECT DISTINCT ON (u.t, u.d::jsonb) %s, %s, u.t, u.v, u.d::jsonb "
             "FROM unnest(%s::timestamptz[], %s::numeric[], %s::text[]) "
             "WITH ORDINALITY AS u(t, v, d, n) "
             "ORDER BY u.t, u.d::jsonb, u.n DESC "
             "ON CONFLICT (kpi_id, timestamp, dimensions) DO UPDATE SET value = excluded.value "
             "RETURNING (xmax = 0)",
             [
+                workspace_id,
                 kpi_id,
                 [p.timestamp for p in points],
                 [p.value for p in points],
@@ -212,7 +218,9 @@ def datapoints_delete(
     if span["first"] is None:
         return 0
     deleted, _ = DataPoint.objects.filter(kpi=kpi, timestamp__gte=start, timestamp__lt=end).delete()
-    DirtyRange.objects.create(kpi=kpi, start=span["first"], end=span["last"])
+    DirtyRange.objects.create(
+        workspace_id=kpi.product.workspace_id, kpi=kpi, start=span["first"], end=span["last"]
+    )
     activity_record(
         instance=kpi,
         action=ActivityAction.UPDATED,
@@ -274,6 +282,7 @@ def points_upload_start(*, kpi: KPI, raw: bytes, filename: str, actor: User) -> 
     from metrics.tasks import import_points_file
 
     upload = PointsUpload.objects.create(
+        workspace_id=kpi.product.workspace_id,
         kpi=kpi,
         uploaded_by=actor,
         filename=(filename or "upload.csv")[:200],
@@ -416,7 +425,8 @@ def key_result_link(*, key_result: KeyResult, kpi: KPI, actor: User) -> KeyResul
     if key_result.objective.product_id != kpi.product_id:
         raise ValidationError({"key_result": "Choose a key result of this product."})
     link, _ = KeyResultKPI.objects.update_or_create(
-        key_result=key_result, defaults={"kpi": kpi, "linked_by": actor}
+        key_result=key_result,
+        defaults={"kpi": kpi, "linked_by": actor, "workspace_id": key_result.workspace_id},
     )
     activity_record(
         instance=key_result,
@@ -489,9 +499,13 @@ def _replace_children(
     if before == after:
         return
     fk = parent._meta.model_name
+    workspace_id = parent.product.workspace_id  # type: ignore[attr-defined]
     model.objects.filter(**{fk: parent}).delete()
     model.objects.bulk_create(
-        [model(**{fk: parent}, position=i, **row) for i, row in enumerate(rows)]
+        [
+            model(**{fk: parent}, workspace_id=workspace_id, position=i, **row)
+            for i, row in enumerate(rows)
+        ]
     )
     if parent.version == expected_version:  # the parent's own fields did not change
         type(parent).objects.filter(pk=parent.pk).update(version=F("version") + 1)
@@ -535,7 +549,10 @@ def experiment_create(
     rows = _clean_variants(variants)
     experiment = record_create(instance=Experiment(product=product, **data), actor=actor)
     Variant.objects.bulk_create(
-        [Variant(experiment=experiment, position=i, **row) for i, row in enumerate(rows)]
+        [
+            Variant(workspace_id=product.workspace_id, experiment=experiment, position=i, **row)
+            for i, row in enumerate(rows)
+        ]
     )
     return experiment
 
@@ -596,7 +613,10 @@ def funnel_create(
     rows = _clean_steps(steps)
     funnel = record_create(instance=Funnel(product=product, **data), actor=actor)
     FunnelStep.objects.bulk_create(
-        [FunnelStep(funnel=funnel, position=i, **row) for i, row in enumerate(rows)]
+        [
+            FunnelStep(workspace_id=product.workspace_id, funnel=funnel, position=i, **row)
+            for i, row in enumerate(rows)
+        ]
     )
     return funnel
 

@@ -293,6 +293,9 @@ class KeyResult(Versioned):
     """A measurable result of an objective: from a start value towards a target."""
 
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="key_results")
+    # Set by the creating service (the objective's product's workspace): every tenant row carries
+    # its workspace (tests/test_tenant_columns.py).
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     description = models.CharField(max_length=200)
     start_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     target_value = models.DecimalField(max_digits=14, decimal_places=2)
@@ -588,6 +591,7 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )

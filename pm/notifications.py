@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from pm.choices import NotificationKind
-from pm.models import Notification, Product
+from pm.models import Notification, Product, Workspace
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
@@ -20,13 +20,23 @@ def notification_create(
     message: str,
     url: str = "",
     product: Product | None = None,
+    workspace: Workspace | None = None,
     actor: User | None = None,
 ) -> Notification | None:
-    """Notify `user`, unless they did it themselves."""
+    """Notify `user`, unless they did it themselves. The notification belongs to the product's
+    workspace, or to `workspace` when it is about no product."""
     if actor is not None and actor.pk == user.pk:
         return None
+    if product is None and workspace is None:
+        raise ValueError("A notification needs its product or its workspace.")
     return Notification.objects.create(
-        user=user, kind=kind, message=message[:300], url=url, product=product, actor=actor
+        workspace_id=product.workspace_id if product is not None else workspace.pk,
+        user=user,
+        kind=kind,
+        message=message[:300],
+        url=url,
+        product=product,
+        actor=actor,
     )
 
 

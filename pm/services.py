@@ -470,7 +470,10 @@ def product_update(
 
 
 def strategy_item_create(*, instance: models.Model, actor: User) -> models.Model:
-    """Add a theme, objective, key result, persona or competitor (already bound to its product)."""
+    """Add a theme, objective, key result, persona or competitor (already bound to its product;
+    a key result to its objective, whose product's workspace it is recorded in)."""
+    if isinstance(instance, KeyResult):
+        instance.workspace_id = instance.objective.product.workspace_id
     try:
         return record_create(instance=instance, actor=actor)
     except IntegrityError as exc:

@@ -94,6 +94,7 @@ class KeyResultFactory(factory.django.DjangoModelFactory):
         model = KeyResult
 
     objective = factory.SubFactory(ObjectiveFactory)
+    workspace = factory.SelfAttribute("objective.product.workspace")
     description = factory.Sequence(lambda n: f"Key result {n}")
     start_value = 0
     target_value = 100

@@ -48,7 +48,11 @@ def test_forgot_password_round_trip(page, cast, mailoutbox, screenshot_dir):
 
 def test_opening_the_bell_marks_read_by_post(page, cast, screenshot_dir):
     Notification.objects.create(
-        user=cast.engineer, kind=NotificationKind.MENTION, message="Priya mentioned you", url="/"
+        workspace=cast.workspace,
+        user=cast.engineer,
+        kind=NotificationKind.MENTION,
+        message="Priya mentioned you",
+        url="/",
     )
     sign_in(page, "engineer", PASSWORD)
     badge = page.locator("#notification-count")

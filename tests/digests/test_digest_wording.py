@@ -86,7 +86,9 @@ def test_a_key_result_moved_many_times_by_its_kpi_is_one_strategy_line(cast):
         objective__product=cast.product, description="Weekly stakeholder views", current_value=1
     )
     kpi = KPIFactory(product=cast.product)
-    KeyResultKPI.objects.create(kpi=kpi, key_result=kr, linked_by=cast.pm)
+    KeyResultKPI.objects.create(
+        workspace_id=cast.workspace.pk, kpi=kpi, key_result=kr, linked_by=cast.pm
+    )
     for value in (2, 3, 5):  # what three syncs from the KPI do
         kr.refresh_from_db()
         services.versioned_update(

@@ -25,7 +25,9 @@ def _customer(cast):
 def _insight(cast):
     feature = make_feature(cast.product, "Dark mode", actor=cast.pm)
     item = FeedbackItemFactory(product=cast.product)
-    insight = Insight.objects.create(feedback_item=item, feature=feature)
+    insight = Insight.objects.create(
+        workspace_id=cast.workspace.pk, feedback_item=item, feature=feature
+    )
     return {"key": cast.product.key, "pk": insight.pk}
 
 

@@ -44,6 +44,7 @@ class ExperimentFactory(factory.django.DjangoModelFactory):
         rows = extracted or [("Control", 1000, 100), ("Green", 1000, 130)]
         for i, (name, exposures, conversions) in enumerate(rows):
             Variant.objects.create(
+                workspace_id=obj.product.workspace_id,
                 experiment=obj,
                 position=i,
                 name=name,
@@ -66,4 +67,10 @@ class FunnelFactory(factory.django.DjangoModelFactory):
     def steps(obj, create, extracted, **kwargs):
         rows = extracted or [("Visit", 1000), ("Sign up", 300), ("Pay", 60)]
         for i, (name, count) in enumerate(rows):
-            FunnelStep.objects.create(funnel=obj, position=i, name=name, count=count)
+            FunnelStep.objects.create(
+                workspace_id=obj.product.workspace_id,
+                funnel=obj,
+                position=i,
+                name=name,
+                count=count,
+            )

@@ -20,14 +20,16 @@ def _upload(cast):
     from metrics.models import PointsUpload
 
     kpi = KPIFactory(product=cast.product)
-    upload = PointsUpload.objects.create(kpi=kpi, filename="a.csv", content=b"", content_hash="x")
+    upload = PointsUpload.objects.create(
+        workspace_id=cast.workspace.pk, kpi=kpi, filename="a.csv", content=b"", content_hash="x"
+    )
     return {"key": cast.product.key, "pk": kpi.pk, "upload": upload.pk}
 
 
 def _link(cast):
     kpi = KPIFactory(product=cast.product)
     kr = KeyResultFactory(objective__product=cast.product)
-    link = KeyResultKPI.objects.create(key_result=kr, kpi=kpi)
+    link = KeyResultKPI.objects.create(workspace_id=cast.workspace.pk, key_result=kr, kpi=kpi)
     return {"key": cast.product.key, "pk": kpi.pk, "link_pk": link.pk}
 
 

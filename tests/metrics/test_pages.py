@@ -41,7 +41,9 @@ def build(cast, kpis: int, days: int) -> list[KPI]:
         kpi = KPIFactory(product=cast.product, target_value=100, granularity=["day", "week"][i % 2])
         ingest(kpi, [(days_ago(d), 50 + d % 7) for d in range(1, days + 1)])
         KeyResultKPI.objects.create(
-            kpi=kpi, key_result=KeyResultFactory(objective__product=cast.product)
+            workspace_id=cast.workspace.pk,
+            kpi=kpi,
+            key_result=KeyResultFactory(objective__product=cast.product),
         )
         feature = FeatureFactory(
             product=cast.product, status="shipped", shipped_at=days_ago(days // 2)
@@ -210,7 +212,12 @@ def test_the_chart_is_on_a_time_axis_with_gaps_the_partial_period_and_no_future(
     from metrics.models import Rollup
 
     Rollup.objects.create(
-        kpi=kpi, granularity="day", bucket_start=datetime(2099, 1, 1).date(), value=99, count=1
+        workspace_id=cast.workspace.pk,
+        kpi=kpi,
+        granularity="day",
+        bucket_start=datetime(2099, 1, 1).date(),
+        value=99,
+        count=1,
     )
     html = cast.client("pm").get(f"/p/LOD/kpis/{kpi.pk}/").content.decode()
     data = _chart(html)
@@ -450,7 +457,7 @@ def test_a_key_result_of_another_product_cannot_be_linked(cast):
 def test_unlinking_stops_the_updates(cast):
     kpi = KPIFactory(product=cast.product)
     kr = KeyResultFactory(objective__product=cast.product)
-    link = KeyResultKPI.objects.create(kpi=kpi, key_result=kr)
+    link = KeyResultKPI.objects.create(workspace_id=cast.workspace.pk, kpi=kpi, key_result=kr)
     cast.client("pm").post(f"/p/LOD/kpis/{kpi.pk}/key-results/{link.pk}/unlink/")
     assert not KeyResultKPI.objects.exists()
 

@@ -38,7 +38,9 @@ def test_the_nightly_task_repairs_every_kpi_and_its_ratios(cast):
 def test_a_key_result_edited_meanwhile_is_still_updated_without_losing_the_edit(cast, monkeypatch):
     kpi = KPIFactory(product=cast.product, aggregation="last")
     kr = KeyResultFactory(objective__product=cast.product, current_value=1, description="Old")
-    KeyResultKPI.objects.create(kpi=kpi, key_result=kr, linked_by=cast.pm)
+    KeyResultKPI.objects.create(
+        workspace_id=cast.workspace.pk, kpi=kpi, key_result=kr, linked_by=cast.pm
+    )
     real = services.versioned_update
     calls = []
 

@@ -31,13 +31,16 @@ def _points_waiting_for_recalculation(kpi, *, waited: timedelta = timedelta(0)) 
     range in one transaction, the recalculation still to come."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {DataPoint._meta.db_table} (kpi_id, timestamp, value, dimensions) "  # noqa: S608
-            "SELECT %s, %s + make_interval(secs => i * 79), (i %% 97) + 0.5, '{}'::jsonb "
+            f"INSERT INTO {DataPoint._meta.db_table} "  # noqa: S608
+            "(workspace_id, kpi_id, timestamp, value, dimensions) "
+            "SELECT %s, %s, %s + make_interval(secs => i * 79), (i %% 97) + 0.5, '{}'::jsonb "
             "FROM generate_series(0, %s - 1) AS i",
-            [kpi.pk, START, POINTS],
+            [kpi.product.workspace_id, kpi.pk, START, POINTS],
         )
     last = DataPoint.objects.filter(kpi=kpi).latest("timestamp").timestamp
-    dirty = DirtyRange.objects.create(kpi=kpi, start=START, end=last)
+    dirty = DirtyRange.objects.create(
+        workspace_id=kpi.product.workspace_id, kpi=kpi, start=START, end=last
+    )
     DirtyRange.objects.filter(pk=dirty.pk).update(created_at=timezone.now() - waited)
 
 
@@ -114,8 +117,10 @@ def test_the_sweep_leaves_fresh_ranges_and_running_recalculations_alone(cast, se
     from tests.worker import _database_url
 
     kpi, other = (KPIFactory(product=cast.product, aggregation="sum") for _ in range(2))
-    fresh = DirtyRange.objects.create(kpi=kpi, start=START, end=START)
-    DirtyRange.objects.create(kpi=other, start=START, end=START)
+    fresh = DirtyRange.objects.create(
+        workspace_id=cast.workspace.pk, kpi=kpi, start=START, end=START
+    )
+    DirtyRange.objects.create(workspace_id=cast.workspace.pk, kpi=other, start=START, end=START)
     assert services.kpis_with_stale_dirty_ranges(older_than=timedelta(minutes=1)) == []
     DirtyRange.objects.update(created_at=timezone.now() - timedelta(minutes=2))
     holder = psycopg.connect(_database_url(settings.DATABASES["default"]))

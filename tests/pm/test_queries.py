@@ -18,7 +18,11 @@ def _fill(product, n: int) -> None:
     )
     KeyResult.objects.bulk_create(
         KeyResult(
-            objective=o, description=f"KR {j} of {o.title}", target_value=100, current_value=10 * j
+            workspace_id=product.workspace_id,
+            objective=o,
+            description=f"KR {j} of {o.title}",
+            target_value=100,
+            current_value=10 * j,
         )
         for o in objectives
         for j in range(2)

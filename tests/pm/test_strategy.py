@@ -441,7 +441,9 @@ def _linked_kr(cast, **kr_fields):
 
     kpi = KPIFactory(product=cast.product, name="Weekly active PMs (KPI)")
     kr = KeyResultFactory(objective__product=cast.product, current_value=20, **kr_fields)
-    KeyResultKPI.objects.create(kpi=kpi, key_result=kr, linked_by=cast.pm)
+    KeyResultKPI.objects.create(
+        workspace_id=cast.workspace.pk, kpi=kpi, key_result=kr, linked_by=cast.pm
+    )
     return kpi, kr
 
 

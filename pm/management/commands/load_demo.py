@@ -219,6 +219,7 @@ class Command(BaseCommand):
             for description, start, target, current, unit in key_results:
                 record_create(
                     instance=KeyResult(
+                        workspace_id=product.workspace_id,
                         objective=objective,
                         description=description,
                         start_value=start,
