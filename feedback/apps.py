@@ -29,6 +29,18 @@ class FeedbackConfig(AppConfig):
             registry.demo_loaders.append(demo.load)
         idea_merged.connect(receivers.on_idea_merged, dispatch_uid="feedback.idea_merged")
 
+        from django.db.models.signals import post_delete, post_save
+
+        from backlog.models import Feature, Idea
+        from feedback.models import FeedbackItem, Insight
+
+        for model in (Feature, Idea, FeedbackItem, Insight):
+            label = model._meta.label_lower
+            post_save.connect(receivers.on_row_saved, sender=model, dispatch_uid=f"emb.s.{label}")
+            post_delete.connect(
+                receivers.on_row_deleted, sender=model, dispatch_uid=f"emb.d.{label}"
+            )
+
         from feedback.digests import feedback_section_build
         from pm.registry import DigestSection
 

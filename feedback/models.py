@@ -419,3 +419,106 @@ class PortalVote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote on {self.post_id}"
+
+
+class Embedding(models.Model):
+    """The meaning of one row as a vector (feedback.semantic): a feature, an idea, a feedback item
+    or a quote (insight). `target_kind`/`target_id` say which feature or idea a quote stands for,
+    so evidence adds to how its target is found. Written by the `embeddings` queue."""
+
+    KINDS = [
+        ("feature", "Feature"),
+        ("idea", "Idea"),
+        ("feedback", "Feedback item"),
+        ("insight", "Quote"),
+    ]
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    object_id = models.PositiveBigIntegerField()
+    target_kind = models.CharField(max_length=10, blank=True)
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    vector = models.BinaryField(help_text="384 little-endian float32, unit length.")
+    digest = models.CharField(max_length=32, help_text="Hash of the text that was embedded.")
+    theme = models.ForeignKey(
+        "FeedbackTheme", on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="embedding_one_per_row")
+        ]
+        indexes = [
+            # A product's vectors of one kind, and the stamp that says whether a cached copy
+            # is still current (the latest write).
+            models.Index(fields=["product", "kind", "updated_at"], name="embedding_by_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Embedding of {self.kind} #{self.object_id}"
+
+
+class FeedbackTheme(models.Model):
+    """A cluster of a product's feedback that says much the same (feedback.themes): found by
+    meaning, labelled by its most distinctive words (c-TF-IDF), linkable to a feature in one
+    step. Members are the feedback vectors (Embedding.theme)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="feedback_themes")
+    label = models.CharField(max_length=200)
+    words = models.JSONField(default=list, help_text="Most distinctive words, best first.")
+    centroid = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    feature = models.ForeignKey(
+        Feature, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback_themes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(rows=in_section(Section.FEEDBACK))
+
+    class Meta:
+        ordering = ["-size", "id"]
+        indexes = [models.Index(fields=["product", "-size"], name="theme_by_size")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SuggestionDecision(models.Model):
+    """A PM's answer to a suggestion: linked (or merged) as suggested, or dismissed. What the
+    Feedback page's precision counts."""
+
+    LINK = "link"
+    DUPLICATE = "duplicate"
+    KINDS = [(LINK, "Link to a feature or idea"), (DUPLICATE, "Duplicate")]
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    source_kind = models.CharField(max_length=10)
+    source_id = models.PositiveBigIntegerField()
+    target_kind = models.CharField(max_length=10)
+    target_id = models.PositiveBigIntegerField()
+    accepted = models.BooleanField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "source_kind", "source_id", "target_kind", "target_id"],
+                name="suggestion_decided_once",
+            )
+        ]
+        indexes = [models.Index(fields=["product", "kind", "accepted"], name="suggestion_stats")]
+
+    def __str__(self) -> str:
+        verdict = "accepted" if self.accepted else "dismissed"
+        source = f"{self.source_kind}#{self.source_id}"
+        return f"{self.kind} {source} → {self.target_kind}#{self.target_id} {verdict}"

@@ -224,14 +224,40 @@ def _candidates_ideas(product: Product) -> QuerySet[Idea]:
     return Idea.objects.filter(product=product, feature__isnull=True).filter(OPEN_IDEAS)
 
 
-def suggest_targets(*, product: Product, text: str, limit: int = 5) -> list[Suggestion]:
-    """Ideas and features the text is probably about, best first (two queries)."""
+SUGGESTION_POOL = 50  # how deep each ranked list goes before fusion
+
+
+def _vector_for(product_id: int, text: str, vector, index) -> object | None:
+    """The query vector: the stored one when given, else the text embedded now. None when
+    there is nothing to compare with (no vectors yet: full-text alone)."""
+    if vector is not None:
+        return vector
+    if not index.keys or not text.strip():
+        return None
+    from feedback import semantic
+
+    return semantic.embed_query(text)
+
+
+def suggest_targets(
+    *, product: Product, text: str, limit: int = 5, vector=None, exclude: set | None = None
+) -> list[Suggestion]:
+    """Ideas and features the text is probably about, best first: full-text search and
+    similarity of meaning (feedback.semantic), fused by reciprocal rank. A feature is found by
+    its title and description and by the quotes of feedback already linked to it.
+    `exclude`: (kind, id) pairs not to suggest (say, the row being edited). Four queries with
+    vectors (two ranked searches, the fetch of the winners, the index stamp), two without."""
+    from feedback import embeddings, semantic
+
+    exclude = exclude or set()
     features = _candidates_features(product)
     ideas = _candidates_ideas(product)
     if _postgres():
-        ranked = [
-            Suggestion("feature", obj, score) for obj, score in _fts_rank(features, text, limit)
-        ] + [Suggestion("idea", obj, score) for obj, score in _fts_rank(ideas, text, limit)]
+        text_ranked = [("feature", o) for o, _ in _fts_rank(features, text, SUGGESTION_POOL)] + [
+            ("idea", o) for o, _ in _fts_rank(ideas, text, SUGGESTION_POOL)
+        ]
+        by_rank = sorted(text_ranked, key=lambda pair: -float(pair[1].search_rank))
+        text_keys = [(kind, o.pk) for kind, o in by_rank]
     else:
         candidates = [
             matching.Candidate(("feature", f), f.title, f.description)
@@ -240,19 +266,73 @@ def suggest_targets(*, product: Product, text: str, limit: int = 5) -> list[Sugg
             matching.Candidate(("idea", i), i.title, i.description)
             for i in ideas.only("id", "title", "description", "status")[:1000]
         ]
-        ranked = [
-            Suggestion(kind, obj, score)
-            for (kind, obj), score in matching.rank_by_overlap(text, candidates, limit=limit * 2)
-        ]
-    ranked.sort(key=lambda s: -s.score)
-    return ranked[:limit]
+        ranked = matching.rank_by_overlap(text, candidates, limit=SUGGESTION_POOL)
+        text_ranked = [obj for obj, _ in ranked]
+        text_keys = [(kind, o.pk) for kind, o in text_ranked]
+    objects = {(kind, o.pk): o for kind, o in text_ranked}
+    index = embeddings.target_index(product.pk)
+    query = _vector_for(product.pk, text, vector, index)
+    if query is None:
+        fused = [(key, 1.0 / (1 + n)) for n, key in enumerate(text_keys)]
+    else:
+        vector_keys = [key for key, _sim in index.top(query, SUGGESTION_POOL)]
+        fused = semantic.fuse(
+            (semantic.RRF_WEIGHT_VECTOR, vector_keys), (semantic.RRF_WEIGHT_TEXT, text_keys)
+        )
+    fused = [(key, score) for key, score in fused if key not in exclude]
+    wanted = [key for key, _ in fused[: limit * 3] if key not in objects]
+    if wanted:
+        # Only rows still open for linking: archived features and merged or promoted ideas
+        # keep their vectors but are not suggested.
+        feature_ids = [pk for kind, pk in wanted if kind == "feature"]
+        idea_ids = [pk for kind, pk in wanted if kind == "idea"]
+        for f in features.filter(pk__in=feature_ids).only("id", "title", "status", "product"):
+            objects[("feature", f.pk)] = f
+        for i in ideas.filter(pk__in=idea_ids).only("id", "title", "status", "product", "votes"):
+            objects[("idea", i.pk)] = i
+    out = [
+        Suggestion(kind, objects[(kind, pk)], score)
+        for (kind, pk), score in fused
+        if (kind, pk) in objects
+    ]
+    return out[:limit]
 
 
 DUPLICATE_WINDOW = 2000
+DUPLICATE_MIN_SIMILARITY = 0.9  # e5 similarities sit high: below this, the topic differs
 
 
 def likely_duplicates(*, item: FeedbackItem, limit: int = 3) -> list[tuple[FeedbackItem, float]]:
-    """Earlier or later feedback of the product that says much the same (one query)."""
+    """Earlier or later feedback of the product that says much the same: full-text and meaning
+    fused by rank, where the item has a vector; full-text alone otherwise."""
+    from feedback import embeddings, semantic
+
+    text_found = _duplicates_by_text(item=item, limit=max(limit, 10))
+    vector = embeddings.vector_of("feedback", item.pk)
+    if vector is None:
+        return text_found[:limit]
+    index = embeddings.feedback_index(item.product_id)
+    near = [
+        (key, sim)
+        for key, sim in index.top(vector, limit * 4)
+        if key[1] != item.pk and sim >= DUPLICATE_MIN_SIMILARITY
+    ]
+    fused = semantic.fuse(
+        (semantic.RRF_WEIGHT_VECTOR, [key for key, _ in near]),
+        (semantic.RRF_WEIGHT_TEXT, [("feedback", obj.pk) for obj, _ in text_found]),
+    )
+    keep = [pk for (_kind, pk), _ in fused[:limit]]
+    rows = {
+        obj.pk: obj
+        for obj in FeedbackItem.objects.filter(pk__in=keep, product_id=item.product_id).only(
+            "id", "content", "status", "received_at"
+        )
+    }
+    return [(rows[pk], score) for (_kind, pk), score in fused[:limit] if pk in rows]
+
+
+def _duplicates_by_text(*, item: FeedbackItem, limit: int) -> list[tuple[FeedbackItem, float]]:
+    """Full-text side of likely_duplicates (one query)."""
     qs = FeedbackItem.objects.filter(product_id=item.product_id).exclude(pk=item.pk)
     if _postgres():
         from django.contrib.postgres.search import SearchRank

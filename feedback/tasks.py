@@ -98,3 +98,24 @@ def import_feedback_file(batch_id: int, skip_invalid: bool, actor_id: int | None
         )
         raise
     return {"imported": batch.imported_count}
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=10 * 60, time_limit=11 * 60
+)
+def embed_rows(kind: str, ids: list[int]) -> int:
+    """Embed features, ideas, feedback items or quotes by id (the `embeddings` queue). Texts
+    that did not change since their vector was made are skipped, so running it twice is cheap."""
+    from feedback import embeddings
+
+    return embeddings.refresh(kind, ids)
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=30 * 60, time_limit=31 * 60
+)
+def recluster_themes(product_id: int) -> int:
+    """Re-cluster a product's feedback into themes from scratch (nightly, and on demand)."""
+    from feedback import themes
+
+    return themes.recluster(product_id)

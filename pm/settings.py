@@ -370,10 +370,18 @@ CELERY_TASK_ROUTES = {
     # Uploaded files: minutes of parsing and bulk writes each.
     "metrics.tasks.import_points_file": {"queue": "imports"},
     "feedback.tasks.import_feedback_file": {"queue": "imports"},
+    # The local embedding model: a saved row's vector, and the nightly re-clustering of themes.
+    "feedback.tasks.embed_rows": {"queue": "embeddings"},
+    "feedback.tasks.recluster_themes": {"queue": "embeddings"},
     # ingest (events pushed by integrations), embeddings (the local model) and webhooks (calls
     # out) take the tasks of those features as they land.
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# The local embedding model (feedback.semantic): threads per process (workers run one task at a
+# time; more threads help a dedicated embeddings worker), and whether saves queue embeddings.
+EMBEDDING_THREADS = envint("EMBEDDING_THREADS", 1)
+SEMANTIC_EMBED_ON_WRITE = envbool("SEMANTIC_EMBED_ON_WRITE", True)
 CELERY_TIMEZONE = TIME_ZONE
 
 LOGGING = {

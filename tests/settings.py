@@ -39,3 +39,7 @@ if _worker and os.environ.get("REDIS_URL") and os.environ.get("LODESTAR_REDIS_DB
     os.environ["LODESTAR_REDIS_DB_OF"] = _worker
 
 from pm.settings import *  # noqa: E402, F403
+
+# Most tests save rows without caring about their meaning; the tests of feedback.semantic turn
+# embedding on write back on (tests/feedback/test_semantic*.py).
+SEMANTIC_EMBED_ON_WRITE = False

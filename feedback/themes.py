@@ -1,0 +1,1 @@
+"""Themes placeholder (filled in below)."""
