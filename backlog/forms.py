@@ -11,7 +11,7 @@ from backlog import scoring
 from backlog.choices import STORY_POINTS, FeatureStatus, Framework, MoSCoW, StoryStatus
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from backlog.selectors import assignable_users
-from pm.forms import VersionedForm
+from pm.forms import VersionedForm, choice_field, model_choice
 from pm.models import Persona, Product, StrategicTheme
 
 ROI_FIELDS = ["expected_revenue", "cost", "roi_horizon_months"]
@@ -35,9 +35,9 @@ def _number_widgets(names: list[str]) -> dict[str, forms.Widget]:
 
 
 def _blank_labels(form: forms.ModelForm, product: Product) -> None:
-    form.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
-    form.fields["theme"].empty_label = "No theme"
-    form.fields["moscow"].choices = [("", "Not set"), *MoSCoW.choices]
+    model_choice(form, "theme").queryset = StrategicTheme.objects.filter(product=product)
+    model_choice(form, "theme").empty_label = "No theme"
+    choice_field(form, "moscow").choices = [("", "Not set"), *MoSCoW.choices]
 
 
 class IdeaForm(forms.ModelForm):
@@ -73,7 +73,7 @@ class MergeForm(forms.Form):
 
     def __init__(self, *args, targets, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["into"].queryset = targets
+        model_choice(self, "into").queryset = targets
 
 
 class FeatureForm(VersionedForm):
@@ -108,7 +108,7 @@ class FeatureForm(VersionedForm):
         self.product = product
         super().__init__(*args, **kwargs)
         _blank_labels(self, product)
-        self.fields["owner"].queryset = (
+        model_choice(self, "owner").queryset = (
             User.objects.filter(
                 memberships__workspace_id=product.workspace_id,
                 memberships__role__in=["admin", "pm", "engineer"],
@@ -116,7 +116,7 @@ class FeatureForm(VersionedForm):
             .distinct()
             .order_by("username")
         )
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        model_choice(self, "owner").label_from_instance = lambda u: u.get_full_name() or u.username
         if reach_locked:
             self.fields["reach"].disabled = True
             self.fields["reach"].help_text = "Filled from linked customer feedback."
@@ -174,7 +174,7 @@ class BulkStatusForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any id may be posted; the service scopes them to the product.
-        self.fields["features"].valid_value = lambda value: str(value).isdigit()
+        choice_field(self, "features").valid_value = lambda value: str(value).isdigit()
         self.fields["features"].error_messages["required"] = "Select at least one feature."
 
 
@@ -221,10 +221,12 @@ class StoryForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["persona"].queryset = Persona.objects.filter(product=product)
-        self.fields["assignee"].queryset = assignable_users(product)
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
-        self.fields["sprint"].queryset = Sprint.objects.filter(product=product)
+        model_choice(self, "persona").queryset = Persona.objects.filter(product=product)
+        model_choice(self, "assignee").queryset = assignable_users(product)
+        model_choice(self, "assignee").label_from_instance = lambda u: (
+            u.get_full_name() or u.username
+        )
+        model_choice(self, "sprint").queryset = Sprint.objects.filter(product=product)
         self.fields["points"] = forms.TypedChoiceField(
             choices=[("", "—"), *STORY_POINTS],
             coerce=int,
@@ -252,8 +254,10 @@ class EngineerStoryForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_users(product)
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+        model_choice(self, "assignee").queryset = assignable_users(product)
+        model_choice(self, "assignee").label_from_instance = lambda u: (
+            u.get_full_name() or u.username
+        )
         self.fields["points"] = forms.TypedChoiceField(
             choices=[("", "—"), *STORY_POINTS], coerce=int, empty_value=None, required=False
         )

@@ -6,9 +6,9 @@ gives ``value=None`` and a ``reason`` a person can act on — never an exception
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from collections.abc import Callable
 from typing import Any
 
 from backlog.choices import Framework

@@ -12,7 +12,7 @@ from feedback import csvimport
 from feedback.choices import Importance, Sentiment, Source
 from feedback.models import Customer, PortalSettings, ResearchStudy
 from pm.fields import validate_plausible_date
-from pm.forms import VersionedForm
+from pm.forms import VersionedForm, model_choice
 from pm.merge import MergeMixin
 from pm.models import Product
 
@@ -211,7 +211,7 @@ class StudyForm(VersionedForm):
     def __init__(self, *args, product: Product, sees_internal: bool = True, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = Customer.objects.filter(
+        model_choice(self, "participants").queryset = Customer.objects.filter(
             workspace_id=product.workspace_id
         )
         self.fields["participants"].required = False
@@ -273,7 +273,7 @@ class PublishForm(forms.Form):
 
     def __init__(self, *args, ideas, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["idea"].queryset = ideas
+        model_choice(self, "idea").queryset = ideas
 
 
 class ModerateForm(forms.Form):

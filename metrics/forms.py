@@ -7,7 +7,7 @@ from backlog.models import Feature
 from metrics.choices import Aggregation
 from metrics.models import KPI, Experiment, Funnel, LaunchImpact
 from pm.fields import validate_plausible_date
-from pm.forms import VersionedForm
+from pm.forms import VersionedForm, model_choice
 from pm.models import KeyResult, Product
 
 
@@ -42,12 +42,12 @@ class KPIForm(VersionedForm):
         if self.instance.pk:
             parts = parts.exclude(pk=self.instance.pk)
         for name in ("numerator", "denominator"):
-            self.fields[name].queryset = parts
+            model_choice(self, name).queryset = parts
             self.fields[name].help_text = "Ratio KPIs only."
-        self.fields["owner"].queryset = User.objects.filter(
+        model_choice(self, "owner").queryset = User.objects.filter(
             memberships__workspace_id=product.workspace_id
         ).order_by("first_name", "username")
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        model_choice(self, "owner").label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["target_value"].help_text = "In the KPI's unit, e.g. 4.5 for 4.5 %."
 
     def clean_name(self) -> str:
@@ -130,10 +130,10 @@ class KeyResultLinkForm(forms.Form):
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["key_result"].queryset = KeyResult.objects.filter(
+        model_choice(self, "key_result").queryset = KeyResult.objects.filter(
             objective__product=product
         ).select_related("objective")
-        self.fields["key_result"].label_from_instance = lambda kr: (
+        model_choice(self, "key_result").label_from_instance = lambda kr: (
             f"{kr.objective.title} — {kr.description}"
         )
 
@@ -148,8 +148,10 @@ class LaunchImpactForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.product = product  # the model's clean() compares products
-        self.fields["feature"].queryset = Feature.objects.filter(product=product).order_by("title")
-        self.fields["kpi"].queryset = KPI.objects.filter(product=product)
+        model_choice(self, "feature").queryset = Feature.objects.filter(product=product).order_by(
+            "title"
+        )
+        model_choice(self, "kpi").queryset = KPI.objects.filter(product=product)
         self.product = product
 
     def clean(self):
@@ -177,7 +179,9 @@ class ExperimentForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.product = product
-        self.fields["feature"].queryset = Feature.objects.filter(product=product).order_by("title")
+        model_choice(self, "feature").queryset = Feature.objects.filter(product=product).order_by(
+            "title"
+        )
 
 
 class VariantForm(forms.Form):

@@ -1,6 +1,7 @@
 """Custom model fields."""
 
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,7 +12,7 @@ class RankField(models.CharField):
     uses the "C" collation on PostgreSQL: a locale collation silently misorders them. SQLite
     compares bytes already (BINARY)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 64)
         super().__init__(*args, **kwargs)
 

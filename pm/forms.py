@@ -19,6 +19,21 @@ from pm.models import (
 )
 
 
+def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """A form's row-choosing field as what it is: `form.fields` is typed as a dict of plain
+    Fields, and a view narrowing the choices to one product needs the queryset."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), f"{name} does not choose rows"
+    return field
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """A form's choice field as what it is (see model_choice)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    return field
+
+
 class VersionedForm(MergeMixin, forms.ModelForm):
     """A model form that submits the version it was rendered with, for conflict detection, and
     the values it was rendered with, for the three-way merge after a conflict (pm.merge)."""
@@ -129,7 +144,7 @@ class ObjectiveForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
+        model_choice(self, "theme").queryset = StrategicTheme.objects.filter(product=product)
 
 
 class KeyResultForm(VersionedForm):

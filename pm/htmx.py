@@ -8,7 +8,8 @@ from django.utils.cache import patch_vary_headers
 
 
 def is_partial(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) and not request.htmx.boosted
+    htmx = getattr(request, "htmx", None)  # django_htmx's middleware sets it on every request
+    return bool(htmx) and not htmx.boosted
 
 
 def render_page(

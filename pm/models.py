@@ -2,7 +2,8 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.apps import apps
@@ -23,7 +24,10 @@ from pm.choices import (
     Role,
 )
 from pm.fields import validate_plausible_date
-from pm.visibility import Rules, team_only
+from pm.visibility import Rules, Viewer, team_only
+
+if TYPE_CHECKING:
+    from metrics.models import KPI
 
 product_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
@@ -64,6 +68,9 @@ class Workspace(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not a column: the reader's membership, set by pm.permissions.get_workspace_for_user.
+    membership: "Membership"
+
     class Meta:
         ordering = ["name"]
 
@@ -97,7 +104,7 @@ class Membership(models.Model):
         return ROLE_RANK[self.role] >= ROLE_RANK[need]
 
 
-def _invitation_expiry():
+def _invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=7)
 
 
@@ -181,6 +188,13 @@ class Product(Versioned):
     business_model = models.TextField("business model notes", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not columns: the reader's membership, set by pm.permissions.get_product_for_user, and the
+    # Viewer that pm.visibility.viewer_of derives from it once per request.
+    membership: Membership
+    _viewer: Viewer | None
+    # Whether reach is summed customer ARR (backlog.models.reach_from_arr), read once.
+    _reach_from_arr: bool | None
 
     class Meta:
         ordering = ["name"]
@@ -279,8 +293,7 @@ class Objective(Versioned):
     @property
     def progress(self) -> float | None:
         """Mean progress of the key results, 0–1, or None without key results."""
-        values = [kr.progress for kr in self.key_results.all()]
-        values = [v for v in values if v is not None]
+        values = [p for kr in self.key_results.all() if (p := kr.progress) is not None]
         return sum(values) / len(values) if values else None
 
     @property
@@ -319,7 +332,7 @@ class KeyResult(Versioned):
         return self.objective.product
 
     @property
-    def linked_kpi(self):
+    def linked_kpi(self) -> "KPI | None":
         """The KPI whose data points set this result's current value, or None (the link lives in
         the metrics app: `KeyResultKPI`, reverse accessor `kpi_link`)."""
         try:
@@ -380,6 +393,11 @@ class Competitor(Versioned):
 
 class ActivityLog(models.Model):
     """Who changed what and when, with before/after values, for history pages and digests."""
+
+    # Not columns: what pm.visibility.history_for leaves a reader (`shown` changes, and whether
+    # some were withheld).
+    shown: dict[str, list[Any]]
+    redacted: bool
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activity")
     product = models.ForeignKey(
@@ -466,7 +484,7 @@ class ApiToken(models.Model):
     def can_write(self) -> bool:
         return self.scope == self.Scope.READ_WRITE
 
-    def is_active(self, now=None) -> bool:
+    def is_active(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 

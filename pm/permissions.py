@@ -32,7 +32,8 @@ def membership_for(user: User | AnonymousUser, workspace_id: int) -> Membership 
         # stakeholder browses (pm.visibility), without a query of its own.
         memberships = Membership.objects.filter(user=user).select_related("workspace")
         cache = {m.workspace_id: m for m in memberships}
-        user._lodestar_memberships = cache
+        # Django's User cannot declare it: the per-request cache rides on the instance.
+        setattr(user, "_lodestar_memberships", cache)  # noqa: B010
     return cache.get(workspace_id)
 
 

@@ -1,7 +1,7 @@
 """Reads for the core app, with their joins and the caller's visibility applied."""
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Model, Prefetch, QuerySet
 
 from pm import visibility
 from pm.models import (
@@ -75,7 +75,7 @@ def competitors_for_product(product: Product) -> QuerySet[Competitor]:
 
 def activity_for_product(
     product: Product, object_type: str | None = None, viewer: Viewer | None = None
-) -> QuerySet:
+) -> QuerySet[ActivityLog]:
     """The product's activity log, newest first, limited to entries about rows `viewer` sees
     (pm.visibility; one subquery per model with row rules, so the query count stays flat).
     Render entries through `visibility.history_for` to redact their internal fields."""
@@ -87,7 +87,9 @@ def activity_for_product(
     return qs
 
 
-def activity_for_object(instance, viewer: Viewer | None = None, limit: int = 30) -> list:
+def activity_for_object(
+    instance: Model, viewer: Viewer | None = None, limit: int = 30
+) -> list[ActivityLog]:
     """One object's activity entries as `viewer` reads them (internal fields redacted)."""
     entries = list(
         ActivityLog.objects.filter(object_type=instance._meta.label_lower, object_id=instance.pk)

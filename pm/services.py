@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def _display(instance: models.Model, field_name: str) -> Any:
     """A JSON-safe, human-readable value of one field, for the activity log."""
     field = instance._meta.get_field(field_name)
-    if field.is_relation:
+    if field.is_relation or not isinstance(field, models.Field):
         related = getattr(instance, field_name)
         return None if related is None else str(related)
     value = getattr(instance, field_name)
@@ -44,6 +44,14 @@ def _display(instance: models.Model, field_name: str) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def workspace_of(instance: models.Model) -> Workspace:
+    """The workspace of a row that has no product (a membership, an invitation, a product)."""
+    workspace = getattr(instance, "workspace", None)
+    if not isinstance(workspace, Workspace):
+        raise TypeError(f"{instance._meta.label} has neither a product nor a workspace")
+    return workspace
 
 
 def product_of(instance: models.Model) -> Product | None:
@@ -63,7 +71,7 @@ def activity_record(
     """Append one entry to the activity log for `instance`."""
     product = product_of(instance)
     if workspace is None:
-        workspace = product.workspace if product else instance.workspace
+        workspace = product.workspace if product else workspace_of(instance)
     return ActivityLog.objects.create(
         workspace=workspace,
         product=product,
@@ -123,14 +131,14 @@ def _field_names(instance: models.Model) -> set[str]:
     return {f.name for f in instance._meta.concrete_fields}
 
 
-def versioned_update(
+def versioned_update[V: Versioned](
     *,
-    instance: Versioned,
+    instance: V,
     data: dict[str, Any],
     expected_version: int,
     actor: User,
     extra_changes: dict[str, list[Any]] | None = None,
-) -> Versioned:
+) -> V:
     """Apply `data` to the row if nobody saved it since `expected_version`, and log the diff
     (plus `extra_changes`, notes for the history that are not fields).
 
@@ -142,7 +150,7 @@ def versioned_update(
     if unknown:
         raise ValueError(f"Unknown fields for {model.__name__}: {sorted(unknown)}")
     with transaction.atomic():
-        current = model.objects.select_for_update().get(pk=instance.pk)
+        current = model._default_manager.select_for_update().get(pk=instance.pk)
         if current.version != expected_version:
             raise EditConflict(current=current, entries=_changed_since(current, expected_version))
         changes: dict[str, list[Any]] = {}
@@ -167,7 +175,7 @@ def versioned_update(
     return current
 
 
-def record_create(*, instance: models.Model, actor: User) -> models.Model:
+def record_create[M: models.Model](*, instance: M, actor: User) -> M:
     """Validate and insert a new record, logging every filled field as the 'after' value."""
     with transaction.atomic():
         instance.full_clean()
@@ -190,7 +198,7 @@ def record_delete(*, instance: models.Model, actor: User) -> None:
     with transaction.atomic():
         product = product_of(instance)
         entry = ActivityLog(
-            workspace=product.workspace if product else instance.workspace,
+            workspace=product.workspace if product else workspace_of(instance),
             product=product,
             actor=actor,
             action=ActivityAction.DELETED,
@@ -469,7 +477,7 @@ def product_update(
     )
 
 
-def strategy_item_create(*, instance: models.Model, actor: User) -> models.Model:
+def strategy_item_create[M: models.Model](*, instance: M, actor: User) -> M:
     """Add a theme, objective, key result, persona or competitor (already bound to its product;
     a key result to its objective, whose product's workspace it is recorded in)."""
     if isinstance(instance, KeyResult):
@@ -480,9 +488,9 @@ def strategy_item_create(*, instance: models.Model, actor: User) -> models.Model
         raise ValidationError({"name": "This name is already used in this product."}) from exc
 
 
-def strategy_item_update(
-    *, instance: Versioned, data: dict[str, Any], expected_version: int, actor: User
-) -> Versioned:
+def strategy_item_update[V: Versioned](
+    *, instance: V, data: dict[str, Any], expected_version: int, actor: User
+) -> V:
     if isinstance(instance, KeyResult) and "current_value" in data:
         _refuse_typed_value_of_linked_result(instance, data["current_value"])
     return versioned_update(

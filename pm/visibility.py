@@ -28,11 +28,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.query import ModelIterable
 
 if TYPE_CHECKING:
-    from pm.models import Membership, Product, Workspace
+    from pm.models import ActivityLog, Membership, Product, Workspace
 
 
 class Audience(StrEnum):
@@ -154,7 +154,7 @@ def _prefixed(condition: Q, prefix: str) -> Q:
     copy = Q()
     copy.connector, copy.negated = condition.connector, condition.negated
     copy.children = [
-        _prefixed(c, prefix) if isinstance(c, Q) else (prefix + c[0], c[1])
+        _prefixed(c, prefix) if isinstance(c, Q) else (prefix + c[0], c[1])  # type: ignore[index]  # a Q's children are Qs and (lookup, value) pairs; the stubs say Node
         for c in condition.children
     ]
     return copy
@@ -235,6 +235,7 @@ def visible_across(queryset: QuerySet, viewers: dict[int, Viewer]) -> QuerySet:
 def _blank(instance: Model, names: Iterable[str]) -> None:
     for name in names:
         model_field = instance._meta.get_field(name)
+        assert isinstance(model_field, Field), f"{name} is a field of {instance._meta.label}"
         instance.__dict__[model_field.attname] = None
         if model_field.is_relation:  # a related row loaded with it goes too
             instance._state.fields_cache.pop(model_field.name, None)
@@ -371,12 +372,12 @@ def history_visible_ids(entries: list, viewer: Viewer | None) -> set[tuple[str, 
 
 
 def history_for(
-    entries: list,
+    entries: list[ActivityLog],
     viewer: Viewer | None,
     product: Product | None = None,
     *,
     rows_checked: bool = False,
-) -> list:
+) -> list[ActivityLog]:
     """Activity entries as `viewer` may read them: entries about rows it may not see left out,
     internal fields of the others replaced by one "changed internal fields" line. Each entry
     gets `shown` ({field: [before, after]}) and `redacted` (bool); `changes` is replaced by

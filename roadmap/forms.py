@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from backlog.models import Feature
 from pm.fields import validate_plausible_date
-from pm.forms import VersionedForm
+from pm.forms import VersionedForm, choice_field, model_choice
 from pm.models import Objective, Product, StrategicTheme
 from roadmap.choices import Horizon, InitiativeStatus
 from roadmap.models import Initiative, Release
@@ -73,9 +73,9 @@ class InitiativeForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = StrategicTheme.objects.filter(product=product)
-        self.fields["objectives"].queryset = Objective.objects.filter(product=product)
-        self.fields["features"].queryset = Feature.objects.filter(product=product).only(
+        model_choice(self, "theme").queryset = StrategicTheme.objects.filter(product=product)
+        model_choice(self, "objectives").queryset = Objective.objects.filter(product=product)
+        model_choice(self, "features").queryset = Feature.objects.filter(product=product).only(
             "id", "title"
         )
         self.fields[
@@ -129,7 +129,7 @@ class ReleaseForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
-        self.fields["features"].queryset = Feature.objects.filter(product=product).only(
+        model_choice(self, "features").queryset = Feature.objects.filter(product=product).only(
             "id", "title"
         )
         self.fields[
@@ -197,12 +197,12 @@ class FilterForm(forms.Form):
 
     def __init__(self, data, *, themes, objectives):
         super().__init__(data)
-        self.fields["theme"].choices = [
+        choice_field(self, "theme").choices = [
             ("", "Any theme"),
             *[(str(t.pk), t.name) for t in themes],
             ("none", "No theme"),
         ]
-        self.fields["objective"].choices = [
+        choice_field(self, "objective").choices = [
             ("", "Any objective"),
             *[(str(o.pk), o.title) for o in objectives],
         ]

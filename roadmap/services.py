@@ -1,7 +1,8 @@
 """Writes for the roadmap. Each service validates, writes, records the activity log and, on
 commit, drops the product's cached public roadmap so share links show the change at once."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from backlog.ranking import key_between
 from backlog.selectors import features_with_open_stories
 from backlog.services import feature_ship
 from pm.choices import ActivityAction
-from pm.models import ActivityLog, Objective, Product
+from pm.models import ActivityLog, Objective, Product, Versioned
 from pm.services import EditConflict, activity_record
 from roadmap.choices import Horizon
 from roadmap.models import Initiative, Release, ShareLink
@@ -69,6 +70,8 @@ def _display(instance: models.Model, name: str) -> Any:
         related = getattr(instance, name)
         return None if related is None else str(related)
     value = getattr(instance, name)
+    if not isinstance(field, models.Field):
+        return value
     if field.choices and value is not None:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, Decimal):
@@ -90,9 +93,13 @@ def _changed_since(instance: models.Model, version: int) -> list[ActivityLog]:
     )
 
 
-def _create(
-    instance: models.Model, *, m2m: dict[str, Iterable], actor: User, quiet: set[str] = frozenset()
-):
+def _create[M: models.Model](
+    instance: M,
+    *,
+    m2m: dict[str, Iterable[models.Model]],
+    actor: User,
+    quiet: AbstractSet[str] = frozenset(),
+) -> M:
     instance.full_clean()
     instance.save()
     for name, objects in m2m.items():
@@ -102,7 +109,7 @@ def _create(
         for f in instance._meta.concrete_fields
         if f.editable and not f.primary_key and f.name not in {"product", "version", *quiet}
     ]
-    changes = {}
+    changes: dict[str, list[Any]] = {}
     for name in [*names, *m2m]:
         value = _display(instance, name)
         if value not in (None, ""):
@@ -111,22 +118,22 @@ def _create(
     return instance
 
 
-def _update(
-    instance: models.Model,
+def _update[V: Versioned](
+    instance: V,
     *,
     data: dict[str, Any],
-    m2m: dict[str, Iterable] | None = None,
+    m2m: Mapping[str, Iterable[models.Model]] | None = None,
     expected_version: int,
     actor: User,
-    quiet: set[str] = frozenset(),
-):
+    quiet: AbstractSet[str] = frozenset(),
+) -> V:
     """Apply `data` (fields) and `m2m` (sets of related objects) if nobody saved the row since
     `expected_version`; log what changed, except the `quiet` fields (rank keys are noise).
 
     The row stays locked until the surrounding transaction ends, so two saves of the same
     version cannot both succeed."""
     model = type(instance)
-    current = model.objects.select_for_update().get(pk=instance.pk)
+    current = model._default_manager.select_for_update().get(pk=instance.pk)
     if current.version != expected_version:
         raise EditConflict(current=current, entries=_changed_since(current, expected_version))
     changes: dict[str, list[Any]] = {}
@@ -164,7 +171,7 @@ def _update(
     return current
 
 
-def _delete(instance: models.Model, *, actor: User) -> None:
+def _delete(instance: Initiative | Release, *, actor: User) -> None:
     product = instance.product
     entry = ActivityLog(
         workspace_id=product.workspace_id,
@@ -179,7 +186,9 @@ def _delete(instance: models.Model, *, actor: User) -> None:
     entry.save()
 
 
-def _check_same_product(product: Product, objects: Iterable, noun: str) -> list:
+def _check_same_product[R: Objective | Feature](
+    product: Product, objects: Iterable[R], noun: str
+) -> list[R]:
     objects = list(objects)
     if any(o.product_id != product.pk for o in objects):
         raise ValidationError({noun: f"Choose {noun} of this product."})
@@ -246,7 +255,7 @@ def initiative_update(
     if unknown:
         raise ValueError(f"Unknown initiative fields: {sorted(unknown)}")
     product = initiative.product
-    m2m = {}
+    m2m: dict[str, Iterable[models.Model]] = {}
     if objectives is not None:
         m2m["objectives"] = _check_same_product(product, objectives, "objectives")
     if features is not None:
@@ -294,6 +303,8 @@ def initiative_move(
     for neighbour in (after, before):
         if neighbour is not None and neighbour.product_id != product.pk:
             raise ValidationError("The neighbouring card belongs to another product.")
+    lo: str | None
+    hi: str | None
     if after is not None and column.filter(pk=after.pk).exists():
         lo = column.values_list("rank", flat=True).get(pk=after.pk)
         hi = ranks.filter(rank__gt=lo).first()
