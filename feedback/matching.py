@@ -59,17 +59,17 @@ def stems(text: str) -> list[str]:
 
 
 @dataclass
-class Candidate:
+class Candidate[T]:
     """Something a text may match: an idea, a feature or another feedback item."""
 
-    obj: object
+    obj: T
     title: str
     body: str = ""
 
 
-def rank_by_overlap(
-    text: str, candidates: Iterable[Candidate], *, limit: int = 5
-) -> list[tuple[object, float]]:
+def rank_by_overlap[T](
+    text: str, candidates: Iterable[Candidate[T]], *, limit: int = 5
+) -> list[tuple[T, float]]:
     """Score candidates by the query words they share, weighted by rarity among the candidates
     (idf) and counted three times in titles. Used where PostgreSQL full-text search is not."""
     query = set(stems(text))
@@ -82,11 +82,11 @@ def rank_by_overlap(
         docs.append((c, title, body))
     if not docs:
         return []
-    df = Counter()
+    df: Counter[str] = Counter()
     for _c, title, body in docs:
         df.update(title | body)
     n = len(docs)
-    scored = []
+    scored: list[tuple[T, float]] = []
     for c, title, body in docs:
         score = 0.0
         for term in query:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -37,21 +39,26 @@ from feedback.models import (
     ResearchStudy,
 )
 from pm import visibility
-from pm.models import Product, Workspace
+from pm.models import Membership, Product, Workspace
 from pm.permissions import viewer_for_user
 from pm.visibility import rows_q, viewer_for
+
+if TYPE_CHECKING:
+    from django.contrib.postgres.search import SearchQuery
+    from django.db.models import Model
+    from django.db.models.expressions import RawSQL
 
 # Ideas still open for linking: not merged away, not declined.
 OPEN_IDEAS = ~Q(status__in=[IdeaStatus.MERGED, IdeaStatus.DECLINED])
 
 
-def can_see_customers(membership) -> bool:
+def can_see_customers(membership: Membership | None) -> bool:
     """Customer names, contacts and ARR are for the team (pm.visibility: Customer rows)."""
     viewer = viewer_for(membership)
     return viewer is not None and rows_q(Customer, viewer) == Q()
 
 
-def _insights_prefetch() -> Prefetch:
+def _insights_prefetch() -> Prefetch[str, QuerySet[Insight], str]:
     return Prefetch(
         "insights",
         queryset=Insight.objects.select_related("feature", "idea").order_by("created_at", "id"),
@@ -137,7 +144,9 @@ def recent_feedback(product: Product, limit: int = 5) -> list[FeedbackItem]:
 LINK_TARGETS_SHOWN = 12
 
 
-def link_targets(*, product: Product, q: str = "", limit: int = LINK_TARGETS_SHOWN) -> list:
+def link_targets(
+    *, product: Product, q: str = "", limit: int = LINK_TARGETS_SHOWN
+) -> list[tuple[str, Feature | Idea]]:
     """What the triage panel's "another idea or feature" combobox offers for `q`: features that
     are not archived and open ideas not yet promoted, titles starting with `q` first, then
     containing it; without `q`, the most recently changed. Two queries, at most `limit` rows
@@ -156,7 +165,9 @@ def link_targets(*, product: Product, q: str = "", limit: int = LINK_TARGETS_SHO
     else:
         features = features.order_by("-updated_at", "-id")
         ideas = ideas.order_by("-updated_at", "-id")
-    found = [("feature", f) for f in features.only("id", "title", "status")[:limit]]
+    found: list[tuple[str, Feature | Idea]] = [
+        ("feature", f) for f in features.only("id", "title", "status")[:limit]
+    ]
     found += [("idea", i) for i in ideas.only("id", "title", "status")[:limit]]
     return found
 
@@ -175,14 +186,14 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _or_query(text: str):
+def _or_query(text: str) -> SearchQuery | None:
     from django.contrib.postgres.search import SearchQuery
 
     raw = matching.tsquery_text(text)
     return SearchQuery(raw, search_type="raw", config="english") if raw else None
 
 
-def _fts_rank(qs: QuerySet, text: str, limit: int):
+def _fts_rank[M: Feature | Idea](qs: QuerySet[M], text: str, limit: int) -> list[tuple[M, float]]:
     """Rank features or ideas by PostgreSQL full-text search of `text` (as an OR query) over
     their stored vector (title weighted A, description B; backlog migration 0005, GIN-indexed).
     Returns [(obj, rank)] with rank > 0, best first."""
@@ -204,7 +215,7 @@ def _fts_rank(qs: QuerySet, text: str, limit: int):
     return [(obj, float(obj.search_rank)) for obj in rows]
 
 
-def _stored_vector(model=FeedbackItem):
+def _stored_vector(model: type[Model] = FeedbackItem) -> RawSQL:
     """The stored tsvector of a feedback item (feedback migration 0002), a feature or an idea
     (backlog migration 0005): a generated, GIN-indexed column the models do not declare."""
     from django.contrib.postgres.search import SearchVectorField
@@ -259,11 +270,13 @@ def suggest_targets(
         by_rank = sorted(text_ranked, key=lambda pair: -float(pair[1].search_rank))
         text_keys = [(kind, o.pk) for kind, o in by_rank]
     else:
-        candidates = [
-            matching.Candidate(("feature", f), f.title, f.description)
+        Target = tuple[str, Feature | Idea]
+        candidates: list[matching.Candidate[Target]] = [
+            matching.Candidate[Target](("feature", f), f.title, f.description)
             for f in features.only("id", "title", "description", "status")[:1000]
-        ] + [
-            matching.Candidate(("idea", i), i.title, i.description)
+        ]
+        candidates += [
+            matching.Candidate[Target](("idea", i), i.title, i.description)
             for i in ideas.only("id", "title", "description", "status")[:1000]
         ]
         ranked = matching.rank_by_overlap(text, candidates, limit=SUGGESTION_POOL)
@@ -401,10 +414,14 @@ def customer_feedback(customer: Customer) -> QuerySet[FeedbackItem]:
     )
 
 
-_IMPORTANCE_RANK = {Importance.NICE_TO_HAVE: 1, Importance.IMPORTANT: 2, Importance.CRITICAL: 3}
+_IMPORTANCE_RANK: dict[str, int] = {
+    Importance.NICE_TO_HAVE: 1,
+    Importance.IMPORTANT: 2,
+    Importance.CRITICAL: 3,
+}
 
 
-def customer_requests(customer: Customer) -> list[dict]:
+def customer_requests(customer: Customer) -> list[dict[str, Any]]:
     """The features and ideas this customer asked for, with how often and how much it matters
     (the highest importance they gave), most asked first. One query."""
     rows = (
@@ -412,9 +429,10 @@ def customer_requests(customer: Customer) -> list[dict]:
         .select_related("feature__product", "idea__product")
         .order_by("created_at")
     )
-    grouped: dict[tuple[str, int], dict] = {}
+    grouped: dict[tuple[str, int], dict[str, Any]] = {}
     for insight in rows:
         target = insight.target
+        assert target is not None, "an insight links a feature or an idea"
         key = ("feature" if insight.feature_id else "idea", target.pk)
         entry = grouped.setdefault(
             key, {"kind": key[0], "target": target, "count": 0, "importance": insight.importance}
@@ -524,7 +542,7 @@ def feature_insights(feature: Feature, *, with_customers: bool) -> QuerySet[Insi
 # --- research -----------------------------------------------------------------------------
 
 
-def studies_for_product(product: Product, user) -> QuerySet[ResearchStudy]:
+def studies_for_product(product: Product, user: User) -> QuerySet[ResearchStudy]:
     """The product's studies as `user` may read them (internal fields blanked by the policy)."""
     studies = visibility.apply(
         ResearchStudy.objects.filter(product=product), viewer_for_user(user, product), product
@@ -608,11 +626,12 @@ def public_status(post: PortalPost) -> tuple[str, str]:
         return "planned", "Planned"
     if idea is None:
         return "review", "Under consideration"
-    return {
+    labels: dict[str, tuple[str, str]] = {
         IdeaStatus.ACCEPTED: ("planned", "Planned"),
         IdeaStatus.DECLINED: ("not-planned", "Not planned"),
         IdeaStatus.MERGED: ("merged", "Merged"),
-    }.get(idea.status, ("review", "Under consideration"))
+    }
+    return labels.get(idea.status, ("review", "Under consideration"))
 
 
 def pending_posts(product: Product) -> QuerySet[PortalPost]:

@@ -264,7 +264,9 @@ def redacted(queryset: QuerySet, hide: Callable[[Model], Iterable[str]]) -> Quer
     return clone
 
 
-def apply(queryset: QuerySet, viewer: Viewer | None, product: Product | None = None) -> QuerySet:
+def apply[M: Model](
+    queryset: QuerySet[M], viewer: Viewer | None, product: Product | None = None
+) -> QuerySet[M]:
     """Rows and fields for one viewer in one product: what page selectors return."""
     queryset = visible(queryset, viewer)
     names = hidden_fields(queryset.model, viewer, product)
