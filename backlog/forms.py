@@ -89,6 +89,7 @@ class FeatureForm(VersionedForm):
             "theme",
             "moscow",
             "owner",
+            "jira_url",
             *SCORE_FIELDS,
             *ROI_FIELDS,
         ]
@@ -212,6 +213,7 @@ class StoryForm(VersionedForm):
             "status",
             "assignee",
             "sprint",
+            "jira_url",
         ]
         widgets = {
             "i_want": forms.Textarea(attrs={"rows": 2}),

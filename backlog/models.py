@@ -1,8 +1,11 @@
 """The backlog: ideas, features (ranked, scored), user stories and sprints."""
 
+import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -35,6 +38,35 @@ def reach_from_arr(product: Product) -> bool:
             ).exists()
         product._reach_from_arr = cached
     return cached
+
+
+JIRA_ISSUE_PATH = re.compile(r"^/browse/[A-Z][A-Z0-9_]*-[0-9]+/?$")
+
+
+def validate_jira_url(value: str) -> None:
+    """A link to one Jira issue: https://<site>/browse/ABC-123."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(
+            "Enter the issue's address, such as https://acme.atlassian.net/browse/ABC-123."
+        )
+    if not JIRA_ISSUE_PATH.match(parts.path):
+        raise ValidationError(
+            "That is not a link to one Jira issue: it should end in /browse/ABC-123."
+        )
+
+
+def jira_url_field() -> models.URLField:
+    """The link from a feature or story to its Jira issue (internal: the team's tooling)."""
+    return models.URLField(
+        "Jira issue",
+        max_length=500,
+        blank=True,
+        validators=[validate_jira_url],
+        help_text=(
+            "A link to the matching Jira issue, such as https://acme.atlassian.net/browse/ABC-123."
+        ),
+    )
 
 
 def _feature_rows(viewer: Viewer) -> models.Q:
@@ -224,6 +256,7 @@ class Feature(Versioned):
     demand_customers = models.PositiveIntegerField(default=0)
     demand_arr = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
+    jira_url = jira_url_field()
     score = models.DecimalField(
         max_digits=16,
         decimal_places=4,
@@ -234,9 +267,10 @@ class Feature(Versioned):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # ROI inputs and customers' ARR are internal; so is reach when it is their summed ARR.
+    # ROI inputs and customers' ARR are internal; so is reach when it is their summed ARR; the
+    # Jira link is the team's tooling.
     visibility_rules = Rules(
-        internal=("expected_revenue", "cost", "roi_horizon_months", "demand_arr"),
+        internal=("expected_revenue", "cost", "roi_horizon_months", "demand_arr", "jira_url"),
         internal_if={"reach": reach_from_arr},
         rows=_feature_rows,
     )
@@ -310,10 +344,12 @@ class UserStory(Versioned):
         Sprint, on_delete=models.SET_NULL, null=True, blank=True, related_name="stories"
     )
     rank = RankField()
+    jira_url = jira_url_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    visibility_rules = Rules(rows=_story_rows)
+    # The Jira link is the team's tooling, like the development links.
+    visibility_rules = Rules(internal=("jira_url",), rows=_story_rows)
 
     class Meta:
         ordering = ["rank"]

@@ -36,6 +36,7 @@ from pm.services import (
     record_create,
     versioned_update,
 )
+from pm.signals import activity_bulk_recorded
 
 __all__ = [
     "EditConflict",
@@ -85,6 +86,7 @@ FEATURE_EDITABLE = {
     "expected_revenue",
     "cost",
     "roi_horizon_months",
+    "jira_url",
 }
 # Engineers may change these on a story, nothing else; acceptance criteria only their done flags.
 ENGINEER_STORY_FIELDS = {"status", "points", "assignee", "acceptance_criteria"}
@@ -100,6 +102,7 @@ STORY_EDITABLE = {
     "status",
     "assignee",
     "sprint",
+    "jira_url",
 }
 IDEA_EDITABLE = {"title", "description", "source", "submitter_name", "status", "votes"}
 
@@ -379,6 +382,7 @@ def features_set_status(
         )
     Feature.objects.bulk_update(features, ["status", "shipped_at", "version", "updated_at"])
     ActivityLog.objects.bulk_create(entries)
+    activity_bulk_recorded.send(sender=ActivityLog, entries=entries)
     return len(features)
 
 

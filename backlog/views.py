@@ -84,6 +84,20 @@ def _context(
     )
 
 
+def _panels(
+    request: AuthedHttpRequest, product: Product, panels: list, obj: Any
+) -> list[tuple[str, dict]]:
+    """[(template, context)] of the panels other apps add to an idea, feature or story page
+    that the reader's role may see and that have something to show."""
+    shown = []
+    for panel in panels:
+        if product.membership.allows(panel.need):
+            panel_context = panel.context(request, obj)
+            if panel_context is not None:
+                shown.append((panel.template, panel_context))
+    return shown
+
+
 def _feature_or_404(request, product: Product, pk: int) -> Feature:
     try:
         return selectors.feature_get(product=product, user=request.user, pk=pk)
@@ -261,16 +275,10 @@ def idea_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 
 def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
     context = _context(request, product, "ideas", idea=idea, **extra)
-    panels = []
-    for panel in registry.idea_panels:
-        if product.membership.allows(panel.need):
-            panel_context = panel.context(request, idea)
-            if panel_context is not None:
-                panels.append((panel.template, panel_context))
     context.update(
         history=_history(idea, viewer_of(product)),
         merged_ideas=list(idea.merged_ideas.order_by("title").only("id", "title", "product_id")),
-        panels=panels,
+        panels=_panels(request, product, registry.idea_panels, idea),
         triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
     )
     return context
@@ -590,12 +598,6 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
     internal = context["sees_internal"]
     frameworks = [f for f in Framework if internal or f != Framework.ROI]
     scores = [_score(feature, f, context["framework"]) for f in frameworks]
-    panels = []
-    for panel in registry.feature_panels:
-        if product.membership.allows(panel.need):
-            panel_context = panel.context(request, feature)
-            if panel_context is not None:
-                panels.append((panel.template, panel_context))
     context.update(
         feature=feature,
         score=next((s for s in scores if s.framework == context["framework"]), None),
@@ -604,7 +606,7 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
         stories=list(selectors.stories_for_feature(feature, request.user)),
         history=_history(feature, viewer_of(product)),
         ideas=list(visibility.apply(feature.ideas.all(), viewer_of(product), product)[:20]),
-        panels=panels,
+        panels=_panels(request, product, registry.feature_panels, feature),
     )
     context["story_points"] = sum(s.points or 0 for s in context["stories"])
     context["done_points"] = sum(
@@ -684,6 +686,7 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
         story=story,
         history=_history(story, viewer_of(product)),
         statuses=StoryStatus.choices,
+        panels=_panels(request, product, registry.story_panels, story),
         **extra,
     )
 

@@ -17,6 +17,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from metrics import services
+from metrics.signals import kpi_recalculated
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ _DURABLE = {"acks_late": True, "reject_on_worker_lost": True}
 def recalculate_kpi(kpi_id: int) -> dict | None:
     """Recompute the buckets touched by the KPI's pending dirty ranges."""
     result = services.kpi_recalculate(kpi_id=kpi_id)
+    kpi_recalculated.send(sender=recalculate_kpi, kpi_id=kpi_id)
     return None if result is None else {"spans": len(result.spans), "rows": result.rows}
 
 
@@ -43,6 +45,7 @@ def recalculate_kpi(kpi_id: int) -> dict | None:
 def recalculate_kpi_full(kpi_id: int) -> dict | None:
     """Recompute every bucket of the KPI (and of the ratio KPIs built on it)."""
     result = services.kpi_recalculate(kpi_id=kpi_id, full=True)
+    kpi_recalculated.send(sender=recalculate_kpi_full, kpi_id=kpi_id)
     return None if result is None else {"rows": result.rows}
 
 

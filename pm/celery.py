@@ -30,6 +30,11 @@ app.conf.beat_schedule = {
         "task": "metrics.tasks.sweep_dirty_ranges",
         "schedule": 60,
     },
+    # Webhook deliveries whose queue message was lost or whose worker died: sent again.
+    "sweep-webhook-deliveries-every-minute": {
+        "task": "hooks.tasks.sweep_webhooks",
+        "schedule": 60,
+    },
     # The safety net behind incremental recalculation: every KPI's rollups recomputed in full.
     "recompute-all-kpi-rollups-nightly": {
         "task": "metrics.tasks.recalculate_all_kpis",

@@ -63,6 +63,8 @@ class Registry:
     feature_panels: list[FeaturePanel] = field(default_factory=list)
     # Same shape, on the idea detail page: `context(request, idea)` (linked feedback, portal).
     idea_panels: list[FeaturePanel] = field(default_factory=list)
+    # Same shape, on the story detail page: `context(request, story)` (development links).
+    story_panels: list[FeaturePanel] = field(default_factory=list)
     digest_sections: list[DigestSection] = field(default_factory=list)
     # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
@@ -81,6 +83,11 @@ class Registry:
         if panel not in self.idea_panels:
             self.idea_panels.append(panel)
             self.idea_panels.sort(key=lambda p: p.order)
+
+    def add_story_panel(self, panel: FeaturePanel) -> None:
+        if panel not in self.story_panels:
+            self.story_panels.append(panel)
+            self.story_panels.sort(key=lambda p: p.order)
 
     def add_digest_section(self, section: DigestSection) -> None:
         if all(s.key != section.key for s in self.digest_sections):

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "roadmap",
     "feedback",
     "metrics",
+    "hooks",
 ]
 
 MIDDLEWARE = [
@@ -373,8 +374,11 @@ CELERY_TASK_ROUTES = {
     # The local embedding model: a saved row's vector, and the nightly re-clustering of themes.
     "feedback.tasks.embed_rows": {"queue": "embeddings"},
     "feedback.tasks.recluster_themes": {"queue": "embeddings"},
-    # ingest (events pushed by integrations), embeddings (the local model) and webhooks (calls
-    # out) take the tasks of those features as they land.
+    # Webhook deliveries (calls out to other people's servers, up to 10 s each) and the
+    # minute's sweep of the ones a dead worker left: a slow receiver never holds up the rest.
+    "hooks.tasks.deliver_webhook": {"queue": "webhooks"},
+    "hooks.tasks.sweep_webhooks": {"queue": "webhooks"},
+    # ingest (events pushed by integrations) takes the tasks of that feature as it lands.
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -383,6 +387,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 EMBEDDING_THREADS = envint("EMBEDDING_THREADS", 1)
 SEMANTIC_EMBED_ON_WRITE = envbool("SEMANTIC_EMBED_ON_WRITE", True)
 CELERY_TIMEZONE = TIME_ZONE
+# Webhooks out (hooks/): retries double from the base up to the cap, for the window; an endpoint
+# failing without a success for DISABLE_AFTER_DAYS is turned off and its admins are e-mailed.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = envint("WEBHOOK_RETRY_MAX_SECONDS", 3600)
+WEBHOOK_RETRY_WINDOW_SECONDS = envint("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
+WEBHOOK_DISABLE_AFTER_DAYS = envint("WEBHOOK_DISABLE_AFTER_DAYS", 3)
+# How long a claimed delivery is someone's: more than a request can take.
+WEBHOOK_LEASE_SECONDS = envint("WEBHOOK_LEASE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 30)
+WEBHOOK_SWEEP_GRACE_SECONDS = envint("WEBHOOK_SWEEP_GRACE_SECONDS", 60)
+# Receivers on private networks (10/8, 192.168/16, …) or this machine are refused unless allowed:
+# a webhook URL is a request Lodestar makes on an admin's behalf (SSRF).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envbool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_ALLOW_LOOPBACK = envbool("WEBHOOK_ALLOW_LOOPBACK", False)
 
 LOGGING = {
     "version": 1,

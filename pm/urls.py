@@ -144,6 +144,7 @@ urlpatterns += [
     path("", include("roadmap.urls")),
     path("", include("feedback.urls")),
     path("", include("metrics.urls")),
+    path("", include("hooks.urls")),
 ]
 
 handler500 = "pm.views_account.server_error"

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _longest_countdown(task) -> int:
     if task.name == "pm.tasks.send_digest_batch":
         return DIGEST_RETRY_MAX_COUNTDOWN
+    if task.name == "hooks.tasks.deliver_webhook":  # its next attempt, queued with a countdown
+        return settings.WEBHOOK_RETRY_MAX_SECONDS
     if getattr(task, "autoretry_for", ()):
         return int(getattr(task, "retry_backoff_max", 600))
     return 0

@@ -12,7 +12,7 @@ from django.db import connection, models
 
 from pm.models import Product, Workspace
 
-PROJECT_APPS = ("pm", "backlog", "roadmap", "feedback", "metrics")
+PROJECT_APPS = ("pm", "backlog", "roadmap", "feedback", "metrics", "hooks")
 
 # Tables with no workspace: they belong to a user or to the whole installation.
 GLOBAL = {
