@@ -69,7 +69,10 @@ def test_history_query_count_does_not_grow(cast, django_assert_max_num_queries):
             _initiative(cast, title=f"Internal {n}-{i}", visibility="internal")
             _initiative(cast, title=f"Public {n}-{i}", visibility="public")
         with django_assert_max_num_queries(12):
-            assert client.get(url).status_code == 200
+            response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f"Public {n}-{n - 1}" in html and f"Internal {n}-0" not in html
 
 
 # --- 2. reach from customers' ARR ---------------------------------------------------------------

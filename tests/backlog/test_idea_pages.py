@@ -57,7 +57,9 @@ def test_the_ideas_list_query_count_does_not_grow_with_ideas(
     # session, user, product+membership, backlog settings, count, the page of ideas, plus
     # the base template's notification count and workspace list.
     with django_assert_max_num_queries(12):
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "Idea 0" in response.content.decode()
 
 
 @pytest.fixture
@@ -170,4 +172,7 @@ def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history
     # members' names for the history, merged ideas, linked feedback (customers joined), its
     # portal post, and the base template's notifications and workspaces.
     with django_assert_max_num_queries(13):
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert idea.title in html and "Duplicate 0" in html

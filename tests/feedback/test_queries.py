@@ -47,6 +47,7 @@ def test_the_inbox_runs_a_constant_number_of_queries(cast, filled, django_assert
     client.get(url)
     with django_assert_max_num_queries(INBOX_QUERIES):
         response = client.get(url)
+    assert response.status_code == 200
     assert response.content.decode().count('data-testid="feedback-row"') == min(2 * filled["n"], 25)
 
 
@@ -59,7 +60,11 @@ def test_the_inbox_list_swap_runs_a_constant_number_of_queries(
     url = reverse("feedback_inbox", args=[cast.product.key])
     client.get(url)
     with django_assert_max_num_queries(11):
-        client.get(url, {"status": "linked"}, headers=HX)
+        response = client.get(url, {"status": "linked"}, headers=HX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('data-testid="feedback-row"') == min(filled["n"], 25)
+    assert "Jira sync please (" in html and "Dark theme" not in html
 
 
 # The panel on the backlog's feature page: the caller's membership (cached for the request
@@ -91,6 +96,7 @@ def test_the_feature_page_with_the_demand_panel_stays_constant(
     client.get(url)
     with django_assert_max_num_queries(20):
         response = client.get(url)
+    assert response.status_code == 200
     assert 'data-testid="feature-feedback-panel"' in response.content.decode()
 
 
@@ -104,7 +110,9 @@ def test_the_linked_feedback_page_runs_a_constant_number_of_queries(
     url = reverse("feature_feedback", args=[cast.product.key, filled["feature"].pk])
     client.get(url)
     with django_assert_max_num_queries(14):
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "Jira sync please (" in response.content.decode()
 
 
 # Session, user, product, membership (4); count and page of customers with their feedback
@@ -117,7 +125,9 @@ def test_the_customer_list_runs_a_constant_number_of_queries(
     url = reverse("customer_list", args=[cast.product.key])
     client.get(url)
     with django_assert_max_num_queries(12):
-        client.get(url)
+        response = client.get(url)
+    assert response.status_code == 200
+    assert 'data-testid="customer-table"' in response.content.decode()
 
 
 # Session, user, the caller's memberships, count, the page of items with product and customer,

@@ -86,6 +86,7 @@ def test_the_kpi_detail_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(BASE + 8):
         response = client.get(f"/p/LOD/kpis/{kpi.pk}/")
     assert response.status_code == 200
+    assert kpi.name in response.content.decode()
 
 
 @pytest.mark.parametrize("n", [1, 6])
@@ -96,13 +97,22 @@ def test_the_other_metrics_pages_run_a_constant_number_of_queries(
     client = cast.client("pm")
     # Launch impacts (with feature and KPI) and their day buckets.
     with django_assert_max_num_queries(BASE + 2):
-        assert client.get("/p/LOD/kpis/launch-impact/").status_code == 200
+        response = client.get("/p/LOD/kpis/launch-impact/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert all(i.feature.title in html for i in LaunchImpact.objects.select_related("feature"))
     # Experiments and their variants.
     with django_assert_max_num_queries(BASE + 2):
-        assert client.get("/p/LOD/kpis/experiments/").status_code == 200
+        response = client.get("/p/LOD/kpis/experiments/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert all(e.name in html for e in Experiment.objects.all())
     # Funnels and their steps.
     with django_assert_max_num_queries(BASE + 2):
-        assert client.get("/p/LOD/kpis/funnels/").status_code == 200
+        response = client.get("/p/LOD/kpis/funnels/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert all(f.name in html for f in Funnel.objects.all())
 
 
 def test_the_list_shows_latest_value_change_sparkline_and_progress(cast):
