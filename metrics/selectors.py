@@ -3,8 +3,9 @@ KPIs, buckets or impacts (the pages' query-count tests rely on it)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -22,13 +23,17 @@ from metrics.models import (
     Rollup,
 )
 from metrics.rollups import bucket_start, kpi_time_zone
-from metrics.stats import FunnelRow, funnel_rows, sample_too_small, two_proportion_test
+from metrics.stats import Comparison, FunnelRow, funnel_rows, sample_too_small, two_proportion_test
 from pm import visibility
 from pm.models import KeyResult, Objective, Product
 
 # How many of the latest buckets a sparkline shows, and how many the detail chart shows.
-SPARK_BUCKETS = {Granularity.DAY: 30, Granularity.WEEK: 26, Granularity.MONTH: 12}
-CHART_BUCKETS = {Granularity.DAY: 366, Granularity.WEEK: 156, Granularity.MONTH: 120}
+SPARK_BUCKETS: dict[str, int] = {Granularity.DAY: 30, Granularity.WEEK: 26, Granularity.MONTH: 12}
+CHART_BUCKETS: dict[str, int] = {
+    Granularity.DAY: 366,
+    Granularity.WEEK: 156,
+    Granularity.MONTH: 120,
+}
 SPARK_W, SPARK_H, SPARK_PAD = 120, 32, 3
 
 
@@ -159,7 +164,8 @@ def kpi_summaries(kpis: list[KPI]) -> list[Summary]:
         .order_by("kpi_id", "bucket_start")
     )
     for kpi_id, start, value in rows:
-        summaries[kpi_id].series.append((start, value))
+        if value is not None:  # filtered out above; the column is nullable
+            summaries[kpi_id].series.append((start, value))
     for summary in summaries.values():
         kpi = summary.kpi
         if (
@@ -198,11 +204,14 @@ def kpi_series(kpi: KPI, granularity: str) -> list[tuple[date, Decimal]]:
         .values_list("bucket_start", "value")[: CHART_BUCKETS[granularity]]
     )
     rows.reverse()
-    return rows
+    return [(start, value) for start, value in rows if value is not None]
 
 
 def shipped_annotations(
-    kpi: KPI, granularity: str, series: list[tuple[date, Decimal]], viewer=None
+    kpi: KPI,
+    granularity: str,
+    series: list[tuple[date, Decimal]],
+    viewer: visibility.Viewer | None = None,
 ) -> list[Annotation]:
     """Launches of this KPI (features with a launch impact on it) that shipped within the chart:
     another team's launch says nothing about this KPI. With `viewer`, only features it sees
@@ -210,9 +219,7 @@ def shipped_annotations(
     if not series:
         return []
     tz = kpi_time_zone(kpi)
-    first = timezone.make_aware(
-        timezone.datetime.combine(series[0][0], timezone.datetime.min.time()), tz
-    )
+    first = timezone.make_aware(datetime.combine(series[0][0], datetime.min.time()), tz)
     features = (
         Feature.objects.filter(
             launch_impacts__kpi=kpi, shipped_at__isnull=False, shipped_at__gte=first
@@ -226,13 +233,14 @@ def shipped_annotations(
     last = series[-1][0]
     annotations = []
     for feature in features:
+        assert feature.shipped_at is not None  # filtered above
         day = feature.shipped_at.astimezone(tz).date()
         if bucket_start(granularity, day) <= last:
             annotations.append(Annotation(feature.title, day))
     return annotations
 
 
-def _chart_marks(annotations: list[Annotation]) -> list[dict]:
+def _chart_marks(annotations: list[Annotation]) -> list[dict[str, Any]]:
     """One mark per day: several launches on the same day share a label."""
     by_day: dict[date, list[str]] = defaultdict(list)
     for a in annotations:
@@ -247,7 +255,9 @@ def _chart_marks(annotations: list[Annotation]) -> list[dict]:
     ]
 
 
-def chart_data(kpi: KPI, granularity: str, viewer=None) -> tuple[dict, list[Annotation]]:
+def chart_data(
+    kpi: KPI, granularity: str, viewer: visibility.Viewer | None = None
+) -> tuple[dict[str, Any], list[Annotation]]:
     """The JSON the page hands to Chart.js (in a data attribute: no inline script). The x axis is
     a time scale: each value sits at its period's start date, so missing periods show as gaps
     and far-apart dates as far apart. Periods after the current one (points dated in the
@@ -365,15 +375,16 @@ def _window_value(kpi: KPI, rows: list[Rollup]) -> Decimal | None:
         return Decimal(count)
     if kpi.aggregation == Aggregation.AVERAGE:
         return total / count if count else None
-    latest = max((r for r in rows if r.last_at), key=lambda r: r.last_at, default=None)
-    return latest.last_value if latest else None
+    dated = [(r.last_at, r) for r in rows if r.last_at is not None]
+    latest = max(dated, key=lambda pair: pair[0], default=None)
+    return latest[1].last_value if latest else None
 
 
 def measure_impacts(impacts: list[LaunchImpact], *, today: date | None = None) -> list[Measurement]:
     """Measure each impact over the longest equal windows available (up to its window_days) on
     either side of the ship day, which itself is left out. One query for all of them."""
     measurements: list[Measurement] = []
-    wanted: list[tuple[Measurement, list[int]]] = []
+    wanted: list[tuple[Measurement, tuple[date, date], tuple[date, date]]] = []
     condition = Q(pk__in=[])
     for impact in impacts:
         kpi, feature = impact.kpi, impact.feature
@@ -388,15 +399,12 @@ def measure_impacts(impacts: list[LaunchImpact], *, today: date | None = None) -
         measurements.append(m)
         if days < 1:
             continue
-        m.before_window = (ship_day - timedelta(days=days), ship_day - timedelta(days=1))
-        m.after_window = (ship_day + timedelta(days=1), ship_day + timedelta(days=days))
+        before = (ship_day - timedelta(days=days), ship_day - timedelta(days=1))
+        after = (ship_day + timedelta(days=1), ship_day + timedelta(days=days))
+        m.before_window, m.after_window = before, after
         ids = [kpi.numerator_id, kpi.denominator_id] if kpi.is_ratio else [kpi.pk]
-        wanted.append((m, ids))
-        condition |= Q(
-            kpi_id__in=ids,
-            bucket_start__gte=m.before_window[0],
-            bucket_start__lte=m.after_window[1],
-        )
+        wanted.append((m, before, after))
+        condition |= Q(kpi_id__in=ids, bucket_start__gte=before[0], bucket_start__lte=after[1])
     if not wanted:
         return measurements
     days_by_kpi: dict[int, list[Rollup]] = defaultdict(list)
@@ -409,18 +417,20 @@ def measure_impacts(impacts: list[LaunchImpact], *, today: date | None = None) -
         rows = [r for r in days_by_kpi[kpi.pk] if window[0] <= r.bucket_start <= window[1]]
         return _window_value(kpi, rows)
 
-    for m, _ids in wanted:
+    for m, before, after in wanted:
         kpi = m.impact.kpi
         if kpi.is_ratio:
+            # KPI.clean requires both parts of a ratio.
+            assert kpi.numerator is not None and kpi.denominator is not None
             parts = []
-            for window in (m.before_window, m.after_window):
+            for window in (before, after):
                 top, bottom = value(kpi.numerator, window), value(kpi.denominator, window)
                 parts.append(
                     top / bottom * kpi.ratio_multiplier if top is not None and bottom else None
                 )
             m.before, m.after = parts
         else:
-            m.before, m.after = value(kpi, m.before_window), value(kpi, m.after_window)
+            m.before, m.after = value(kpi, before), value(kpi, after)
         if m.before is None or m.after is None or m.before == 0:
             m.status = "no_data"
         else:
@@ -429,8 +439,12 @@ def measure_impacts(impacts: list[LaunchImpact], *, today: date | None = None) -
 
 
 def launch_impacts(
-    *, product: Product | None = None, feature: Feature | None = None, kpi=None, viewer=None
-):
+    *,
+    product: Product | None = None,
+    feature: Feature | None = None,
+    kpi: KPI | None = None,
+    viewer: visibility.Viewer | None = None,
+) -> QuerySet[LaunchImpact]:
     """Launch impacts, latest launch first; with `viewer`, only those of features it sees
     (pm.visibility: stakeholders, released features)."""
     queryset = LaunchImpact.objects.select_related(
@@ -461,7 +475,7 @@ class VariantResult:
     conversions: int
     rate: float
     is_control: bool
-    comparison: object | None = None  # stats.Comparison against the control
+    comparison: Comparison | None = None  # against the control
 
 
 @dataclass
@@ -481,7 +495,9 @@ class ExperimentResult:
         return max(significant, key=lambda v: v.rate) if significant else None
 
 
-def experiment_list(*, product: Product, viewer=None) -> QuerySet[Experiment]:
+def experiment_list(
+    *, product: Product, viewer: visibility.Viewer | None = None
+) -> QuerySet[Experiment]:
     """The product's experiments; with `viewer`, those it sees (pm.visibility: experiments on
     features hidden from it are left out)."""
     qs = Experiment.objects.filter(product=product).select_related("feature")

@@ -217,7 +217,7 @@ def rows_q(model: type[Model], viewer: Viewer | None) -> Q:
     return rules_for(model).rows(viewer)
 
 
-def visible(queryset: QuerySet, viewer: Viewer | None) -> QuerySet:
+def visible[M: Model](queryset: QuerySet[M], viewer: Viewer | None) -> QuerySet[M]:
     """`queryset` limited to the rows `viewer` sees."""
     return queryset.filter(rows_q(queryset.model, viewer))
 

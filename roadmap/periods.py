@@ -113,7 +113,9 @@ class Period:
         return self.label
 
 
-def span_label(start: date | None, start_precision: str, end: date | None, end_precision: str):
+def span_label(
+    start: date | None, start_precision: str, end: date | None, end_precision: str
+) -> str:
     """'2027 Q1 – 2027 Q2', '2027 Q1' when it starts and ends in one period, '' without dates."""
     if start is None or end is None:
         return ""

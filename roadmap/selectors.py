@@ -4,18 +4,19 @@
 public initiatives and releases only, and never an internal field).
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Field, Model, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from backlog.models import Feature
 from pm import visibility as policy
 from pm.choices import ActivityAction
-from pm.models import ActivityLog, Objective, Product, StrategicTheme
+from pm.models import ActivityLog, Membership, Objective, Product, StrategicTheme
 from roadmap.choices import Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.models import Initiative, Release, ShareLink
 from roadmap.periods import span_label
@@ -29,14 +30,14 @@ PUBLIC_CACHE_SECONDS = 60
 PUBLIC_CHANGES_DAYS = 30
 
 
-def visibility_for(membership) -> str:
+def visibility_for(membership: Membership | None) -> str:
     """Stakeholders get the public roadmap; engineers, PMs and admins the whole one (the team,
     in pm.visibility's terms)."""
     viewer = policy.viewer_for(membership)
     return INTERNAL if viewer is not None and viewer.is_team else PUBLIC
 
 
-def _public(qs: QuerySet) -> QuerySet:
+def _public[M: Model](qs: QuerySet[M]) -> QuerySet[M]:
     """The rows and fields of `qs` that readers outside the team get (pm.visibility: public
     rows, internal notes blanked)."""
     return policy.apply(qs, policy.SHARE_LINK)
@@ -67,14 +68,18 @@ def initiative_list(
     return qs.order_by("rank", "id")
 
 
-def initiatives_by_horizon(initiatives) -> list[tuple[str, str, list[Initiative]]]:
-    columns = {h.value: [] for h in Horizon}
+def initiatives_by_horizon(
+    initiatives: Iterable[Initiative],
+) -> list[tuple[str, str, list[Initiative]]]:
+    columns: dict[str, list[Initiative]] = {h.value: [] for h in Horizon}
     for initiative in initiatives:
         columns[initiative.horizon].append(initiative)
     return [(h.value, h.label, columns[h.value]) for h in Horizon]
 
 
-def initiatives_for_timeline(initiatives, *, url_for=None) -> list[TimelineItem]:
+def initiatives_for_timeline(
+    initiatives: Iterable[Initiative], *, url_for: Callable[[Initiative], str] | None = None
+) -> list[TimelineItem]:
     """Timeline items in lane order: by theme name, then start date, then board order."""
     items = [
         TimelineItem(
@@ -115,7 +120,7 @@ def release_detail_list(*, product: Product) -> QuerySet[Release]:
     )
 
 
-def features_prefetch(viewer: policy.Viewer | None) -> Prefetch:
+def features_prefetch(viewer: policy.Viewer | None) -> "Prefetch[str, QuerySet[Feature], str]":
     """An initiative's or release's features, as many as `viewer` sees (pm.visibility)."""
     features = Feature.objects.only("id", "title", "status", "shipped_at", "product_id")
     return Prefetch("features", queryset=policy.visible(features, viewer))
@@ -135,7 +140,7 @@ def initiative_detail(
     ).get(pk=pk)
 
 
-def filter_choices(product: Product) -> dict[str, list]:
+def filter_choices(product: Product) -> dict[str, list[Any]]:
     return {
         "themes": list(StrategicTheme.objects.filter(product=product).only("id", "name")),
         "objectives": list(Objective.objects.filter(product=product).only("id", "title")),
@@ -266,13 +271,13 @@ _PUBLIC_LABEL = str(Visibility.PUBLIC.label)
 _SHIPPED_LABEL = str(InitiativeStatus.SHIPPED.label)
 
 
-def _state_of(obj) -> dict[str, Any]:
+def _state_of(obj: Initiative | Release) -> dict[str, Any]:
     """The tracked fields of a row as the activity log writes them (labels, ISO dates)."""
     state = {}
     for name in _TRACKED[obj._meta.label_lower]:
         field = obj._meta.get_field(name)
         value = getattr(obj, name)
-        if field.choices and value is not None:
+        if isinstance(field, Field) and field.choices and value is not None:
             value = str(dict(field.flatchoices).get(value, value))
         elif isinstance(value, date):
             value = value.isoformat()
@@ -286,9 +291,9 @@ def _span_of(state: dict[str, Any]) -> str:
         return "no dates"
     return span_label(
         date.fromisoformat(start),
-        _PRECISION_BY_LABEL.get(state.get("start_precision"), Precision.MONTH),
+        _PRECISION_BY_LABEL.get(state.get("start_precision") or "", Precision.MONTH),
         date.fromisoformat(end),
-        _PRECISION_BY_LABEL.get(state.get("end_precision"), Precision.MONTH),
+        _PRECISION_BY_LABEL.get(state.get("end_precision") or "", Precision.MONTH),
     )
 
 
@@ -301,11 +306,15 @@ def _day(iso: str | None) -> str:
 
 
 def _describe(
-    entry: ActivityLog, obj, before: dict, after: dict, visibility: str
+    entry: ActivityLog,
+    obj: Initiative | Release,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    visibility: str,
 ) -> list[tuple[str, str, str | None, str | None]]:
     """(kind, summary, before, after) for the changes in one log entry worth reporting."""
     is_initiative = isinstance(obj, Initiative)
-    found = []
+    found: list[tuple[str, str, str | None, str | None]] = []
     if entry.action == ActivityAction.CREATED:
         if visibility == PUBLIC and after.get("visibility") != _PUBLIC_LABEL:
             return []
@@ -372,13 +381,15 @@ def roadmap_changes(
     ids: dict[str, set[int]] = {"roadmap.initiative": set(), "roadmap.release": set()}
     for entry in entries:
         ids[entry.object_type].add(entry.object_id)
-    objects: dict[tuple[str, int], Any] = {}
+    objects: dict[tuple[str, int], Initiative | Release] = {}
     if ids["roadmap.initiative"]:
-        for obj in Initiative.objects.filter(product=product, pk__in=ids["roadmap.initiative"]):
-            objects["roadmap.initiative", obj.pk] = obj
+        for initiative in Initiative.objects.filter(
+            product=product, pk__in=ids["roadmap.initiative"]
+        ):
+            objects["roadmap.initiative", initiative.pk] = initiative
     if ids["roadmap.release"]:
-        for obj in Release.objects.filter(product=product, pk__in=ids["roadmap.release"]):
-            objects["roadmap.release", obj.pk] = obj
+        for release in Release.objects.filter(product=product, pk__in=ids["roadmap.release"]):
+            objects["roadmap.release", release.pk] = release
     states = {key: _state_of(obj) for key, obj in objects.items()}
     found: list[RoadmapChange] = []
     for entry in entries:
