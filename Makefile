@@ -7,6 +7,11 @@ PORT ?= 8000
 # The test suite talks to real services; override these to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lodestar
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+# The whole suite runs with pytest-xdist: one worker per core (at most 6: worker N uses Redis
+# database TEST_REDIS_URL + N, and Redis has 16), slow tests first, module-scoped stacks kept on
+# one worker (xdist_group). A narrow run (PYTEST_ARGS given) stays in one process unless XDIST
+# is passed too, e.g. XDIST="-n 2 --dist loadgroup".
+XDIST ?= $(if $(PYTEST_ARGS),,-n auto --maxprocesses 6 --dist loadgroup)
 
 .PHONY: venv run test typecheck lint bench lock clean
 
@@ -50,7 +55,7 @@ test: venv
 	DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production SECURE_SSL_REDIRECT=0 \
 	  SITE_URL=http://testserver \
 	  DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  bash -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run && $(PY) -m ruff check . && $(PY) -m pytest $(PYTEST_ARGS)'
+	  bash -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run && $(PY) -m ruff check . && $(PY) -m pytest $(XDIST) --durations=15 $(PYTEST_ARGS)'
 
 # Static types: mypy with the Django and DRF plugins (configuration in pyproject.toml; strict for
 # services, selectors and models). Django's settings load as the suite loads them.

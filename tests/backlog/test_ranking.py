@@ -135,6 +135,7 @@ def _apply_moves(cast, moves):
     assert _ranked(product) == expected
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -146,6 +147,7 @@ def test_ten_thousand_random_moves_match_a_python_list(cast, moves):
     _apply_moves(cast, moves)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=10,
     deadline=None,

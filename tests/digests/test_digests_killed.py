@@ -18,7 +18,7 @@ from tests.factories import MembershipFactory
 from tests.smtp_sink import SlowSMTPSink
 from tests.worker import running_worker
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RECIPIENTS = 40
 LEASE = 3  # seconds; production uses minutes, the mechanics are the same

@@ -14,7 +14,7 @@ from metrics.models import DataPoint, DirtyRange, Rollup
 from tests.metrics.factories import KPIFactory
 from tests.metrics.helpers import ingest, snapshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 START = datetime(2027, 1, 1, tzinfo=UTC)
 ZONES = ["UTC", "Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]

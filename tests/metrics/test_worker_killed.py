@@ -20,7 +20,7 @@ from tests.metrics.factories import KPIFactory
 from tests.metrics.helpers import snapshot
 from tests.worker import running_worker
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 POINTS = 400_000
