@@ -111,6 +111,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = envbool(
         "DISABLE_SERVER_SIDE_CURSORS", False
     )
+# An optional read replica (pm/dbrouter.py): web requests read from it, unless they or the same
+# browser or API token wrote within REPLICA_PIN_SECONDS, or they are inside a transaction; writes,
+# tasks and commands use the primary.
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
+REPLICA_PIN_SECONDS = envint("REPLICA_PIN_SECONDS", 10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get(
+            "DISABLE_SERVER_SIDE_CURSORS", False
+        ),
+        # Tests read a copy of the test database (tests/test_replica.py), never a real replica.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["pm.dbrouter.ReplicaRouter"]
+    # Right after the health check: it decides the request's pin before anything reads.
+    MIDDLEWARE.insert(1, "pm.dbrouter.ReadYourWritesMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
