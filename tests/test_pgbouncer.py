@@ -209,8 +209,15 @@ def test_the_session_check_sees_what_transaction_pooling_would_leak(bouncer, cas
 # --- the source ---------------------------------------------------------------------------------
 
 _SESSION_STATE = [
-    # SET / RESET without LOCAL outlive the transaction on the pooled server connection.
-    (re.compile(r"""execute\(\s*[rbf]?["']\s*(RE)?SET\s+(?!LOCAL\b)""", re.I), "session SET"),
+    # SET / RESET without LOCAL outlive the transaction on the pooled server connection
+    # (SET CONSTRAINTS and SET TRANSACTION are transaction-scoped).
+    (
+        re.compile(
+            r"""execute\(\s*[rbf]?["']\s*(RE)?SET\s+(?!LOCAL\b|CONSTRAINTS\b|TRANSACTION\b)""",
+            re.I,
+        ),
+        "session SET",
+    ),
     (re.compile(r"set_config\([^)]*,\s*false\s*\)", re.I), "set_config(..., false)"),
     (re.compile(r"pg_(try_)?advisory_lock(_shared)?\s*\(", re.I), "session advisory lock"),
     (re.compile(r"""execute\(\s*[rbf]?["']\s*(PREPARE|DECLARE|LISTEN)\b""", re.I), "session"),
@@ -223,7 +230,7 @@ def _app_sources() -> list[Path]:
     paths = []
     for config in apps.get_app_configs():
         path = Path(config.path)
-        if ROOT in path.parents:
+        if ROOT in path.parents and ".venv" not in path.parts:
             paths += [p for p in path.rglob("*.py") if "migrations" not in p.parts]
     return paths
 
