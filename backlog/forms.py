@@ -240,7 +240,7 @@ class StoryForm(VersionedForm):
             self.initial["criteria"] = _criteria_text(self.instance.acceptance_criteria)
 
     def model_data(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+        data = {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
         previous = self.instance.acceptance_criteria if self.instance.pk else []
         data["acceptance_criteria"] = criteria_from_text(self.cleaned_data["criteria"], previous)
         return data

@@ -82,7 +82,8 @@ class FeedbackForm(MergeMixin, CustomerDetailsMixin):
         self._init_merge(editing="version" in self.initial)
 
     def clean(self):
-        return self.clean_merge(super().clean())
+        super().clean()
+        return self.clean_merge(self.cleaned_data)
 
     def clean_content(self) -> str:
         content = self.cleaned_data["content"].strip()

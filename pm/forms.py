@@ -49,10 +49,11 @@ class VersionedForm(MergeMixin, forms.ModelForm):
         self._init_merge(editing=bool(self.instance.pk))
 
     def clean(self):
-        return self.clean_merge(super().clean())
+        super().clean()
+        return self.clean_merge(self.cleaned_data)
 
     def model_data(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+        return {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
 
 
 class WorkspaceForm(forms.ModelForm):
@@ -232,7 +233,7 @@ class SignUpForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ["username", "first_name", "last_name"]
+        fields = ("username", "first_name", "last_name")
 
 
 def conflicted_form(form_class, data, conflict, **kwargs):

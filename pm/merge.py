@@ -20,13 +20,19 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
 from django.db.models.query import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    # For mypy, the mixin is the form it is mixed into (VersionedForm: MergeMixin, ModelForm).
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
 BASE_FIELD = "base"
 RESOLVE_PREFIX = "resolve-"
@@ -76,15 +82,16 @@ def display(field: forms.Field, value: Any) -> str:
         return "(empty)"
     if isinstance(field, forms.ModelMultipleChoiceField):
         pks = [v.pk if isinstance(v, models.Model) else v for v in value]
-        return ", ".join(field.label_from_instance(o) for o in field.queryset.filter(pk__in=pks))
+        rows = field.queryset.filter(pk__in=pks) if field.queryset is not None else []
+        return ", ".join(field.label_from_instance(o) for o in rows)
     if isinstance(field, forms.ModelChoiceField):
         obj = value
-        if not isinstance(value, models.Model):
+        if not isinstance(value, models.Model) and field.queryset is not None:
             obj = field.queryset.filter(pk=value).first()
         return field.label_from_instance(obj) if obj is not None else str(value)
     if isinstance(field, forms.ChoiceField):
         labels = {}
-        for key, label in field.choices:
+        for key, label in field.choices:  # type: ignore[misc,union-attr]  # a form field's choices are normalised to a list of pairs by then
             if isinstance(label, list | tuple):  # an optgroup
                 labels.update({str(k): str(v) for k, v in label})
             else:
@@ -133,7 +140,7 @@ class MergeState:
     known: bool = False
 
     def encode(self) -> str:
-        payload = {"v": self.values}
+        payload: dict[str, Any] = {"v": self.values}
         if self.theirs:
             payload["t"] = self.theirs
         if self.conflicts:
@@ -153,8 +160,8 @@ class MergeState:
             return cls()
         if not isinstance(payload, dict) or not isinstance(payload.get("v"), dict):
             return cls()
-        theirs = payload.get("t") if isinstance(payload.get("t"), dict) else {}
-        conflicts = payload.get("c") if isinstance(payload.get("c"), list) else []
+        theirs = payload["t"] if isinstance(payload.get("t"), dict) else {}
+        conflicts = payload["c"] if isinstance(payload.get("c"), list) else []
         return cls(
             values=payload["v"],
             theirs={str(k): str(v) for k, v in theirs.items()},
@@ -175,7 +182,7 @@ class FieldNote:
     choice: str
 
 
-class MergeMixin:
+class MergeMixin(_FormBase):
     """For edit forms: carries the opened-with values in a hidden `base` field, and on the save
     after a conflict requires a decision for each field both people changed."""
 

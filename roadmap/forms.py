@@ -102,7 +102,7 @@ class InitiativeForm(VersionedForm):
         data = {
             k: v
             for k, v in self.cleaned_data.items()
-            if k in self._meta.fields and k not in {"objectives", "features"}
+            if k in (self._meta.fields or ()) and k not in {"objectives", "features"}
         }
         start, end = self.cleaned_data.get("start_period"), self.cleaned_data.get("end_period")
         data["start"] = start.first_day if start else None
@@ -138,7 +138,9 @@ class ReleaseForm(VersionedForm):
 
     def model_data(self) -> dict:
         return {
-            k: v for k, v in self.cleaned_data.items() if k in self._meta.fields and k != "features"
+            k: v
+            for k, v in self.cleaned_data.items()
+            if k in (self._meta.fields or ()) and k != "features"
         }
 
 
