@@ -46,6 +46,7 @@ from pm.api.serializers import (
 )
 from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
+from pm.http import signed_in
 from pm.models import Product, StrategicTheme
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
@@ -298,7 +299,7 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
             queryset = queryset.filter(sprint_id=sprint)
         assignee = filters.get("assignee")
         if assignee == "me":
-            queryset = queryset.filter(assignee=self.request.user)
+            queryset = queryset.filter(assignee=signed_in(self.request))
         elif assignee == "none":
             queryset = queryset.filter(assignee=None)
         elif assignee is not None:
@@ -337,7 +338,7 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
                 story=story,
                 data=data,
                 expected_version=version if version is not None else story.version,
-                actor=request.user,
+                actor=signed_in(request),
             )
         except EditConflict as exc:
             if version is None and if_match:  # changed between our check and the write
@@ -545,7 +546,7 @@ class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         product = self.product_from_body()
         data = self.validated_input(self.input_serializer_class, product=product)
         data.pop("product")
-        feature = services.feature_create(product=product, data=data, actor=request.user)
+        feature = services.feature_create(product=product, data=data, actor=signed_in(request))
         return self.detail_response(self.get_queryset().get(pk=feature.pk), status.HTTP_201_CREATED)
 
 
@@ -648,5 +649,5 @@ class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         product = self.product_from_body()
         data = self.validated_input(self.input_serializer_class, product=product)
         data.pop("product")
-        idea = services.idea_create(product=product, data=data, actor=request.user)
+        idea = services.idea_create(product=product, data=data, actor=signed_in(request))
         return self.detail_response(self.get_queryset().get(pk=idea.pk), status.HTTP_201_CREATED)

@@ -51,7 +51,7 @@ from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
-from pm.http import AuthedHttpRequest
+from pm.http import AuthedHttpRequest, signed_in
 from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.registry import registry
@@ -985,7 +985,7 @@ def sprint_plan_story(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
 def top_of_backlog_panel(request: HttpRequest, product: Product) -> dict[str, Any] | None:
     """Context of the Overview's "Top of the backlog" panel (two queries)."""
     settings = selectors.backlog_settings(product)
-    features = selectors.top_of_backlog(product=product, user=request.user, limit=5)
+    features = selectors.top_of_backlog(product=product, user=signed_in(request), limit=5)
     internal = product.membership.allows(Role.ENGINEER)
     return {
         "product": product,

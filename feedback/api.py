@@ -21,6 +21,7 @@ from feedback.models import Customer, FeedbackItem, Insight
 from pm import visibility
 from pm.api.permissions import member_viewers
 from pm.choices import Role
+from pm.http import signed_in
 from pm.models import Product
 from pm.permissions import check_section, get_product_for_user, membership_for, role_allows
 from pm.visibility import Section, viewer_of
@@ -147,7 +148,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             qs = qs.filter(product__workspace_id__in=list(self._workspace_roles()))
         # Rows and fields from the one policy (pm.visibility): stakeholders get feedback only
         # where their workspace shares the feedback section, and never the customer.
-        qs = visibility.apply_across(qs, member_viewers(self.request.user))
+        qs = visibility.apply_across(qs, member_viewers(signed_in(self.request)))
         errors = {}
         status = params.get("status")
         if status:

@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -223,7 +224,7 @@ def portal_submit(request: HttpRequest, key: str) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     description=form.cleaned_data["description"],
                     email=form.cleaned_data["email"],
-                    user=request.user,
+                    user=request.user if isinstance(request.user, User) else None,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -33,6 +33,7 @@ from pm.api.permissions import parse_id
 from pm.api.serializers import ProductRefField, UpdatedSinceField
 from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
+from pm.http import signed_in
 from pm.permissions import get_product_for_user
 
 
@@ -107,7 +108,7 @@ class DataPointIngest(APIView):
         except PointsError as exc:
             raise ValidationError(exc.as_api()) from exc
         result = services.datapoints_ingest(
-            kpi=kpi, points=points, actor=request.user, source="the API"
+            kpi=kpi, points=points, actor=signed_in(request), source="the API"
         )
         return Response(
             {
@@ -166,7 +167,7 @@ class DataPointIngest(APIView):
         if end <= bounds["start"]:
             raise ValidationError({"end": ["Choose an end on or after the start."]})
         deleted = services.datapoints_delete(
-            kpi=kpi, start=bounds["start"], end=end, actor=request.user, source="the API"
+            kpi=kpi, start=bounds["start"], end=end, actor=signed_in(request), source="the API"
         )
         return Response(
             {"kpi": kpi.pk, "deleted": deleted, "recalculation": "queued" if deleted else "none"}
@@ -327,7 +328,7 @@ class KPIViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
                 errors["owner"] = ["No such member of this workspace."]
         if errors:
             raise ValidationError(errors)
-        kpi = services.kpi_create(product=product, data=data, actor=request.user)
+        kpi = services.kpi_create(product=product, data=data, actor=signed_in(request))
         return self.detail_response(self.get_object_for(kpi), status.HTTP_201_CREATED)
 
     def get_object_for(self, kpi: KPI) -> KPI:

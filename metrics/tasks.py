@@ -12,6 +12,7 @@ range is never left waiting for the next ingestion or the nightly run."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.db import OperationalError
@@ -21,7 +22,7 @@ from metrics.signals import kpi_recalculated
 
 log = logging.getLogger(__name__)
 
-_RETRY = {
+_RETRY: dict[str, Any] = {
     "autoretry_for": (OperationalError,),
     "retry_backoff": 10,
     "retry_backoff_max": 300,
@@ -30,7 +31,7 @@ _RETRY = {
 
 
 # Acknowledged when done, redelivered when the worker dies: safe because idempotent (above).
-_DURABLE = {"acks_late": True, "reject_on_worker_lost": True}
+_DURABLE: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(**_RETRY, **_DURABLE, soft_time_limit=10 * 60, time_limit=11 * 60)

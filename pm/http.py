@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
 
 if TYPE_CHECKING:
     from pm.models import Workspace
@@ -19,3 +21,12 @@ if TYPE_CHECKING:
 class AuthedHttpRequest(HttpRequest):
     user: User
     lodestar_workspace: Workspace
+
+
+def signed_in(request: HttpRequest | Request) -> User:
+    """The user of a request that authentication already let through (a `@login_required` page,
+    an API view behind IsAuthenticated): a `User`, never `AnonymousUser`."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

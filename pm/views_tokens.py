@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pm.api.tokens import api_token_create, api_token_revoke, tokens_for_user
 from pm.htmx import render_page, toast
-from pm.http import AuthedHttpRequest
+from pm.http import AuthedHttpRequest, signed_in
 from pm.models import ApiToken
 
 EXPIRY_CHOICES = [
@@ -45,7 +45,7 @@ class TokenForm(forms.Form):
 
 def _context(request: HttpRequest, form: TokenForm | None = None, **extra) -> dict:
     return {
-        "tokens": tokens_for_user(request.user),
+        "tokens": tokens_for_user(signed_in(request)),
         "form": form or TokenForm(),
         "active_tab": "api_tokens",
         **extra,

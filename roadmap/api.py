@@ -28,6 +28,7 @@ from pm.api.schema import IF_NONE_MATCH
 from pm.api.serializers import RedactedFieldsMixin, UpdatedSinceField
 from pm.api.viewsets import ListMixin, RetrieveMixin
 from pm.choices import Role
+from pm.http import signed_in
 from pm.models import Objective, StrategicTheme
 from pm.permissions import get_product_for_user
 from roadmap import public, services
@@ -239,7 +240,11 @@ class InitiativeViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet
         data.pop("product")
         objectives, features = data.pop("objectives"), data.pop("features")
         initiative = services.initiative_create(
-            product=product, data=data, objectives=objectives, features=features, actor=request.user
+            product=product,
+            data=data,
+            objectives=objectives,
+            features=features,
+            actor=signed_in(request),
         )
         return self.detail_response(
             self.get_queryset().get(pk=initiative.pk), status.HTTP_201_CREATED
@@ -330,7 +335,7 @@ class ReleaseViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
         data.pop("product")
         features = data.pop("features")
         release = services.release_create(
-            product=product, data=data, features=features, actor=request.user
+            product=product, data=data, features=features, actor=signed_in(request)
         )
         return self.detail_response(self.get_queryset().get(pk=release.pk), status.HTTP_201_CREATED)
 
@@ -415,7 +420,7 @@ class ShareLinkViewSet(ListMixin, ProductScopedViewSet):
             product=product,
             label=data["label"],
             expires_at=data.get("expires_at"),
-            actor=request.user,
+            actor=signed_in(request),
         )
         link.token = token
         link.url = request.build_absolute_uri(reverse("share_roadmap", args=[token]))
@@ -433,7 +438,7 @@ class ShareLinkViewSet(ListMixin, ProductScopedViewSet):
             get_product_for_user(request.user, link.product, need=Role.PM)
         except Http404:
             raise Http404("No such share link.") from None
-        services.share_link_revoke(link=link, actor=request.user)
+        services.share_link_revoke(link=link, actor=signed_in(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

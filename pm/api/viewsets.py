@@ -26,6 +26,7 @@ from pm.api.exceptions import PreconditionFailed
 from pm.api.permissions import member_roles, member_viewers, product_for_user
 from pm.api.serializers import ProductRefField
 from pm.choices import Role
+from pm.http import signed_in
 from pm.models import Product
 from pm.permissions import check_section, role_allows
 from pm.visibility import Viewer
@@ -58,14 +59,14 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def roles(self) -> dict[int, str]:
         """{workspace id: the caller's role}; lists never reach beyond these workspaces."""
-        return member_roles(self.request.user)
+        return member_roles(signed_in(self.request))
 
     def workspace_ids(self) -> list[int]:
         return list(self.roles())
 
     def viewers(self) -> dict[int, Viewer]:
         """{workspace id: the caller's viewer} (pm.visibility)."""
-        return member_viewers(self.request.user)
+        return member_viewers(signed_in(self.request))
 
     def visible(self, queryset: QuerySet) -> QuerySet:
         """The rows (and fields) of `queryset` the caller sees, across its workspaces."""
@@ -169,7 +170,7 @@ class ProductScopedViewSet(ResourceViewSet):
 
     def scope(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
         if "product" in filters:
-            product = product_for_user(self.request.user, filters["product"], need=self.need)
+            product = product_for_user(signed_in(self.request), filters["product"], need=self.need)
             return queryset.filter(product=product)
         return queryset.filter(product__workspace_id__in=self.workspace_ids())
 
@@ -198,4 +199,4 @@ class ProductScopedViewSet(ResourceViewSet):
             value = ProductRefField().run_validation(body["product"])
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"product": exc.detail}) from exc
-        return product_for_user(self.request.user, value, need=self.write_need)
+        return product_for_user(signed_in(self.request), value, need=self.write_need)
