@@ -9,7 +9,7 @@ internal notes. Share links are for PMs and admins; a token is returned once, at
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
@@ -89,7 +89,13 @@ def _of_product(model, ids: list[int] | None, product, name: str) -> list:
     return found
 
 
-class _Visible:
+if TYPE_CHECKING:
+    from pm.api.viewsets import ResourceViewSet as _ViewSetBase
+else:
+    _ViewSetBase = object
+
+
+class _Visible(_ViewSetBase):
     """Rows and fields from the one policy (pm.visibility, via ResourceViewSet.visible):
     stakeholders get public rows without internal notes; the team everything."""
 
@@ -386,7 +392,8 @@ class ShareLinkFilterSerializer(serializers.Serializer):
 
 class ShareLinkCreateSerializer(serializers.Serializer):
     product = ProductRefField()
-    label = serializers.CharField(max_length=120)
+    # DRF's metaclass moves declared fields off the class, so this does not replace Field.label.
+    label = serializers.CharField(max_length=120)  # type: ignore[assignment]
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
@@ -431,7 +438,11 @@ class ShareLinkViewSet(ListMixin, ProductScopedViewSet):
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
         number = parse_id(pk)
-        link = ShareLink.objects.select_related("product").filter(pk=number).first()
+        link = (
+            ShareLink.objects.select_related("product").filter(pk=number).first()
+            if number is not None
+            else None
+        )
         if link is None:
             raise Http404("No such share link.")
         try:

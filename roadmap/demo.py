@@ -297,8 +297,8 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
 
     # A little history for "What changed", on the first load only: an initiative moves up
     # from Later to Next, one is re-dated, one ships.
-    titles = {i.title for i in created}
-    if "Experiment tracking" in titles:
+    created_titles = {i.title for i in created}
+    if "Experiment tracking" in created_titles:
         moved = existing["Experiment tracking"]
         moved.refresh_from_db()
         services.initiative_move(
@@ -309,7 +309,7 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
             expected_version=moved.version,
             actor=pm,
         )
-    if "Launch impact reports" in titles:
+    if "Launch impact reports" in created_titles:
         redated = existing["Launch impact reports"]
         redated.refresh_from_db()
         services.initiative_update(
@@ -318,7 +318,7 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
             expected_version=redated.version,
             actor=pm,
         )
-    if "Unified feedback inbox" in titles:
+    if "Unified feedback inbox" in created_titles:
         shipped = existing["Unified feedback inbox"]
         shipped.refresh_from_db()
         services.initiative_update(
@@ -329,7 +329,7 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
         )
 
     releases = {r.name: r for r in Release.objects.filter(product=product)}
-    for name, offset, shipped, titles, notes in RELEASES:
+    for name, offset, is_shipped, titles, notes in RELEASES:
         release = releases.get(name)
         if release is None:
             release = services.release_create(
@@ -354,7 +354,7 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
                     expected_version=release.version,
                     actor=pm,
                 )
-        if shipped and release.shipped_date is None and release.features.exists():
+        if is_shipped and release.shipped_date is None and release.features.exists():
             services.release_ship(
                 release=release,
                 shipped_on=release.target_date,

@@ -179,6 +179,12 @@ class ShareLink(models.Model):
 
     visibility_rules = Rules(rows=team_only)
 
+    # Not columns: a link just created carries its secret and addresses for the one response
+    # that shows them (roadmap.api); only the token's hash is stored.
+    token: str
+    url: str
+    api_url: str
+
     class Meta:
         ordering = ["-created_at", "-id"]
 

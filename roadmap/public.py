@@ -55,7 +55,7 @@ class Rendered:
 
 
 _rendered: dict[int, Rendered] = {}
-_touched: dict[str, float] = {}
+_touched: dict[int, float] = {}
 
 
 def _remember(product_id: int, rendered: Rendered) -> None:
@@ -123,6 +123,7 @@ def _not_modified(request, etag: str) -> bool:
 def response(request, body: bytes, compressed: bytes, content_type: str, etag: str) -> HttpResponse:
     """The body (gzipped when the client accepts it), or 304 when the client's copy is
     current, with headers for a link-only page."""
+    result: HttpResponse
     if _not_modified(request, etag):
         result = HttpResponseNotModified()
     elif "gzip" in request.headers.get("Accept-Encoding", ""):

@@ -375,7 +375,7 @@ def release_ship(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
         except EditConflict as conflict:
             message, level = conflict.message(), "error"
         except services.ReleaseHasOpenWork as open_work:
-            message, level = open_work.message, "warning"
+            message, level = str(open_work.message), "warning"
             warning = {
                 "release": release.pk,
                 "features": open_work.features,

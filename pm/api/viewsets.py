@@ -8,7 +8,7 @@ A resource sets `output_serializer_class` (and `input_serializer_class` for POST
 attributes, so the documentation follows the code.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import QuerySet
@@ -90,7 +90,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return self.output_serializer_class
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
             return context
         context["roles"] = self.roles()
@@ -141,7 +141,14 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return response
 
 
-class ListMixin:
+if TYPE_CHECKING:
+    # For mypy, the mixins are the viewset they are mixed into.
+    _ViewSetBase = ResourceViewSet
+else:
+    _ViewSetBase = object
+
+
+class ListMixin(_ViewSetBase):
     """GET on the collection: the queryset, paginated, rendered."""
 
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -152,7 +159,7 @@ class ListMixin:
         return Response(self.get_serializer(queryset, many=True).data)
 
 
-class RetrieveMixin:
+class RetrieveMixin(_ViewSetBase):
     """GET on one item, with an ETag; `If-None-Match` with the current ETag gets 304."""
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
@@ -185,7 +192,7 @@ class ProductScopedViewSet(ResourceViewSet):
         return {ws for ws, viewer in self.viewers().items() if viewer.is_team}
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if not getattr(self, "swagger_fake_view", False):
             context["internal"] = self.internal_workspaces()
         return context
