@@ -275,11 +275,6 @@ class Feature(Versioned):
         rows=_feature_rows,
     )
 
-    # Not columns: what backlog.selectors.features_with_open_stories annotates.
-    open_stories: int
-    open_points: int
-    total_points: int
-
     class Meta:
         ordering = ["rank"]
         constraints = [

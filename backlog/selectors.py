@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 from django.contrib.auth.models import User
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -18,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backlog.choices import FeatureKind, FeatureStatus, IdeaStatus, StoryStatus
+from backlog.choices import FeatureKind, FeatureStatus, IdeaSource, IdeaStatus, MoSCoW, StoryStatus
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
@@ -92,7 +95,7 @@ def feature_list(
     moscow = filters.get("moscow")
     if moscow == "none":
         qs = qs.filter(moscow="")
-    elif moscow in dict(Feature._meta.get_field("moscow").choices):
+    elif moscow in MoSCoW.values:
         qs = qs.filter(moscow=moscow)
     if q := (filters.get("q") or "").strip():
         qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
@@ -122,16 +125,16 @@ def story_list(
     "none"), status, assignee ("me", a user id or "none"), updated_since (ISO 8601)."""
     filters = filters or {}
     qs = visibility.apply(_story_base(product), viewer_for_user(user, product), product)
-    if _int(filters.get("feature")) is not None:
-        qs = qs.filter(feature_id=_int(filters["feature"]))
+    if (feature_id := _int(filters.get("feature"))) is not None:
+        qs = qs.filter(feature_id=feature_id)
     sprint = filters.get("sprint")
     if sprint == "current":
         current = current_sprint(product)
         qs = qs.filter(sprint=current) if current else qs.none()
     elif sprint == "none":
         qs = qs.filter(sprint=None)
-    elif _int(sprint) is not None:
-        qs = qs.filter(sprint_id=_int(sprint))
+    elif (sprint_id := _int(sprint)) is not None:
+        qs = qs.filter(sprint_id=sprint_id)
     if filters.get("status") in StoryStatus.values:
         qs = qs.filter(status=filters["status"])
     assignee = filters.get("assignee")
@@ -180,7 +183,7 @@ def idea_list(
         qs = qs.filter(status__in=[IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW])
     elif status in IdeaStatus.values:
         qs = qs.filter(status=status)
-    if filters.get("source") in dict(Idea._meta.get_field("source").choices):
+    if filters.get("source") in IdeaSource.values:
         qs = qs.filter(source=filters["source"])
     if q := (filters.get("q") or "").strip():
         qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
@@ -201,7 +204,15 @@ def idea_merge_targets(idea: Idea) -> QuerySet[Idea]:
 # --- sprints ------------------------------------------------------------------------------
 
 
-def sprint_list(*, product: Product) -> QuerySet[Sprint]:
+class SprintPoints(TypedDict):
+    """What sprint_list annotates each sprint with."""
+
+    committed_points: int
+    done_points: int
+    story_count: int
+
+
+def sprint_list(*, product: Product) -> QuerySet[WithAnnotations[Sprint, SprintPoints]]:
     """Sprints, latest first, with committed points, done points and story counts."""
     return Sprint.objects.filter(product=product).annotate(
         committed_points=Coalesce(Sum("stories__points"), 0),
@@ -210,7 +221,7 @@ def sprint_list(*, product: Product) -> QuerySet[Sprint]:
     )
 
 
-def sprint_get(*, product: Product, pk: int) -> Sprint:
+def sprint_get(*, product: Product, pk: int) -> WithAnnotations[Sprint, SprintPoints]:
     return sprint_list(product=product).get(pk=pk)
 
 
@@ -282,7 +293,17 @@ def prefetch_stories(qs: QuerySet[Feature]) -> QuerySet[Feature]:
     )
 
 
-def features_with_open_stories(features: QuerySet[Feature]) -> list[Feature]:
+class OpenWork(TypedDict):
+    """What features_with_open_stories annotates each feature with."""
+
+    open_stories: int
+    open_points: int
+    total_points: int
+
+
+def features_with_open_stories(
+    features: QuerySet[Feature],
+) -> list[WithAnnotations[Feature, OpenWork]]:
     """Those of `features` with stories not done, in backlog order, each annotated with
     `open_stories`, `open_points` and `total_points` and carrying `open_story_list` (the open
     stories by number). Three queries whatever the number of features."""

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -15,13 +15,16 @@ from django.utils import timezone
 
 from backlog.models import Feature
 from backlog.ranking import key_between
-from backlog.selectors import features_with_open_stories
+from backlog.selectors import OpenWork, features_with_open_stories
 from backlog.services import feature_ship
 from pm.choices import ActivityAction
 from pm.models import ActivityLog, Objective, Product, Versioned
 from pm.services import EditConflict, activity_record
 from roadmap.choices import Horizon
 from roadmap.models import Initiative, Release, ShareLink
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 INITIATIVE_FIELDS = {
     "title",
@@ -380,7 +383,7 @@ class ReleaseHasOpenWork(ValidationError):
     """Shipping would mark features shipped whose stories are not done; `features` lists them
     (see backlog.selectors.features_with_open_stories). Ship anyway with `with_open_work`."""
 
-    def __init__(self, features: list[Feature]):
+    def __init__(self, features: "list[WithAnnotations[Feature, OpenWork]]") -> None:
         self.features = features
         parts = []
         for f in features:
