@@ -150,6 +150,9 @@ class Idea(Versioned):
     # Who outside the team asked is internal; ideas are a section stakeholders may be given.
     visibility_rules = Rules(internal=("submitter_name",), rows=in_section(Section.IDEAS))
 
+    # Not a column: set on the target by backlog.services.idea_merge for the message.
+    merge_summary: str
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [

@@ -7,7 +7,7 @@ then the page or (for htmx) the partial that changed.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from django.contrib import messages
@@ -60,6 +60,9 @@ from pm.services import EditConflict
 from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
 from pm.visibility import Section, viewer_of
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 PAGE_SIZE = 100
 
 
@@ -75,7 +78,8 @@ def _context(
         request,
         product,
         tab=tab,
-        browses_backlog=viewer_of(product).browses(Section.BACKLOG),
+        browses_backlog=(viewer := viewer_of(product)) is not None
+        and viewer.browses(Section.BACKLOG),
         settings=settings,
         framework=settings.framework,
         framework_label=Framework(settings.framework).label,
@@ -112,7 +116,7 @@ def _story_or_404(request, product: Product, number: int) -> UserStory:
         raise Http404("No such story.") from None
 
 
-def _sprint_or_404(product: Product, pk: int) -> Sprint:
+def _sprint_or_404(product: Product, pk: int) -> WithAnnotations[Sprint, selectors.SprintPoints]:
     try:
         return selectors.sprint_get(product=product, pk=pk)
     except Sprint.DoesNotExist:
@@ -242,7 +246,7 @@ def _from_idea_page(request: HttpRequest, product: Product, idea: Idea | None) -
 def _ideas_list_response(
     request, product, message: str, level: str = "success", idea: Idea | None = None
 ) -> HttpResponse:
-    if is_partial(request) and _from_idea_page(request, product, idea):
+    if is_partial(request) and idea is not None and _from_idea_page(request, product, idea):
         # Triage from the idea's page: back to that page, which shows the outcome.
         (messages.success if level == "success" else messages.error)(request, message)
         return HttpResponseClientRedirect(reverse("idea_detail", args=[product.key, idea.pk]))
@@ -577,7 +581,7 @@ def backlog_bulk_status(request: AuthedHttpRequest, key: str) -> HttpResponse:
     form = BulkStatusForm(request.POST)
     if not form.is_valid():
         errors = [e for errs in form.errors.values() for e in errs]
-        return _table_response(request, product, " ".join(errors), "error")
+        return _table_response(request, product, " ".join(str(e) for e in errors), "error")
     changed = services.features_set_status(
         product=product,
         feature_ids=form.cleaned_data["features"],
@@ -629,7 +633,7 @@ def feature_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _feature_or_404(request, product, pk)
     settings = selectors.backlog_settings(product)
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "product": product,
         "reach_locked": settings.reach_source != BacklogSettings.ReachSource.MANUAL,
     }
@@ -881,7 +885,7 @@ def sprint_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     return render_fragment(request, "backlog/sprints.html", "sprint-form", context)
 
 
-def _commitment(sprint: Sprint) -> dict[str, Any]:
+def _commitment(sprint: WithAnnotations[Sprint, selectors.SprintPoints]) -> dict[str, Any]:
     committed, capacity = sprint.committed_points, sprint.capacity
     return {
         "committed": committed,

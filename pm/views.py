@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -274,7 +275,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_by_token(token)
     if invitation is None:
         raise Http404("No such invitation.")
-    context = {"invitation": invitation}
+    context: dict[str, Any] = {"invitation": invitation}
     if not invitation.is_pending:
         return render_page(request, "pm/invitation.html", context, status=410)
     if request.user.is_authenticated:
@@ -335,7 +336,12 @@ def product_overview(request: AuthedHttpRequest, key: str) -> HttpResponse:
     context = product_page(request, product)
     panels = []
     for panel in registry.overview_panels:
-        if product.membership.allows(panel.need) and viewer_of(product).browses(panel.section):
+        viewer = viewer_of(product)
+        if (
+            product.membership.allows(panel.need)
+            and viewer is not None
+            and viewer.browses(panel.section)
+        ):
             panel_context = panel.context(request, product)
             if panel_context is not None:
                 panels.append((panel.template, panel_context))

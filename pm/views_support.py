@@ -49,7 +49,7 @@ def product_page(
     view never writes the session.
     """
     request.lodestar_workspace = product.workspace
-    membership: Membership = product.membership  # type: ignore[attr-defined]  # pm.permissions
+    membership: Membership = product.membership  # set by pm.permissions.get_product_for_user
     viewer = viewer_of(product)
     return {
         "product": product,
