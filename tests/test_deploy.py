@@ -388,10 +388,20 @@ def test_gunicorn_runs_with_a_request_timeout_from_its_config_file():
     assert config["timeout"].strip() == "60"
     assert config["bind"].strip() == "['0.0.0.0:8000']"
     assert config["accesslog"].strip() == "-"
+    # Threaded workers by default: a sign-in's password hash holds one thread, not a worker.
+    assert config["worker_class"].strip() == "gthread"
+    assert config["threads"].strip() == "4"
+    assert int(config["workers"]) >= 2
     tuned = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--print-config", "pm.wsgi:application"],
         cwd=ROOT,
-        env={**env, "GUNICORN_TIMEOUT": "15", "PORT": "9001"},
+        env={
+            **env,
+            "GUNICORN_TIMEOUT": "15",
+            "PORT": "9001",
+            "GUNICORN_WORKER_CLASS": "sync",
+            "WEB_CONCURRENCY": "5",
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -399,6 +409,7 @@ def test_gunicorn_runs_with_a_request_timeout_from_its_config_file():
     tuned_config = dict(re.findall(r"^(\w+)\s+= (.*)$", tuned.stdout, re.M))
     assert tuned_config["timeout"].strip() == "15"
     assert tuned_config["bind"].strip() == "['0.0.0.0:9001']"
+    assert (tuned_config["worker_class"].strip(), tuned_config["workers"].strip()) == ("sync", "5")
 
 
 def test_web_and_image_start_gunicorn_without_overriding_its_config(compose):
