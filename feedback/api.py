@@ -10,12 +10,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, pagination, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from feedback import services
+from feedback import selectors, services
 from feedback.choices import FeedbackStatus, Sentiment, Source
 from feedback.models import Customer, FeedbackItem, Insight
 from pm import visibility
@@ -124,6 +125,29 @@ class FeedbackOut(serializers.ModelSerializer):
         return CustomerOut(obj.customer).data
 
 
+class SuggestionOut(serializers.Serializer):
+    """A feature or idea the new feedback is probably about (full text and meaning, fused)."""
+
+    kind = serializers.ChoiceField(choices=["feature", "idea"])
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    score = serializers.FloatField(help_text="Fused rank score; higher is likelier.")
+
+
+class FeedbackCreatedOut(FeedbackOut):
+    suggestions = serializers.SerializerMethodField()
+
+    class Meta(FeedbackOut.Meta):
+        fields = [*FeedbackOut.Meta.fields, "suggestions"]
+
+    @extend_schema_field(SuggestionOut(many=True))
+    def get_suggestions(self, obj) -> list[dict]:
+        return [
+            {"kind": s.kind, "id": s.obj.pk, "title": s.obj.title, "score": round(s.score, 4)}
+            for s in selectors.suggest_targets(product=obj.product, text=obj.content, limit=5)
+        ]
+
+
 # --- views --------------------------------------------------------------------------------
 
 
@@ -193,7 +217,10 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         check_section(product, Section.FEEDBACK)  # 403, as the inbox page
         return visibility.redact(item, viewer_of(product), product)
 
+    @extend_schema(request=FeedbackIn, responses={201: FeedbackCreatedOut})
     def create(self, request, *args, **kwargs):
+        """Add feedback. The answer carries `suggestions`: the features and ideas it is
+        probably about, best first, to link with the web page or a later call."""
         roles = self._workspace_roles()
         if not any(role_allows(role, Role.PM) for role in roles.values()):
             raise PermissionDenied("Your role does not allow adding feedback.")
@@ -234,4 +261,5 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             .prefetch_related("insights")
             .get(pk=item.pk)
         )
-        return Response(self.get_serializer(item).data, status=201)
+        out = FeedbackCreatedOut(item, context=self.get_serializer_context())
+        return Response(out.data, status=201)

@@ -32,9 +32,9 @@ class FeedbackConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from backlog.models import Feature, Idea
-        from feedback.models import FeedbackItem, Insight
+        from feedback.models import FeedbackItem, Insight, PortalPost
 
-        for model in (Feature, Idea, FeedbackItem, Insight):
+        for model in (Feature, Idea, FeedbackItem, Insight, PortalPost):
             label = model._meta.label_lower
             post_save.connect(receivers.on_row_saved, sender=model, dispatch_uid=f"emb.s.{label}")
             post_delete.connect(

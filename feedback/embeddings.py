@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from backlog.models import Feature, Idea
 from feedback import semantic
-from feedback.models import Embedding, FeedbackItem, Insight
+from feedback.models import Embedding, FeedbackItem, Insight, PortalPost
 
 BATCH = 32
 # Feedback items searched by meaning for duplicates and themes: the latest this many of a
@@ -70,7 +70,7 @@ def _generation_key(product_id: int, group: str) -> str:
 
 def _bump(product_ids: Iterable[int], kinds: Iterable[str]) -> None:
     """Tell every process that these products' vectors changed (their cached indexes go)."""
-    groups = {"feedback" if k == "feedback" else "targets" for k in kinds}
+    groups = {k if k in ("feedback", "post") else "targets" for k in kinds}
     now = time.time_ns()
     for pid in set(product_ids):
         for group in groups:
@@ -117,6 +117,15 @@ def _rows(kind: str, ids: list[int]) -> list[tuple[int, int, str, str, int | Non
             )
             for i in Insight.objects.filter(pk__in=ids).select_related("feedback_item")
         ]
+    if kind == "post":
+        # The portal's public copy, never the idea's internal description: what a visitor's
+        # draft is compared with must be what the portal shows.
+        return [
+            (p.pk, p.product_id, f"{p.title}. {p.description}", "", None)
+            for p in PortalPost.objects.filter(pk__in=ids).only(
+                "id", "product", "title", "description"
+            )
+        ]
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -156,6 +165,14 @@ def refresh(kind: str, ids: Iterable[int]) -> int:
             update_fields=["product", "target_kind", "target_id", "vector", "digest", "updated_at"],
         )
     products = {r[1] for r in changed}
+    if kind == "feedback" and changed:
+        from feedback import themes
+
+        by_product: dict[int, list[int]] = defaultdict(list)
+        for pk, product, *_rest in changed:
+            by_product[product].append(pk)
+        for product, pks in by_product.items():
+            themes.assign(product, pks)
     if gone:
         products |= set(
             Embedding.objects.filter(kind=kind, object_id__in=gone).values_list(
@@ -181,6 +198,7 @@ def missing(product_id: int | None = None) -> dict[str, list[int]]:
         ("idea", Idea, "product_id"),
         ("feedback", FeedbackItem, "product_id"),
         ("insight", Insight, "feedback_item__product_id"),
+        ("post", PortalPost, "product_id"),
     ]
     for kind, model, product_field in sources:
         qs = model.objects.all()
@@ -240,6 +258,19 @@ def feedback_index(product_id: int) -> semantic.Index:
 
     stamp = (generation(product_id, "feedback"),)
     return semantic.cached_index(("feedback", product_id), stamp, build)
+
+
+def post_index(product_id: int) -> semantic.Index:
+    """The portal posts of the product (their public copy); callers keep the published ones."""
+
+    def build() -> tuple[list, np.ndarray]:
+        rows = Embedding.objects.filter(product_id=product_id, kind="post").values_list(
+            "object_id", "vector"
+        )
+        return _matrix([(("post", pk), vector) for pk, vector in rows])
+
+    stamp = (generation(product_id, "post"),)
+    return semantic.cached_index(("post", product_id), stamp, build)
 
 
 def vector_of(kind: str, pk: int) -> np.ndarray | None:

@@ -431,6 +431,7 @@ class Embedding(models.Model):
         ("idea", "Idea"),
         ("feedback", "Feedback item"),
         ("insight", "Quote"),
+        ("post", "Portal post"),
     ]
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")

@@ -14,9 +14,10 @@ def on_idea_merged(sender, *, source, target, actor=None, **kwargs) -> dict[str,
 
 def _kind_of(sender) -> str:
     from backlog.models import Feature, Idea
-    from feedback.models import FeedbackItem, Insight
+    from feedback.models import FeedbackItem, Insight, PortalPost
 
-    return {Feature: "feature", Idea: "idea", FeedbackItem: "feedback", Insight: "insight"}[sender]
+    kinds = {Feature: "feature", Idea: "idea", FeedbackItem: "feedback", Insight: "insight"}
+    return {**kinds, PortalPost: "post"}[sender]
 
 
 def on_row_saved(sender, instance, raw=False, **kwargs) -> None:

@@ -311,6 +311,43 @@ def suggest_targets(
     return out[:limit]
 
 
+def similar_posts(*, product: Product, text: str, limit: int = 5) -> list[PortalPost]:
+    """Published portal ideas a visitor's draft probably repeats, best first: their public copy
+    by words and by meaning (fused by rank). Only what the portal shows is compared or
+    returned."""
+    from feedback import embeddings, semantic
+
+    text = " ".join(text.split())[:500]
+    if len(text) < 3:
+        return []
+    published = list(
+        PortalPost.objects.filter(product=product, status=PostStatus.PUBLISHED)
+        .only("id", "title", "description", "votes", "idea_id")
+        .order_by("-votes", "-id")[:2000]
+    )
+    by_id = {p.pk: p for p in published}
+    candidates = [matching.Candidate(p.pk, p.title, p.description) for p in published]
+    text_keys = [("post", pk) for pk, _ in matching.rank_by_overlap(text, candidates, limit=20)]
+    index = embeddings.post_index(product.pk)
+    vector_keys: list = []
+    if index.keys:
+        query = semantic.embed_query(text)
+        vector_keys = [
+            key
+            for key, sim in index.top(query, 20)
+            if key[1] in by_id and sim >= SIMILAR_POST_MIN_SIMILARITY
+        ]
+    fused = semantic.fuse(
+        (semantic.RRF_WEIGHT_VECTOR, vector_keys), (semantic.RRF_WEIGHT_TEXT, text_keys)
+    )
+    return [by_id[pk] for (_kind, pk), _score in fused[:limit]]
+
+
+# e5 similarities of unrelated texts sit around 0.75-0.8; a draft about the same idea scores
+# higher. Below this, a visitor would see noise under "similar ideas".
+SIMILAR_POST_MIN_SIMILARITY = 0.82
+
+
 DUPLICATE_WINDOW = 2000
 DUPLICATE_MIN_SIMILARITY = 0.9  # e5 similarities sit high: below this, the topic differs
 

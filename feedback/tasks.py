@@ -119,3 +119,15 @@ def recluster_themes(product_id: int) -> int:
     from feedback import themes
 
     return themes.recluster(product_id)
+
+
+@shared_task
+def recluster_all_themes() -> int:
+    """Nightly: every product with embedded feedback gets its themes worked out again."""
+    from feedback.models import Embedding
+
+    rows = Embedding.objects.filter(kind="feedback").values_list("product_id", flat=True)
+    product_ids = set(rows.distinct())
+    for product_id in sorted(product_ids):
+        recluster_themes.delay(product_id)
+    return len(product_ids)

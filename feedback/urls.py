@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from feedback import api, portal_views, views
+from feedback import api, portal_views, semantic_views, views
 
 P = "p/<str:key>/feedback/"
 
@@ -18,6 +18,24 @@ urlpatterns = [
     path(P + "<int:pk>/link/", views.feedback_link, name="feedback_link"),
     path(P + "link-targets/", views.feedback_link_targets, name="feedback_link_targets"),
     path(P + "insights/<int:pk>/unlink/", views.insight_unlink, name="insight_unlink"),
+    # suggestions by meaning (issue 16)
+    path(P + "similar/", semantic_views.similar_targets, name="feedback_similar"),
+    path(
+        P + "<int:pk>/dismiss/",
+        semantic_views.suggestion_dismiss,
+        name="feedback_suggestion_dismiss",
+    ),
+    path(P + "duplicates/", semantic_views.duplicates, name="feedback_duplicates"),
+    path(
+        P + "duplicates/decide/",
+        semantic_views.duplicates_decide,
+        name="feedback_duplicates_decide",
+    ),
+    path(P + "themes/", semantic_views.themes, name="feedback_themes"),
+    path(P + "themes/<int:pk>/link/", semantic_views.theme_link, name="feedback_theme_link"),
+    path(
+        P + "themes/recluster/", semantic_views.themes_recluster, name="feedback_themes_recluster"
+    ),
     # CSV import
     path(P + "import/", views.feedback_import, name="feedback_import"),
     path(P + "import/<int:pk>/", views.feedback_import_preview, name="feedback_import_preview"),
@@ -48,6 +66,7 @@ urlpatterns = [
     # ideas portal, public
     path("portal/<str:key>/", portal_views.portal_home, name="portal_home"),
     path("portal/<str:key>/ideas/new/", portal_views.portal_submit, name="portal_submit"),
+    path("portal/<str:key>/ideas/similar/", semantic_views.portal_similar, name="portal_similar"),
     path("portal/<str:key>/ideas/<int:pk>/", portal_views.portal_idea, name="portal_idea"),
     path("portal/<str:key>/ideas/<int:pk>/vote/", portal_views.portal_vote, name="portal_vote"),
     path(

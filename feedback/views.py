@@ -96,11 +96,14 @@ def _panel_context(product, item, *, can_edit: bool, link_form=None) -> dict:
             (("feature", i.feature_id) if i.feature_id else ("idea", i.idea_id))
             for i in item.insights.all()
         }
-        context["suggestions"] = [
-            s
-            for s in selectors.suggest_targets(product=product, text=item.content, limit=6)
-            if (s.kind, s.obj.pk) not in linked
-        ][:5]
+        from feedback.semantic_selectors import dismissed_for
+
+        context["suggestions"] = selectors.suggest_targets(
+            product=product,
+            text=item.content,
+            limit=5,
+            exclude=linked | dismissed_for(item),
+        )
         context["duplicates"] = selectors.likely_duplicates(item=item)
         context["link_form"] = link_form or LinkForm(product=product)
     return context
@@ -140,6 +143,10 @@ def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
     first = page.object_list[0] if page.object_list else None
     if first is not None:
         context.update(_panel_context(product, first, can_edit=context["can_edit"]))
+    if context["can_edit"]:
+        from feedback.semantic_selectors import precision
+
+        context["precision"] = precision(product)
     return render_page(request, "feedback/inbox.html", context)
 
 
@@ -235,6 +242,17 @@ def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
             form.add_error(None, exc)
         else:
             message = f"Linked to {'feature' if insight.feature_id else 'idea'} “{insight.target}”."
+            if request.POST.get("target", "other") != "other":
+                # Linked from a suggestion button: a confirmed suggestion (precision).
+                kind = "feature" if insight.feature_id else "idea"
+                services.suggestion_decide(
+                    product=product,
+                    kind="link",
+                    source=("feedback", item.pk),
+                    target=(kind, insight.feature_id or insight.idea_id),
+                    accepted=True,
+                    actor=request.user,
+                )
     if not is_partial(request):
         if message:
             messages.success(request, message)

@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
         "schedule": 60,
     },
     # The safety net behind incremental recalculation: every KPI's rollups recomputed in full.
+    # Feedback themes worked out from scratch (feedback.themes; new items join themes as they come).
+    "recluster-feedback-themes-nightly": {
+        "task": "feedback.tasks.recluster_all_themes",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "recompute-all-kpi-rollups-nightly": {
         "task": "metrics.tasks.recalculate_all_kpis",
         "schedule": crontab(hour=3, minute=30),

@@ -396,6 +396,7 @@ CELERY_TASK_ROUTES = {
     # The local embedding model: a saved row's vector, and the nightly re-clustering of themes.
     "feedback.tasks.embed_rows": {"queue": "embeddings"},
     "feedback.tasks.recluster_themes": {"queue": "embeddings"},
+    "feedback.tasks.recluster_all_themes": {"queue": "embeddings"},
     # Webhook deliveries (calls out to other people's servers, up to 10 s each) and the
     # minute's sweep of the ones a dead worker left: a slow receiver never holds up the rest.
     "hooks.tasks.deliver_webhook": {"queue": "webhooks"},

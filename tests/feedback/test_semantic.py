@@ -133,4 +133,5 @@ def test_backfill_command_embeds_what_has_no_vector(cast):
         "idea": [],
         "feedback": [],
         "insight": [],
+        "post": [],
     }

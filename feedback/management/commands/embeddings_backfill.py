@@ -32,7 +32,7 @@ class Command(BaseCommand):
         todo = embeddings.missing(product)
         started = time.perf_counter()
         total = 0
-        for kind in ("feature", "idea", "insight", "feedback"):
+        for kind in ("feature", "idea", "insight", "post", "feedback"):
             ids = todo[kind]
             for start in range(0, len(ids), CHUNK):
                 chunk = ids[start : start + CHUNK]
