@@ -217,7 +217,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         check_section(product, Section.FEEDBACK)  # 403, as the inbox page
         return visibility.redact(item, viewer_of(product), product)
 
-    @extend_schema(request=FeedbackIn, responses={201: FeedbackCreatedOut})
+    @extend_schema(responses={201: FeedbackCreatedOut})
     def create(self, request, *args, **kwargs):
         """Add feedback. The answer carries `suggestions`: the features and ideas it is
         probably about, best first, to link with the web page or a later call."""

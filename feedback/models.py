@@ -446,7 +446,8 @@ class Embedding(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    visibility_rules = Rules(rows=team_only)
+    # No visibility_rules: vectors are machinery that no page, API, history or export shows;
+    # what they find is read back through the rows' own selectors.
 
     class Meta:
         constraints = [
@@ -508,7 +509,7 @@ class SuggestionDecision(models.Model):
     )
     decided_at = models.DateTimeField(auto_now=True)
 
-    visibility_rules = Rules(rows=team_only)
+    # No visibility_rules: only counted (the precision the PM pages show), never listed.
 
     class Meta:
         constraints = [

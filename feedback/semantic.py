@@ -148,7 +148,14 @@ class Index:
         if not self.keys:
             return []
         sims = self.matrix @ query
-        order = np.argsort(-sims)
+        # Several rows may share a key (a feature and its quotes): look a little deeper than
+        # `limit`, and sort only those (argpartition is linear, a full sort is not).
+        depth = min(len(sims), limit * 8)
+        if depth < len(sims):
+            head = np.argpartition(-sims, depth - 1)[:depth]
+            order = head[np.argsort(-sims[head])]
+        else:
+            order = np.argsort(-sims)
         seen: dict[tuple[str, int], float] = {}
         for i in order:
             key = self.keys[i]

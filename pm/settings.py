@@ -344,6 +344,7 @@ SPECTACULAR_SETTINGS = {
         "FeedbackStatusEnum": "feedback.choices.FeedbackStatus",
         "InitiativeStatusEnum": "roadmap.choices.InitiativeStatus",
         "PrecisionEnum": "roadmap.choices.Precision",
+        "FeedbackSourceEnum": "feedback.choices.Source",
     },
 }
 

@@ -168,6 +168,9 @@ def world(db, request):
         content="content,source,received_at\nHello,email,2026-01-02\n",
         row_count=1,
     )
+    from feedback.models import FeedbackTheme
+
+    FeedbackTheme.objects.create(product=product, label="Dark mode, eyes", centroid=b"", size=2)
     _link, token = make_share_link(product, product.workspace.memberships.get(role="pm").user)
     planted = _plant(product, stakeholder)
     return product, token, planted, request.param
