@@ -179,6 +179,14 @@ def scale_figures(size: str) -> None:
                 selectors.suggest_targets(product=product, text=text)
             ),
             "similar feedback (warm)": lambda: selectors.likely_duplicates(item=item),
+            "  of which full text (two ranked queries)": lambda: (
+                selectors._fts_rank(selectors._candidates_features(product), text, 50),
+                selectors._fts_rank(selectors._candidates_ideas(product), text, 50),
+            ),
+            "  of which vectors (stamp, product, top 50)": lambda: embeddings.target_index(
+                product.pk
+            ).top(vector, 50),
+            "  of which embedding one typed text": lambda: semantic.embed_query(text),
         },
         runs=15,
     )
