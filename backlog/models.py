@@ -56,7 +56,7 @@ def validate_jira_url(value: str) -> None:
         )
 
 
-def jira_url_field() -> models.URLField:
+def jira_url_field() -> "models.URLField[str, str]":
     """The link from a feature or story to its Jira issue (internal: the team's tooling)."""
     return models.URLField(
         "Jira issue",

@@ -195,7 +195,8 @@ def _mark_done(story: UserStory, *, provider: str, mention: Mention) -> None:
         data={"status": StoryStatus.DONE},
         expected_version=current.version,
         actor=None,  # type: ignore[arg-type]
-        extra_changes={"via": [None, f"{label}: #{mention.external_id} merged"]},
+        # The history says how, not which pull request: that is the team's (the panel).
+        extra_changes={"via": [None, f"a merged {label} pull request"]},
     )
 
 

@@ -34,9 +34,9 @@ class ObjectKind:
     name: str  # story, feature, … (the event prefix)
     model_label: str  # app_label.model
     serializer: str  # dotted path of the API serializer an engineer's token reads it through
-    url: Callable[[Model], str]
+    url: Callable[[Any], str]
     prefetch: tuple[str, ...] = ()
-    shipped: Callable[[Model, dict], bool] | None = None  # (object, changes) → just shipped?
+    shipped: Callable[[Any, dict], bool] | None = None  # (object, changes) → just shipped?
     status_field: str | None = "status"
 
     def queryset(self) -> QuerySet:
@@ -47,11 +47,11 @@ class ObjectKind:
         return dict(import_string(self.serializer)(obj).data)
 
 
-def _status_shipped(obj: Model, changes: dict) -> bool:
+def _status_shipped(obj: Any, changes: dict) -> bool:
     return "status" in changes and obj.status == "shipped"
 
 
-def _release_shipped(obj: Model, changes: dict) -> bool:
+def _release_shipped(obj: Any, changes: dict) -> bool:
     before = (changes.get("shipped_date") or [None, None])[0]
     return "shipped_date" in changes and before in (None, "") and obj.shipped_date is not None
 
@@ -121,12 +121,13 @@ BY_NAME = {k.name: k for k in KINDS.values()}
 # Every event an endpoint may subscribe to, with what it means (the settings page lists them).
 EVENTS: dict[str, str] = {}
 for _kind in ("story", "feature", "idea", "initiative", "release"):
-    EVENTS[f"{_kind}.created"] = f"A {_kind} was created"
-    EVENTS[f"{_kind}.updated"] = f"A {_kind} was edited"
-    if KINDS[BY_NAME[_kind].model_label].status_field:
-        EVENTS[f"{_kind}.status_changed"] = f"A {_kind}'s status changed"
+    _a = "An" if _kind[0] in "aeiou" else "A"
+    EVENTS[f"{_kind}.created"] = f"{_a} {_kind} was created"
+    EVENTS[f"{_kind}.updated"] = f"{_a} {_kind} was edited"
+    if BY_NAME[_kind].status_field:
+        EVENTS[f"{_kind}.status_changed"] = f"{_a} {_kind}'s status changed"
     if BY_NAME[_kind].shipped:
-        EVENTS[f"{_kind}.shipped"] = f"A {_kind} shipped"
+        EVENTS[f"{_kind}.shipped"] = f"{_a} {_kind} shipped"
 EVENTS["feedback.created"] = "Feedback was recorded"
 EVENTS["feedback.critical"] = "Feedback was linked to a feature or idea as critical"
 EVENTS["kpi.off_target"] = "A KPI went off target"
@@ -167,13 +168,13 @@ def forget_subscriptions(workspace_id: int) -> None:
 # --- emitting -----------------------------------------------------------------------------
 
 
-def engineer_view(kind: ObjectKind, pk: int, workspace) -> Model | None:
+def engineer_view(kind: ObjectKind, pk: int, workspace: Any) -> Any:
     """The object as an engineer's API token reads it (None when gone)."""
     viewer = visibility.viewer_for_role("engineer", workspace)
     return visibility.apply(kind.queryset().filter(pk=pk), viewer).first()
 
 
-def payload(*, event: str, obj: Model, kind: ObjectKind, extra: dict | None = None) -> dict:
+def payload(*, event: str, obj: Any, kind: ObjectKind, extra: dict | None = None) -> dict:
     product = obj.product
     body = {
         "event": event,
@@ -187,7 +188,7 @@ def payload(*, event: str, obj: Model, kind: ObjectKind, extra: dict | None = No
     return body
 
 
-def events_for_entry(entry, kind: ObjectKind, obj: Model) -> list[str]:
+def events_for_entry(entry: Any, kind: ObjectKind, obj: Any) -> list[str]:
     changes = entry.changes or {}
     if entry.action == ActivityAction.CREATED:
         return [f"{kind.name}.created"]
@@ -226,7 +227,7 @@ def on_activity(entries: Iterable) -> None:
             )
 
 
-def emit_object(*, event: str, obj: Model, extra: dict | None = None) -> int:
+def emit_object(*, event: str, obj: Any, extra: dict | None = None) -> int:
     """An event about `obj` outside the activity log (critical feedback, KPI off target)."""
     kind = KINDS[obj._meta.label_lower]
     workspace_id = obj.product.workspace_id
@@ -282,6 +283,6 @@ def enqueue(delivery_ids: list[int], countdown: float = 0) -> None:
     for pk in delivery_ids:
         if app.conf.task_always_eager:
             # Trial mode: no worker; send once in-process (a failure waits for "Redeliver").
-            deliver_webhook.apply(args=[pk], kwargs={"retry": False})
+            deliver_webhook.apply(args=(pk,), kwargs={"retry": False})
         else:
-            deliver_webhook.apply_async(args=[pk], countdown=countdown)
+            deliver_webhook.apply_async(args=(pk,), countdown=countdown)

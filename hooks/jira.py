@@ -138,7 +138,7 @@ def import_search(*, product: Product, data: bytes | str, actor: User) -> Result
         i for i in issues if ((i.get("fields") or {}).get("issuetype") or {}).get("name") == "Epic"
     ]
     others = [i for i in issues if i not in epics]
-    epic_features: dict[str, Feature] = {}
+    epic_features: dict[str, Feature | None] = {}
     for issue in epics:
         fields = issue.get("fields") or {}
         url = issue_url(issue)
@@ -147,7 +147,7 @@ def import_search(*, product: Product, data: bytes | str, actor: User) -> Result
             epic_features[issue["key"]] = by_url.get(url)
             continue
         _name, category = _status(fields)
-        feature = backlog.feature_create(
+        epic = backlog.feature_create(
             product=product,
             data={
                 "title": str(fields.get("summary") or issue["key"])[:200],
@@ -157,7 +157,7 @@ def import_search(*, product: Product, data: bytes | str, actor: User) -> Result
             },
             actor=actor,
         )
-        epic_features[issue["key"]] = feature
+        epic_features[issue["key"]] = epic
         result.features.append(issue["key"])
     fallback: Feature | None = None
     for issue in others:
@@ -173,7 +173,7 @@ def import_search(*, product: Product, data: bytes | str, actor: User) -> Result
         epic_key = (fields.get("parent") or {}).get("key") or next(
             (fields.get(f) for f in EPIC_LINK_FIELDS if isinstance(fields.get(f), str)), None
         )
-        feature = epic_features.get(epic_key) if epic_key else None
+        feature: Feature | None = epic_features.get(epic_key) if epic_key else None
         if feature is None and epic_key:
             feature = Feature.objects.filter(
                 product=product, jira_url__endswith=f"/browse/{epic_key}"

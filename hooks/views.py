@@ -111,8 +111,8 @@ def _detail_context(workspace, endpoint, form=None, **extra) -> dict:
 def endpoint_detail(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     workspace = _workspace(request, slug)
     endpoint = get_object_or_404(Endpoint, pk=pk, workspace=workspace)
-    form = EndpointForm(request.POST or None, editing=endpoint)
-    if request.method == "POST" and form.is_valid():
+    form = EndpointForm(request.POST, editing=endpoint) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         try:
             endpoint = services.endpoint_update(
                 endpoint=endpoint,

@@ -110,7 +110,7 @@ def test_a_merged_pull_request_moves_its_stories_to_done_only_when_the_product_s
         story.refresh_from_db()
         assert story.status == StoryStatus.DONE
     entry = stories[42].product.activity.filter(object_id=stories[42].pk).first()
-    assert entry.changes["via"] == [None, "GitHub: #1347 merged"]
+    assert entry.changes["via"] == [None, "a merged GitHub pull request"]
 
 
 def test_gitlab_pushes_and_merge_requests_are_linked(client, cast, stories):
