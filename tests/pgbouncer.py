@@ -27,8 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 # Parameters PgBouncer itself tracks per client and sets again on whichever server connection the
 # client gets (its "varcache"): a session-level change of these is safe behind it.
-TRACKED = ("client_encoding", "DateStyle", "TimeZone", "standard_conforming_strings")
-TRACKED += ("application_name",)
+TRACKED = (
+    "client_encoding",
+    "DateStyle",
+    "TimeZone",
+    "standard_conforming_strings",
+    "application_name",
+)
 
 
 def compose_pool_mode() -> str:
@@ -62,7 +67,7 @@ class Bouncer:
         """A command of PgBouncer's admin console (SHOW POOLS, SHOW STATS…), rows as dicts."""
         with psycopg.connect(self.url("pgbouncer"), autocommit=True) as conn:
             cursor = conn.execute(command)
-            names = [c.name for c in cursor.description]
+            names = [c.name for c in cursor.description or []]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def server_session(self) -> dict:
