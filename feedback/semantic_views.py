@@ -94,14 +94,19 @@ def duplicates_decide(request: AuthedHttpRequest, key: str) -> HttpResponse:
         raise Http404("No such pair.") from None
     if kind not in ("idea", "feedback") or action not in ("merge", "reject"):
         raise Http404("No such pair.")
-    model = Idea if kind == "idea" else FeedbackItem
-    source = get_object_or_404(model, pk=source_id, product=product)
-    target = get_object_or_404(model, pk=target_id, product=product)
+    source: Idea | FeedbackItem
+    target: Idea | FeedbackItem
+    if kind == "idea":
+        source = get_object_or_404(Idea, pk=source_id, product=product)
+        target = get_object_or_404(Idea, pk=target_id, product=product)
+    else:
+        source = get_object_or_404(FeedbackItem, pk=source_id, product=product)
+        target = get_object_or_404(FeedbackItem, pk=target_id, product=product)
     try:
         if action == "merge":
-            if kind == "idea":
+            if isinstance(source, Idea) and isinstance(target, Idea):
                 backlog_services.idea_merge(idea=source, into=target, actor=request.user)
-            else:
+            elif isinstance(source, FeedbackItem) and isinstance(target, FeedbackItem):
                 services.feedback_merge(item=source, into=target, actor=request.user)
             messages.success(request, f"Merged “{_label(source)}” into “{_label(target)}”.")
         else:
@@ -132,8 +137,11 @@ def suggestion_dismiss(request: AuthedHttpRequest, key: str, pk: int) -> HttpRes
     kind, _, target_id = request.POST.get("dismiss", "").partition(":")
     if kind not in ("feature", "idea") or not target_id.isdecimal():
         raise Http404("No such suggestion.")
-    model = Feature if kind == "feature" else Idea
-    target = get_object_or_404(model, pk=int(target_id), product=product)
+    target: Feature | Idea
+    if kind == "feature":
+        target = get_object_or_404(Feature, pk=int(target_id), product=product)
+    else:
+        target = get_object_or_404(Idea, pk=int(target_id), product=product)
     services.suggestion_decide(
         product=product,
         kind="link",

@@ -92,7 +92,7 @@ def relabel(product_id: int, themes: list[FeedbackTheme] | None = None) -> None:
         "pk", "content"
     ):
         counts[theme_of[pk]].update(matching.words(content))
-    total = Counter()
+    total: Counter[str] = Counter()
     for counter in counts.values():
         total.update(counter)
     average = sum(total.values()) / max(1, len(counts))
@@ -100,7 +100,7 @@ def relabel(product_id: int, themes: list[FeedbackTheme] | None = None) -> None:
         themes if themes is not None else list(FeedbackTheme.objects.filter(product_id=product_id))
     )
     for theme in wanted:
-        counter = counts.get(theme.pk)
+        counter = counts.get(theme.pk) or Counter()
         if not counter:
             continue
         size = sum(counter.values())
