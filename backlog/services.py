@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -157,7 +157,8 @@ def backlog_settings_update(
         if value is None:
             continue
         field = BacklogSettings._meta.get_field(name)
-        if value not in dict(field.choices):
+        assert isinstance(field, models.Field)
+        if value not in dict(field.flatchoices):
             raise ValidationError({name: f"Choose a valid {field.verbose_name}."})
         before = _display(settings, name)
         setattr(settings, name, value)
@@ -512,8 +513,9 @@ def idea_merge(*, idea: Idea, into: Idea, actor: User) -> Idea:
     # Receivers move what they own and say how many voters had voted on both ideas (those
     # are counted once), so the target's count and its history agree.
     responses = idea_merged.send(sender=Idea, source=source, target=target, actor=actor)
+    replies: list[Any] = [reply for _, reply in responses]
     duplicates = sum(
-        int(reply.get("duplicate_voters", 0)) for _, reply in responses if isinstance(reply, dict)
+        int(reply.get("duplicate_voters", 0)) for reply in replies if isinstance(reply, dict)
     )
     target_data: dict[str, Any] = {"votes": max(target.votes + source_votes - duplicates, 0)}
     if target.feature_id is None and source_feature is not None:
@@ -556,7 +558,9 @@ def _next_story_number(product: Product) -> int:
             "WHERE product_id = %s RETURNING last_story_number",
             [product.pk],
         )
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None, "every product has its backlog settings row"
+        return int(row[0])
 
 
 def _clean_criteria(value: Any) -> list[dict[str, Any]]:
@@ -632,6 +636,8 @@ def _story_url(story: UserStory) -> str:
 
 
 def _notify_assignment(story: UserStory, actor: User) -> None:
+    """Tell the story's assignee (callers check there is one) who assigned it."""
+    assert story.assignee is not None
     who = actor.get_full_name() or actor.username
     notification_create(
         user=story.assignee,

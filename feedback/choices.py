@@ -56,7 +56,7 @@ class StudyKind(models.TextChoices):
 
 
 # A study's findings are feedback items whose source is the study's kind.
-STUDY_SOURCE = {
+STUDY_SOURCE: dict[str, str] = {
     StudyKind.INTERVIEW: Source.INTERVIEW,
     StudyKind.SURVEY: Source.SURVEY,
     StudyKind.USABILITY_TEST: Source.USABILITY_TEST,

@@ -11,7 +11,7 @@ history is readable by stakeholders.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -127,7 +127,7 @@ def _clean_customer_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def customer_create(*, workspace: Workspace, data: dict[str, Any], actor: User) -> Customer:
+def customer_create(*, workspace: Workspace, data: dict[str, Any], actor: User | None) -> Customer:
     """Add a customer to the workspace; names are unique per workspace, ignoring case."""
     _reject_unknown(data, CUSTOMER_FIELDS)
     customer = Customer(workspace=workspace, **_clean_customer_data(data))
@@ -345,6 +345,7 @@ def insight_create(
     if (feature is None) == (idea is None):
         raise ValidationError({"target": "Link the feedback to one idea or one feature."})
     target = feature or idea
+    assert target is not None  # exactly one of them, checked above
     if target.product_id != item.product_id:
         raise ValidationError({"target": "Choose an idea or feature of this product."})
     insight = Insight(
@@ -376,10 +377,11 @@ def insight_create(
     )
     if feature is not None:
         demand_recompute(feature_ids=[feature.pk])
-        if feature.owner_id:
+        owner = feature.owner if feature.owner_id else None
+        if owner is not None:
             who = actor.get_full_name() or actor.username
             notification_create(
-                user=feature.owner,
+                user=owner,
                 kind=NotificationKind.FEEDBACK_LINKED,
                 message=f"{who} linked feedback ({insight.get_importance_display().lower()}) "
                 f"to your feature “{feature.title}”",
@@ -396,7 +398,7 @@ def insight_update(
 ) -> Insight:
     """Change how much the linked feedback matters, or its quote."""
     current = Insight.objects.select_for_update().select_related("feedback_item").get(pk=insight.pk)
-    changes = {}
+    changes: dict[str, list[str | None]] = {}
     if importance is not None and importance != current.importance:
         before = current.get_importance_display()
         current.importance = importance
@@ -455,7 +457,7 @@ def demand_of(feature_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
 
 
 @transaction.atomic
-def demand_recompute(*, feature_ids) -> int:
+def demand_recompute(*, feature_ids: Iterable[int]) -> int:
     """Recompute and store (through the backlog) the demand of these features; returns how many
     changed. The features are locked first, so of two concurrent links the one that commits
     last counts both."""
@@ -579,7 +581,7 @@ def _import_customers(
         for c in Customer.objects.filter(workspace_id=product.workspace_id)
         if c.name.lower() in wanted
     }
-    details: dict[str, dict] = {}
+    details: dict[str, dict[str, Any]] = {}
     for row in result.rows:
         key = row.customer.lower()
         if row.customer and key not in existing:
@@ -683,7 +685,9 @@ def feedback_import_run(
 # --- research studies ---------------------------------------------------------------------
 
 
-def _check_participants(product: Product, participants) -> list[Customer]:
+def _check_participants(
+    product: Product, participants: Iterable[Customer] | None
+) -> list[Customer]:
     participants = list(participants or [])
     if any(c.workspace_id != product.workspace_id for c in participants):
         raise ValidationError({"participants": "Choose customers of this workspace."})
@@ -692,7 +696,11 @@ def _check_participants(product: Product, participants) -> list[Customer]:
 
 @transaction.atomic
 def study_create(
-    *, product: Product, data: dict[str, Any], actor: User, participants=None
+    *,
+    product: Product,
+    data: dict[str, Any],
+    actor: User,
+    participants: Iterable[Customer] | None = None,
 ) -> ResearchStudy:
     _reject_unknown(data, STUDY_FIELDS)
     participants = _check_participants(product, participants)
@@ -716,7 +724,7 @@ def study_update(
     data: dict[str, Any],
     expected_version: int,
     actor: User,
-    participants=None,
+    participants: Iterable[Customer] | None = None,
 ) -> ResearchStudy:
     """Edit a study unless it changed since `expected_version`. Participants (customers) are
     replaced when given; their names stay out of the activity log."""
@@ -899,7 +907,7 @@ def portal_post_unpublish(*, post: PortalPost, actor: User) -> PortalPost:
 def _count_vote(post: PortalPost, delta: int) -> None:
     """Move the post's confirmed-vote count and its idea's votes by `delta`, in step."""
     PortalPost.objects.filter(pk=post.pk).update(votes=F("votes") + delta)
-    if post.idea_id:
+    if post.idea_id and post.idea is not None:
         backlog_services.idea_add_votes(idea=post.idea, delta=delta)
 
 

@@ -175,7 +175,7 @@ def versioned_update[V: Versioned](
     return current
 
 
-def record_create[M: models.Model](*, instance: M, actor: User) -> M:
+def record_create[M: models.Model](*, instance: M, actor: User | None) -> M:
     """Validate and insert a new record, logging every filled field as the 'after' value."""
     with transaction.atomic():
         instance.full_clean()
