@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from metrics import rollups
+from metrics import partitions, rollups
 from metrics.choices import Aggregation
 from metrics.models import (
     KPI,
@@ -181,27 +181,38 @@ def _upsert_points(kpi_id: int, workspace_id: int, points: list[Point]) -> tuple
         )
         stored = DataPoint.objects.filter(kpi_id=kpi_id).count() - before
         return stored, len(latest) - stored
+    # A point in a month without a partition (a backfill, a far date) gets one first.
+    partitions.ensure_for(p.timestamp for p in points)
+    # One statement: the batch's last point per (timestamp, dimensions), the upsert, and how many
+    # of the batch's points were stored before (all parts see the snapshot taken before the
+    # insert; RETURNING xmax, the usual "inserted or updated" test, does not work on a
+    # partitioned table).
+    table = DataPoint._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {DataPoint._meta.db_table} "  # noqa: S608
-            "(workspace_id, kpi_id, timestamp, value, dimensions) "
-            "SELECT DISTINCT ON (u.t, u.d::jsonb) %s, %s, u.t, u.v, u.d::jsonb "
-            "FROM unnest(%s::timestamptz[], %s::numeric[], %s::text[]) "
-            "WITH ORDINALITY AS u(t, v, d, n) "
-            "ORDER BY u.t, u.d::jsonb, u.n DESC "
-            "ON CONFLICT (kpi_id, timestamp, dimensions) DO UPDATE SET value = excluded.value "
-            "RETURNING (xmax = 0)",
+            "WITH batch AS ("  # noqa: S608 - the table's name, values as parameters
+            "  SELECT DISTINCT ON (u.t, u.d::jsonb) u.t, u.v, u.d::jsonb AS d "
+            "  FROM unnest(%s::timestamptz[], %s::numeric[], %s::text[]) "
+            "  WITH ORDINALITY AS u(t, v, d, n) ORDER BY u.t, u.d::jsonb, u.n DESC"
+            "), upsert AS ("
+            f"  INSERT INTO {table} (workspace_id, kpi_id, timestamp, value, dimensions) "
+            "  SELECT %s, %s, b.t, b.v, b.d FROM batch b "
+            "  ON CONFLICT (kpi_id, timestamp, dimensions) DO UPDATE SET value = excluded.value "
+            "  RETURNING 1"
+            ") SELECT (SELECT count(*) FROM upsert), "
+            f"(SELECT count(*) FROM batch b JOIN {table} p "
+            "  ON p.kpi_id = %s AND p.timestamp = b.t AND p.dimensions = b.d)",
             [
-                workspace_id,
-                kpi_id,
                 [p.timestamp for p in points],
                 [p.value for p in points],
                 [json.dumps(p.dimensions) for p in points],
+                workspace_id,
+                kpi_id,
+                kpi_id,
             ],
         )
-        inserted = [row[0] for row in cursor.fetchall()]
-    stored = sum(inserted)
-    return stored, len(inserted) - stored
+        written, replaced = cursor.fetchone()
+    return written - replaced, replaced
 
 
 @transaction.atomic

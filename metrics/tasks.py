@@ -80,3 +80,15 @@ def import_points_file(upload_id: int) -> dict | None:
     """Store an uploaded CSV file of data points (all or none); see points_upload_run."""
     upload = services.points_upload_run(upload_id=upload_id)
     return None if upload is None else {"status": upload.status, "stored": upload.stored_count}
+
+
+@shared_task
+def create_kpi_partitions() -> list[str]:
+    """Beat, daily: this month's partition of data points and the next months' (see
+    metrics.partitions). Returns the months created."""
+    from django.db import transaction
+
+    from metrics import partitions
+
+    with transaction.atomic():
+        return [str(m) for m in partitions.create_ahead()]

@@ -35,6 +35,11 @@ app.conf.beat_schedule = {
         "task": "hooks.tasks.sweep_webhooks",
         "schedule": 60,
     },
+    # Data points' monthly partitions exist before their month starts (metrics.partitions).
+    "create-kpi-partitions-ahead-daily": {
+        "task": "metrics.tasks.create_kpi_partitions",
+        "schedule": crontab(hour=2, minute=10),
+    },
     # The safety net behind incremental recalculation: every KPI's rollups recomputed in full.
     # Feedback themes worked out from scratch (feedback.themes; new items join themes as they come).
     "recluster-feedback-themes-nightly": {

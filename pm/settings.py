@@ -391,6 +391,7 @@ CELERY_TASK_ROUTES = {
     "metrics.tasks.recalculate_kpi_full": {"queue": "rollups"},
     "metrics.tasks.recalculate_all_kpis": {"queue": "rollups"},
     "metrics.tasks.sweep_dirty_ranges": {"queue": "rollups"},
+    "metrics.tasks.create_kpi_partitions": {"queue": "rollups"},
     # Uploaded files: minutes of parsing and bulk writes each.
     "metrics.tasks.import_points_file": {"queue": "imports"},
     "feedback.tasks.import_feedback_file": {"queue": "imports"},

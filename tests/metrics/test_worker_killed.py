@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from metrics import services
+from metrics import partitions, services
 from metrics.models import DataPoint, DirtyRange, Rollup
 from metrics.tasks import recalculate_kpi, sweep_dirty_ranges
 from tests.metrics.factories import KPIFactory
@@ -29,6 +29,7 @@ POINTS = 400_000
 def _points_waiting_for_recalculation(kpi, *, waited: timedelta = timedelta(0)) -> None:
     """POINTS points over a year, stored as ingestion stores them: the points and their dirty
     range in one transaction, the recalculation still to come."""
+    partitions.create_months(START, START + timedelta(seconds=79 * POINTS))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DataPoint._meta.db_table} "  # noqa: S608
