@@ -11,7 +11,8 @@ show (archived features; ideas, stories and sprints unless the workspace shares 
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -105,7 +106,45 @@ class CriterionSerializer(serializers.Serializer):
     done = serializers.BooleanField()
 
 
-_datetime = serializers.DateTimeField().to_representation
+def datetime_renderer() -> Callable[[datetime], str]:
+    """What DRF's DateTimeField renders (ISO 8601 in the current time zone, "Z" for UTC), with
+    the zone looked up once per response instead of once per value."""
+    zone = timezone.get_current_timezone()
+
+    def render(moment: datetime) -> str:
+        text = moment.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return render
+
+
+def story_json(row: dict[str, Any], when: Callable[[datetime], str]) -> dict[str, Any]:
+    """A story's representation from its STORY_ROW values (lists) or an instance's (one
+    story): the fields StorySerializer documents, in its order."""
+    key = row["product__key"]
+    return {
+        "id": row["id"],
+        "key": f"{key}-{row['number']}",
+        "product": key,
+        "title": row["title"],
+        "as_a": row["as_a"],
+        "i_want": row["i_want"],
+        "so_that": row["so_that"],
+        "acceptance_criteria": [
+            {"text": str(c.get("text", "")), "done": bool(c.get("done", False))}
+            for c in row["acceptance_criteria"] or []
+            if isinstance(c, dict)
+        ],
+        "points": row["points"],
+        "status": row["status"],
+        "assignee": row["assignee_id"],
+        "sprint": row["sprint_id"],
+        "feature": row["feature_id"],
+        "persona": row["persona_id"],
+        "created_at": when(row["created_at"]),
+        "updated_at": when(row["updated_at"]),
+        "version": row["version"],
+    }
 
 
 class StorySerializer(_ProductKeyMixin, serializers.ModelSerializer):
@@ -148,32 +187,27 @@ class StorySerializer(_ProductKeyMixin, serializers.ModelSerializer):
         return f"{story.product.key}-{story.number}"
 
     def to_representation(self, story: UserStory) -> dict[str, Any]:
-        # Built by hand: lists render up to 100 stories, and the generic field machinery
-        # costs more than the query (bench/api_stories.py). The fields above document it.
-        updated_at = _datetime
-        return {
-            "id": story.pk,
-            "key": f"{story.product.key}-{story.number}",
-            "product": story.product.key,
-            "title": story.title,
-            "as_a": story.as_a,
-            "i_want": story.i_want,
-            "so_that": story.so_that,
-            "acceptance_criteria": [
-                {"text": str(c.get("text", "")), "done": bool(c.get("done", False))}
-                for c in story.acceptance_criteria or []
-                if isinstance(c, dict)
-            ],
-            "points": story.points,
-            "status": story.status,
-            "assignee": story.assignee_id,
-            "sprint": story.sprint_id,
-            "feature": story.feature_id,
-            "persona": story.persona_id,
-            "created_at": updated_at(story.created_at),
-            "updated_at": updated_at(story.updated_at),
-            "version": story.version,
-        }
+        # Built by hand (story_json, shared with the list): the generic field machinery costs
+        # more than the query. The fields above document it.
+        row = {name: getattr(story, name) for name in STORY_ROW if "__" not in name}
+        return story_json({**row, "product__key": story.product.key}, datetime_renderer())
+
+
+def _column(name: str) -> str:
+    """The column behind one of StorySerializer's documented fields."""
+    declared = StorySerializer._declared_fields.get(name)
+    return getattr(declared, "source", None) or name
+
+
+# A story's columns as the list reads them (.values(), no model instances: bench/api_stories.py):
+# those of the documented fields, the product's key for `key` and `product`, and the rank the
+# cursor positions by.
+STORY_ROW = (
+    "product__key",
+    "number",
+    "rank",
+    *(_column(name) for name in StorySerializer.Meta.fields if name not in ("key", "product")),
+)
 
 
 class StoryFilterSerializer(serializers.Serializer):
@@ -311,6 +345,17 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
         if "updated_since" in filters:
             queryset = queryset.filter(updated_at__gte=filters["updated_since"])
         return queryset
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The page read as rows (.values()) and rendered by story_json: no model instance or
+        serializer field per story. Stories have no internal fields to blank (pm.visibility),
+        which this relies on; were one added, the list would render instances again."""
+        rules = UserStory.visibility_rules
+        if rules.internal or rules.internal_if:
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.get_queryset().values(*STORY_ROW))
+        when = datetime_renderer()
+        return self.get_paginated_response([story_json(row, when) for row in page or []])
 
     def get_object(self) -> UserStory:
         match = _STORY_KEY.match(self.kwargs["key"])

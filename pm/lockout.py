@@ -96,16 +96,30 @@ def lockout_minutes() -> int:
     return max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
 
 
+def window_count(key: str, timeout: int) -> int:
+    """Add one to the counter `key` (created for `timeout` seconds) and return it; raises
+    CACHE_ERRORS when the cache is unreachable. On Redis one round trip (SET NX with its expiry,
+    then INCR, pipelined): every API request and sign-in attempt pays for it."""
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
+        full_key = cache.make_and_validate_key(key)
+        pipe = backend.get_client(full_key, write=True).pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def count_attempt(request: HttpRequest, key: str, window: int) -> int:
     """Count one attempt under `key` for `window` seconds; the count so far (0 when the cache is
     unreachable: callers fail open)."""
     try:
-        cache.add(key, 0, timeout=window)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            return 1
+        return window_count(key, window)
     except CACHE_ERRORS:
         _unavailable("count", request)
         return 0

@@ -10,12 +10,11 @@ import logging
 import math
 import time
 
-from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from pm.clientip import client_ip
-from pm.lockout import CACHE_ERRORS
+from pm.lockout import CACHE_ERRORS, window_count
 from pm.models import ApiToken
 
 log = logging.getLogger("lodestar.security")
@@ -41,12 +40,7 @@ class ApiRateThrottle(BaseThrottle):
         key = f"api-throttle:{scope}:{ident}:{window}"
         self._wait = (window + 1) * duration - now
         try:
-            cache.add(key, 0, timeout=duration + 1)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=duration + 1)
-                count = 1
+            count = window_count(key, duration + 1)
         except CACHE_ERRORS:
             # Redis is down: serve the request unthrottled rather than fail every API call.
             log.warning("API rate limit skipped: the cache is unreachable (failing open).")

@@ -31,6 +31,19 @@ from pm.models import Product
 from pm.permissions import check_section, role_allows
 from pm.visibility import Viewer
 
+_OPTIONAL_FILTERS: dict[type[BaseSerializer], frozenset[str] | None] = {}
+
+
+def _names_a_filter(serializer_class: type[BaseSerializer], params: Any) -> bool:
+    """Whether the query string holds one of the filter serializer's fields (always true for a
+    serializer with a required field, which must get its 400 when absent)."""
+    if serializer_class not in _OPTIONAL_FILTERS:
+        fields = serializer_class().fields  # type: ignore[attr-defined]
+        required = any(f.required for f in fields.values())
+        _OPTIONAL_FILTERS[serializer_class] = None if required else frozenset(fields)
+    names = _OPTIONAL_FILTERS[serializer_class]
+    return names is None or any(name in names for name in params)
+
 
 class ResourceViewSet(viewsets.GenericViewSet):
     """Who the caller is (roles per workspace), validated filters and input, ETags and
@@ -100,6 +113,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         """The list filters from the query string, validated (400 on bad values)."""
         if self.filter_serializer_class is None:
             return {}
+        if not _names_a_filter(self.filter_serializer_class, self.request.query_params):
+            return {}  # nothing to validate (a list's first page): no serializer built
         # A plain dict, not the QueryDict: DRF reads an empty HTML-form value as "absent",
         # but `?status=` is a bad filter value and gets a 400 like any other.
         serializer = self.filter_serializer_class(
