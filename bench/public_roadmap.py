@@ -1,16 +1,19 @@
-"""Public roadmap benchmark: the share-link page served by gunicorn, against a trivial view.
+"""Public roadmap benchmark: the share-link page after an edit, and served by gunicorn.
 
-Sets up a throwaway PostgreSQL database with a product of 200 initiatives (150 public), 12
-releases and their change history, starts gunicorn (2 sync workers) on 127.0.0.1, and prints
-requests per second for the public page `/share/<token>/` (cached; revalidated with
-If-None-Match, i.e. 304; and, with Redis, uncached: the product's cached data dropped before
-each request), its JSON, and `/healthz` (one `SELECT 1`), from the same client at the same
-concurrency, with their ratios. Cleans up: stops gunicorn, drops the database and deletes its
-cache keys.
+Sets up a throwaway PostgreSQL database (bench/_common.py) with a product of 200 initiatives
+(150 public), 12 releases and their change history. In-process, it edits an initiative and times
+the share page's first request after each edit (the edit's commit drops the cached data, so the
+request reads and renders it afresh) against the next request, in turns. Then it starts gunicorn
+(2 sync workers) on 127.0.0.1, and prints requests per second for the public page
+`/share/<token>/` (cached; revalidated with If-None-Match, i.e. 304; and, with Redis, uncached:
+the product's cached data dropped before each request), its JSON, and `/healthz` (one `SELECT
+1`), from the same client at the same concurrency, with their ratios. Cleans up: stops gunicorn,
+drops the database and deletes its cache keys.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything [REDIS_URL=redis://…/N]
        python bench/public_roadmap.py [--seconds 5] [--concurrency 4] [--keep]
-Only the server part of DATABASE_URL is used. Without REDIS_URL each worker caches in memory.
+The database is bench_<name>_<pid> on DATABASE_URL's server. Without REDIS_URL each worker caches
+in memory (and the in-process edits cannot reach the workers' copies).
 """
 
 import argparse
@@ -28,8 +31,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+CACHE_PREFIX = f"lodestar-bench-roadmap-{os.getpid()}"
+# This process and the gunicorn workers share the cache keys (the edits here invalidate what
+# the workers cached).
+os.environ["CACHE_KEY_PREFIX"] = CACHE_PREFIX
+
+import _common  # noqa: E402
+
+ROOT = _common.ROOT
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--initiatives", type=int, default=200)
@@ -37,24 +46,18 @@ parser.add_argument("--seconds", type=float, default=6.0, help="measuring time p
 parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (load drifts)")
 parser.add_argument("--concurrency", type=int, default=4, help="client threads")
 parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+parser.add_argument("--edits", type=int, default=30, help="in-process: edit + first render runs")
 parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
 args = parser.parse_args()
 
 url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 parts = urlsplit(url)
-if not parts.scheme.startswith("postgres"):
-    sys.exit("bench/public_roadmap.py needs a PostgreSQL DATABASE_URL.")
-BENCH_DB = f"lodestar_bench_roadmap_{os.getpid()}"
-CACHE_PREFIX = f"lodestar-bench-roadmap-{os.getpid()}"
-admin_url = urlunsplit(parts._replace(path="/postgres"))
-
-import psycopg  # noqa: E402
 
 
-def bench_env(settings_dir: str) -> dict[str, str]:
+def bench_env(settings_dir: str, database: str) -> dict[str, str]:
     env = {
         **os.environ,
-        "DATABASE_URL": urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
+        "DATABASE_URL": urlunsplit(parts._replace(path=f"/{database}")),
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)]),
         "SECRET_KEY": "bench-only-secret-key",
@@ -89,18 +92,13 @@ def populate(n: int) -> tuple[str, int]:
     id."""
     from datetime import date, timedelta
 
-    import django
-
-    django.setup()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
 
     from pm.choices import Role
     from pm.models import Membership, Objective, Product, StrategicTheme, Workspace
     from roadmap import services
     from roadmap.choices import Horizon, InitiativeStatus, Visibility
 
-    call_command("migrate", verbosity=0)
     pm = User.objects.create_user("bench-pm")
     workspace = Workspace.objects.create(name="Bench", slug="bench")
     Membership.objects.create(workspace=workspace, user=pm, role=Role.PM)
@@ -121,7 +119,8 @@ def populate(n: int) -> tuple[str, int]:
             product=product,
             data={
                 "title": f"Initiative {i}: a plan with a reasonably long title",
-                "description": "Why it matters, in **markdown**, with a [link](https://x.test).",
+                # Each its own text (a cache of rendered markdown gets no free hits).
+                "description": f"Why {i} matters, in **markdown**, with a [link](https://x.test/{i}).",
                 "theme": themes[i % 6],
                 "horizon": horizons[i % 3],
                 "status": statuses[i % 4],
@@ -148,7 +147,7 @@ def populate(n: int) -> tuple[str, int]:
             data={
                 "name": f"Release {j}",
                 "target_date": today + timedelta(days=30 * j - 60),
-                "notes": "What ships, for customers.",
+                "notes": f"What ships in release {j}, for customers.",
                 "visibility": Visibility.PUBLIC,
             },
             actor=pm,
@@ -278,100 +277,154 @@ def drop_cache_keys(env: dict) -> None:
         client.delete(*keys)
 
 
+def first_render_after_edit(token: str, product_id: int) -> None:
+    """In-process: the share page's first request after a roadmap edit (the edit's commit drops
+    the cached data: the request reads it from the database and renders it), against a request
+    served from this process's rendered copy, in turns (A/B), plus what the uncached request
+    spends reading and rendering."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from roadmap import public, selectors, services
+    from roadmap.models import Initiative
+
+    client = Client()
+    page = f"/share/{token}/"
+    pm = User.objects.get(username="bench-pm")
+    initiative = Initiative.objects.filter(product_id=product_id, visibility="public").first()
+    edits = iter(range(10**6))
+
+    def edit() -> None:
+        nonlocal initiative
+        initiative = services.initiative_update(
+            initiative=initiative,
+            data={"title": f"Initiative, edited {next(edits)} times"},
+            expected_version=initiative.version,
+            actor=pm,
+        )
+
+    def request() -> None:
+        response = client.get(page)
+        assert response.status_code == 200, response.status_code
+
+    uncached: list[float] = []
+    cached: list[float] = []
+    for _ in range(3):  # warm up both
+        edit()
+        request()
+        request()
+    for _ in range(args.edits):
+        edit()  # not timed: its commit empties the cache
+        start = time.perf_counter()
+        request()
+        uncached.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        request()
+        cached.append((time.perf_counter() - start) * 1000)
+    read = _common.median_ms(lambda: selectors.public_roadmap_for(product_id), runs=args.edits)
+    data = selectors.public_roadmap_for(product_id)
+    render = _common.median_ms(lambda: public._render("x", data), runs=args.edits)
+    print(f"In-process, {args.edits} edits, each followed by two requests of the share page:")
+    print(
+        f"  first request after an edit (uncached)   median {statistics.median(uncached):6.1f} ms"
+    )
+    print(f"    reading the public data (5 queries)    median {read:6.1f} ms")
+    print(f"    rendering page + JSON, gzip, ETags     median {render:6.1f} ms")
+    print(f"  the next request (rendered copy)         median {statistics.median(cached):6.1f} ms")
+
+
 def main() -> None:
     settings_dir = tempfile.mkdtemp(prefix="lodestar-bench-")
     Path(settings_dir, "bench_settings.py").write_text(SETTINGS)
-    env = bench_env(settings_dir)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    proc = None
+    env: dict[str, str] = {}
     try:
-        os.environ.update(env)
-        sys.path.insert(0, settings_dir)
-        t0 = time.perf_counter()
-        token, product_id = populate(args.initiatives)
-        print(
-            f"Set up {BENCH_DB}: {args.initiatives} initiatives, 12 releases "
-            f"in {time.perf_counter() - t0:.1f} s; cache: "
-            f"{'Redis ' + env['REDIS_URL'] if env.get('REDIS_URL') else 'per-worker memory'}"
-        )
-        from django.db import connections
-
-        connections.close_all()
-        port = free_port()
-        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-        proc = subprocess.Popen(
-            [
-                gunicorn,
-                "pm.wsgi:application",
-                "--workers",
-                str(args.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        wait_until_up(port, proc)
-        page = f"/share/{token}/"
-        status, size, etag = get(port, page)
-        assert status == 200, status
-        print(
-            f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; client: "
-            f"{args.concurrency} threads, {args.seconds:g} s per URL in {args.rounds} interleaved "
-            f"rounds; page {size / 1024:.0f} KiB gzipped"
-        )
-        probes = {
-            "/healthz (trivial view)": Probe("/healthz"),
-            "/share/<token>/ (public page)": Probe(page),
-            "/share/<token>/ revalidated (304)": Probe(
-                page, headers={"If-None-Match": etag}, expect=304
-            ),
-            "/api/v1/roadmap/<token>/ (JSON, unthrottled)": Probe(f"/api/v1/roadmap/{token}/"),
-        }
-        if env.get("REDIS_URL"):
-            probes["/share/<token>/ uncached (data rebuilt)"] = Probe(
-                page, before=cache_dropper(env, product_id)
-            )
-        results = interleaved(port, probes)
-        for name, r in results.items():
+        with _common.throwaway_database(keep=args.keep) as database:
+            env = bench_env(settings_dir, database)
+            t0 = time.perf_counter()
+            token, product_id = populate(args.initiatives)
             print(
-                f"  {name:<46} {r['rps']:6.0f} req/s   median {r['median_ms']:6.2f} ms   "
-                f"p95 {r['p95_ms']:6.2f} ms   ({r['n']} requests)"
+                f"Set up {database}: {args.initiatives} initiatives, 12 releases "
+                f"in {time.perf_counter() - t0:.1f} s; cache: "
+                f"{'Redis ' + env['REDIS_URL'] if env.get('REDIS_URL') else 'per-worker memory'}"
             )
-        trivial = results["/healthz (trivial view)"]["rps"]
-        page_rps = results["/share/<token>/ (public page)"]["rps"]
-        json_rps = results["/api/v1/roadmap/<token>/ (JSON, unthrottled)"]["rps"]
-        print(f"Ratio public page / trivial view: {page_rps / trivial:.2f}")
-        print(f"Ratio public JSON / trivial view: {json_rps / trivial:.2f}")
-        print(
-            "(/healthz is answered by the first middleware, before routing and the rest of the "
-            "stack; the public page goes through all of it, one indexed query for the link's "
-            "state and one cache read.)"
-        )
+            first_render_after_edit(token, product_id)
+            serve_and_measure(env, token, product_id)  # stops gunicorn before the drop
     finally:
-        if proc is not None and proc.poll() is None:
+        drop_cache_keys(env)
+        shutil.rmtree(settings_dir, ignore_errors=True)
+
+
+def serve_and_measure(env: dict[str, str], token: str, product_id: int) -> None:
+    """gunicorn on a free port against the bench database; requests per second per URL."""
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    proc = subprocess.Popen(
+        [
+            gunicorn,
+            "pm.wsgi:application",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(port, proc)
+        measure_served(port, env, token, product_id)
+    finally:
+        if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        try:
-            from django.db import connections
 
-            connections.close_all()
-        except Exception:  # django may not have been set up if creating the database failed
-            pass
-        drop_cache_keys(env)
-        shutil.rmtree(settings_dir, ignore_errors=True)
-        if args.keep:
-            print(f"Kept database {BENCH_DB}.")
-        else:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+def measure_served(port: int, env: dict[str, str], token: str, product_id: int) -> None:
+    page = f"/share/{token}/"
+    status, size, etag = get(port, page)
+    assert status == 200, status
+    print(
+        f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; client: "
+        f"{args.concurrency} threads, {args.seconds:g} s per URL in {args.rounds} interleaved "
+        f"rounds; page {size / 1024:.0f} KiB gzipped"
+    )
+    probes = {
+        "/healthz (trivial view)": Probe("/healthz"),
+        "/share/<token>/ (public page)": Probe(page),
+        "/share/<token>/ revalidated (304)": Probe(
+            page, headers={"If-None-Match": etag}, expect=304
+        ),
+        "/api/v1/roadmap/<token>/ (JSON, unthrottled)": Probe(f"/api/v1/roadmap/{token}/"),
+    }
+    if env.get("REDIS_URL"):
+        probes["/share/<token>/ uncached (data rebuilt)"] = Probe(
+            page, before=cache_dropper(env, product_id)
+        )
+    results = interleaved(port, probes)
+    for name, r in results.items():
+        print(
+            f"  {name:<46} {r['rps']:6.0f} req/s   median {r['median_ms']:6.2f} ms   "
+            f"p95 {r['p95_ms']:6.2f} ms   ({r['n']} requests)"
+        )
+    trivial = results["/healthz (trivial view)"]["rps"]
+    page_rps = results["/share/<token>/ (public page)"]["rps"]
+    json_rps = results["/api/v1/roadmap/<token>/ (JSON, unthrottled)"]["rps"]
+    print(f"Ratio public page / trivial view: {page_rps / trivial:.2f}")
+    print(f"Ratio public JSON / trivial view: {json_rps / trivial:.2f}")
+    print(
+        "(/healthz is answered by the first middleware, before routing and the rest of the "
+        "stack; the public page goes through all of it, one indexed query for the link's "
+        "state and one cache read.)"
+    )
 
 
 if __name__ == "__main__":

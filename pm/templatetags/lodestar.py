@@ -1,5 +1,7 @@
 """Template helpers: sanitised markdown, role checks, readable history entries."""
 
+import functools
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,20 +46,41 @@ _ALLOWED_TAGS = {
 }
 
 
-@register.filter(name="markdown")
-def render_markdown(text: str | None) -> str:
-    """Markdown to HTML, then sanitised: scripts, handlers and unknown tags never survive."""
-    if not text:
-        return ""
-    html = md.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    clean = nh3.clean(
+_converters = threading.local()
+
+
+def _converter() -> md.Markdown:
+    """This thread's Markdown converter, built once: building one (its extensions, parsers
+    and patterns) costs more than converting a paragraph."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = md.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+        _converters.markdown = converter
+    return converter
+
+
+@functools.lru_cache(maxsize=1024)
+def _sanitised_html(text: str) -> str:
+    html = _converter().reset().convert(text)
+    return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+
+
+@register.filter(name="markdown")
+def render_markdown(text: str | None) -> str:
+    """Markdown to HTML, then sanitised: scripts, handlers and unknown tags never survive.
+    Texts up to 4,000 characters are remembered (the same descriptions render on every page
+    view: a roadmap re-rendered after one edit converts only the edited text)."""
+    if not text:
+        return ""
+    text = str(text)
+    clean = _sanitised_html(text) if len(text) <= 4000 else _sanitised_html.__wrapped__(text)
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 (_sanitised_html)
 
 
 @register.filter
