@@ -348,10 +348,11 @@ class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The page read as rows (.values()) and rendered by story_json: no model instance or
-        serializer field per story. Stories have no internal fields to blank (pm.visibility),
-        which this relies on; were one added, the list would render instances again."""
+        serializer field per story. None of the columns it reads is internal (pm.visibility:
+        the story's internal fields are not in the representation), which this relies on; were
+        one read, the list would render redacted instances again."""
         rules = UserStory.visibility_rules
-        if rules.internal or rules.internal_if:
+        if {*rules.internal, *rules.internal_if} & set(STORY_ROW):
             return super().list(request, *args, **kwargs)
         page = self.paginate_queryset(self.get_queryset().values(*STORY_ROW))
         when = datetime_renderer()

@@ -39,3 +39,13 @@ def test_list_endpoints_run_a_constant_number_of_queries(
             response = client.get(f"{url}{separator}page_size={page_size}")
         assert response.status_code == 200
         assert len(response.json()["results"]) == min(page_size, rows)
+
+
+def test_the_story_list_reads_rows_and_no_internal_column():
+    """The list renders .values() rows (backlog.api.StoryViewSet.list), which is only right
+    while none of its columns is internal to the team (pm.visibility)."""
+    from backlog.api import STORY_ROW
+    from backlog.models import UserStory
+
+    rules = UserStory.visibility_rules
+    assert not {*rules.internal, *rules.internal_if} & set(STORY_ROW)
