@@ -21,6 +21,7 @@ team out; the lockout resumes when Redis is back.
 
 import hashlib
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -100,7 +101,7 @@ def window_count(key: str, timeout: int) -> int:
     """Add one to the counter `key` (created for `timeout` seconds) and return it; raises
     CACHE_ERRORS when the cache is unreachable. On Redis one round trip (SET NX with its expiry,
     then INCR, pipelined): every API request and sign-in attempt pays for it."""
-    backend = getattr(cache, "_cache", None)
+    backend: Any = getattr(cache, "_cache", None)
     if hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
         full_key = cache.make_and_validate_key(key)
         pipe = backend.get_client(full_key, write=True).pipeline(transaction=False)
