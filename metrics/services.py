@@ -423,6 +423,7 @@ def key_results_sync(*, kpi_ids: list[int]) -> int:
                 changed += 1
                 break
             except EditConflict as conflict:
+                assert isinstance(conflict.current, KeyResult)
                 kr = conflict.current
             except ValidationError as exc:
                 log.warning("key result %s not updated from KPI %s: %s", kr.pk, link.kpi_id, exc)
@@ -509,17 +510,17 @@ def _replace_children(
     before, after = _children_text(current, fields), _children_text(rows, fields)
     if before == after:
         return
-    fk = parent._meta.model_name
+    fk = str(parent._meta.model_name)
     workspace_id = parent.product.workspace_id  # type: ignore[attr-defined]
-    model.objects.filter(**{fk: parent}).delete()
-    model.objects.bulk_create(
+    model._default_manager.filter(**{fk: parent}).delete()
+    model._default_manager.bulk_create(
         [
             model(**{fk: parent}, workspace_id=workspace_id, position=i, **row)
             for i, row in enumerate(rows)
         ]
     )
     if parent.version == expected_version:  # the parent's own fields did not change
-        type(parent).objects.filter(pk=parent.pk).update(version=F("version") + 1)
+        type(parent)._default_manager.filter(pk=parent.pk).update(version=F("version") + 1)
         parent.version += 1
     activity_record(
         instance=parent,

@@ -136,7 +136,7 @@ def versioned_update[V: Versioned](
     instance: V,
     data: dict[str, Any],
     expected_version: int,
-    actor: User,
+    actor: User | None,
     extra_changes: dict[str, list[Any]] | None = None,
 ) -> V:
     """Apply `data` to the row if nobody saved it since `expected_version`, and log the diff
