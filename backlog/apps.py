@@ -6,6 +6,9 @@ class BacklogConfig(AppConfig):
     verbose_name = "Backlog"
 
     def ready(self) -> None:
+        from backlog import collab
+
+        collab.register()
         from backlog.demo import load_demo_backlog
         from backlog.views import top_of_backlog_panel
         from pm.registry import NavItem, OverviewPanel, registry

@@ -888,3 +888,57 @@ def load_demo_backlog(*, workspace, product, users) -> None:
     sprints = _sprints(product, pm)
     _stories(product, features, sprints, users)
     _ideas(product, features, pm)
+    _comments(product, users)
+
+
+# (author role, text, earlier text if it was edited)
+COMMENTS = [
+    (
+        Role.PM,
+        "@engineer could we ship the **read-only** part first? Two customers asked for it "
+        "this week.",
+        "",
+    ),
+    (
+        Role.ENGINEER,
+        "Yes: the API already has it behind a flag. I'd estimate three days including tests.",
+        "Yes, the API already has it. A week?",
+    ),
+]
+
+
+def _comments(product, users) -> None:
+    """A short conversation on the top feature (written as rows, not through pm.collab: the demo
+    notifies and e-mails nobody)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from pm.models import Comment, CommentRevision, Watch
+
+    if Comment.objects.filter(product=product).exists():
+        return
+    feature = Feature.objects.filter(product=product).order_by("rank").first()
+    if feature is None:
+        return
+    content_type = ContentType.objects.get_for_model(Feature)
+    now = timezone.now()
+    for minutes, (role, text, earlier) in zip((90, 30), COMMENTS, strict=True):
+        comment = Comment.objects.create(
+            workspace_id=product.workspace_id,
+            product=product,
+            content_type=content_type,
+            object_id=feature.pk,
+            author=users[role],
+            body=text,
+            created_at=now - timedelta(minutes=minutes),
+            edited_at=now - timedelta(minutes=minutes - 5) if earlier else None,
+        )
+        if earlier:
+            CommentRevision.objects.create(
+                comment=comment, body=earlier, replaced_at=now - timedelta(minutes=minutes - 5)
+            )
+        Watch.objects.get_or_create(
+            user=users[role],
+            content_type=content_type,
+            object_id=feature.pk,
+            defaults={"product": product},
+        )

@@ -5,6 +5,9 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
 
     def ready(self) -> None:
+        from feedback import collab
+
+        collab.register()
         from backlog.signals import idea_merged
         from feedback import demo, panels, receivers
         from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry

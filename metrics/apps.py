@@ -6,6 +6,9 @@ class MetricsConfig(AppConfig):
     verbose_name = "KPIs and metrics"
 
     def ready(self) -> None:
+        from metrics import collab
+
+        collab.register()
         from metrics import demo, panels
         from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry
 

@@ -10,6 +10,9 @@ class PmConfig(AppConfig):
         from pm.registry import NavItem, registry
 
         registry.add_nav(NavItem("Overview", "product_overview", order=0))
+        from pm.search import register_strategy_kinds
+
+        register_strategy_kinds()
         registry.add_nav(NavItem("Strategy", "strategy", order=10))
         registry.add_nav(NavItem("Digest", "digest_preview", order=900))
         registry.add_nav(NavItem("History", "product_history", order=1000))

@@ -21,6 +21,11 @@ app.conf.beat_schedule = {
         "task": "pm.tasks.purge_idempotency_keys",
         "schedule": 60 * 60,
     },
+    # Once per user per day whatever the number of runs (a MentionReminder row per day).
+    "remind-of-unread-mentions-daily": {
+        "task": "pm.tasks.send_mention_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "send-due-digests-every-quarter-hour": {
         "task": "pm.tasks.schedule_digests",
         "schedule": 15 * 60,

@@ -48,6 +48,7 @@ class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mention"
     ASSIGNMENT = "assignment", "Assignment"
     FEEDBACK_LINKED = "feedback_linked", "Feedback linked"
+    COMMENT = "comment", "Comment"
 
 
 class EmailStatus(models.TextChoices):

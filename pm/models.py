@@ -621,10 +621,138 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Whether the user's preferences ask for an e-mail of it (decided when it is created), and
+    # when the batched e-mail (pm.collab.send_notification_emails) took it.
+    email_due = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            models.Index(fields=["user", "kind", "-created_at"], name="notification_by_kind"),
+            # The batched e-mail's pick: a user's notifications still waiting to be e-mailed.
+            models.Index(
+                fields=["user", "created_at"],
+                name="notification_email_due",
+                condition=models.Q(email_due=True, emailed_at=None),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+
+class NotificationSettings(models.Model):
+    """What a user wants e-mailed besides the in-app notifications (rows exist only for users
+    who changed something: the defaults are the field defaults)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email_mentions = models.BooleanField(
+        "E-mail me when someone mentions me",
+        default=True,
+        help_text="Batched: one e-mail for the mentions of a few minutes.",
+    )
+    email_comments = models.BooleanField("E-mail me new comments on what I follow", default=False)
+    daily_unread_mentions = models.BooleanField(
+        "Daily e-mail of mentions I have not read",
+        default=True,
+        help_text="Only when you get no digest: the digest already says what happened.",
+    )
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user}"
+
+
+class Comment(models.Model):
+    """A comment on a feature, story, idea, initiative or feedback item (the commented object is
+    `content_type` + `object_id`; `product` keeps the thread's product, for permissions). Internal:
+    only the team reads comments. Markdown, sanitised when shown; edits keep the earlier text as
+    CommentRevision rows."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="comments")
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.BigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    # Comments are the team's conversation: stakeholders, share links and the portal never see
+    # them (nor their history).
+    visibility_rules = Rules(rows=team_only, workspace="workspace_id")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "created_at"], name="comment_thread")
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.content_type_id}:{self.object_id}"
+
+
+class CommentRevision(models.Model):
+    """The text a comment had before one of its edits."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    visibility_rules = Rules(rows=team_only, workspace="comment__workspace_id")
+
+    class Meta:
+        ordering = ["-replaced_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Earlier text of comment {self.comment_id}"
+
+
+class Watch(models.Model):
+    """A user following (or, `following=False`, having unfollowed) a commentable object. People
+    who comment or are mentioned follow it from then on; assignees follow without a row (the
+    object's app says who they are) unless they unfollowed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.BigIntegerField()
+    following = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "user"], name="watch_once_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {'follows' if self.following else 'unfollowed'} {self.object_id}"
+
+
+class MentionReminder(models.Model):
+    """The daily e-mail of unread mentions, once per user per day: the row is claimed before the
+    e-mail goes out, so a beat that runs twice sends it once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    mentions = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="mention_reminder_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Unread mentions of {self.user} on {self.day}"

@@ -3,6 +3,7 @@ imports them, can show their navigation entries and overview panels."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -56,6 +57,47 @@ class DigestSection:
     text_template: str
 
 
+@dataclass(frozen=True)
+class Commentable:
+    """A kind of object the team can comment on and follow (pm.collab). The app that owns the
+    model says how to show it: `url(obj)`, `title(obj)`, and who follows it by assignment
+    (`assigned(obj)`: user ids, e.g. a story's assignee, a feature's owner)."""
+
+    kind: str  # in URLs: "feature", "story", "idea", "initiative", "feedback"
+    model: str  # app_label.model_name; the model has a `product` foreign key
+    label: str  # "feature", "user story", …
+    url: Callable[[Any], str]
+    title: Callable[[Any], str]
+    assigned: Callable[[Any], list[int]] = lambda obj: []
+    # The object's key in URLs when it is not its primary key (stories: their number).
+    lookup: str = "pk"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: what it is, where it goes, one line of context."""
+
+    kind: str
+    title: str
+    url: str
+    detail: str = ""
+    rank: float = 0.0
+
+
+@dataclass(frozen=True)
+class SearchKind:
+    """A kind of thing global search finds (pm.search). `search(scope)` returns at most
+    `scope.limit` SearchHits, best first, in one query, reading only rows the scope's viewer may
+    see (pm.visibility) and matching only fields it may read."""
+
+    key: str
+    label: str  # plural, for the group heading: "Features"
+    order: int
+    search: Callable[[Any], list[SearchHit]]
+    # A query that names one thing exactly (a story key such as LOD-42): the hit to jump to.
+    jump: Callable[[Any], SearchHit | None] | None = None
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
@@ -68,6 +110,16 @@ class Registry:
     digest_sections: list[DigestSection] = field(default_factory=list)
     # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
+    commentables: dict[str, Commentable] = field(default_factory=dict)
+    search_kinds: list[SearchKind] = field(default_factory=list)
+
+    def add_commentable(self, item: Commentable) -> None:
+        self.commentables[item.kind] = item
+
+    def add_search_kind(self, kind: SearchKind) -> None:
+        if all(k.key != kind.key for k in self.search_kinds):
+            self.search_kinds.append(kind)
+            self.search_kinds.sort(key=lambda k: k.order)
 
     def add_nav(self, item: NavItem) -> None:
         if item not in self.nav:

@@ -247,6 +247,8 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Lodestar <lodestar@localhost>
 # An invitation e-mail the mail server did not take is retried this often, waiting this many
 # seconds (doubling each time, at most 10 minutes) before it shows as failed on Members.
 INVITATION_EMAIL_RETRIES = envint("INVITATION_EMAIL_RETRIES", 5)
+# Seconds a mention or comment e-mail waits, so that a burst of them goes out as one e-mail.
+NOTIFICATION_EMAIL_DELAY = envint("NOTIFICATION_EMAIL_DELAY", 120)
 INVITATION_EMAIL_RETRY_SECONDS = envint("INVITATION_EMAIL_RETRY_SECONDS", 30)
 # The port `make run` serves on in trial mode, so links in console e-mails work.
 PORT = envint("PORT", 8000)

@@ -143,3 +143,27 @@ def send_digest_batch(self, delivery_ids: list[int]) -> dict[str, list[int]]:
         )
         raise self.retry(args=[result["failed"]], countdown=countdown)
     return result
+
+
+@shared_task(bind=True, max_retries=5, soft_time_limit=60, time_limit=90)
+def send_notification_emails(self, user_id: int) -> int:
+    """The batched e-mail of a user's new mentions and comments: enqueued a few minutes after
+    each, it takes every one still due then (so a burst of mentions is one e-mail)."""
+    from pm.collab import send_notification_emails as send
+
+    try:
+        return send(user_id=user_id)
+    except Exception as exc:
+        if self.request.is_eager or not mail.retryable(exc):
+            log.warning("notification e-mail to user %s failed: %s", user_id, exc)
+            raise
+        raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 1800)) from exc
+
+
+@shared_task
+def send_mention_reminders() -> int:
+    """Beat, daily: the e-mail of unread mentions for users who get no digest (once per
+    user per day, whichever run gets there first)."""
+    from pm.collab import send_mention_reminders as send
+
+    return send()

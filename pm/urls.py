@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from pm import views, views_account, views_digests, views_tokens
+from pm import views, views_account, views_collab, views_digests, views_search, views_tokens
 from pm.api import views as api_views
 
 urlpatterns = [
@@ -102,6 +102,26 @@ urlpatterns = [
         views_digests.notification_read_all,
         name="notification_read_all",
     ),
+    path(
+        "notifications/settings/",
+        views_collab.notification_settings,
+        name="notification_settings",
+    ),
+    path(
+        "p/<str:key>/comments/<slug:kind>/<int:object_id>/",
+        views_collab.comment_thread,
+        name="comment_thread",
+    ),
+    path("comments/<int:pk>/edit/", views_collab.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", views_collab.comment_delete, name="comment_delete"),
+    path(
+        "p/<str:key>/follow/<slug:kind>/<int:object_id>/",
+        views_collab.watch_toggle,
+        name="watch_toggle",
+    ),
+    path("p/<str:key>/mentions/", views_collab.mention_suggest, name="mention_suggest"),
+    path("search/", views_search.search, name="search"),
+    path("search/quick/", views_search.quick_jump, name="search_quick"),
     path("p/<str:key>/strategy/", views.strategy, name="strategy"),
     path("p/<str:key>/strategy/vision/", views.vision_show, name="vision_show"),
     path("p/<str:key>/strategy/vision/edit/", views.vision_edit, name="vision_edit"),

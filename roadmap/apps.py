@@ -5,6 +5,9 @@ class RoadmapConfig(AppConfig):
     name = "roadmap"
 
     def ready(self) -> None:
+        from roadmap import collab
+
+        collab.register()
         from pm.registry import DigestSection, FeaturePanel, NavItem, OverviewPanel, registry
         from roadmap import panels
         from roadmap.demo import load_demo_roadmap

@@ -33,6 +33,7 @@ from pm import visibility
 from pm.choices import ActivityAction
 from pm.digests import digest_preview
 from pm.models import ActivityLog, Invitation, Product
+from pm.registry import registry
 from pm.visibility import STAKEHOLDER_SECTIONS, WIDENABLE_SECTIONS, Audience, Viewer
 from tests.roadmap.factories import make_share_link
 
@@ -222,6 +223,7 @@ def _urls(product: Product, token: str, planted: dict[str, list]) -> list[str]:
         "section": list(SECTIONS),
         "number": sorted(numbers),
         "index": [0],
+        "kind": sorted(registry.commentables),
         "*int": sorted(ids),
         "*str": ["x"],
     }
@@ -236,6 +238,10 @@ def _urls(product: Product, token: str, planted: dict[str, list]) -> list[str]:
         urls += _fill(route, values)
     history = [u for u in urls if u.endswith("/history/")]
     urls += [f"{u}?type={label}" for u in history for label in planted]
+    # Global search and its quick-jump, asked for the sentinel (and each hidden story's key).
+    searches = [u for u in urls if u in ("/search/", "/search/quick/")]
+    assert len(searches) == 2, "the search routes moved: teach this test their new URLs"
+    urls += [f"{u}?q={q}" for u in searches for q in (SENTINEL, f"{SENTINEL[:5]}", *story_keys)]
     return sorted(set(urls))
 
 
@@ -255,10 +261,12 @@ def test_no_sentinel_reaches_any_surface(world, capsys):
     clients = {"stakeholder": Client(), "share-link visitor": Client(), "portal visitor": Client()}
     clients["stakeholder"].force_login(stakeholder)
     urls = _urls(product, token, planted)
-    # Positive control: the team does see the sentinels (so they really were planted).
+    # Positive control: the team does see the sentinels (so they really were planted), in the
+    # history and through search.
     team = Client()
     team.force_login(product.workspace.memberships.get(role="engineer").user)
     assert _leaks(team.get(f"/p/{product.key}/history/").content)
+    assert _leaks(team.get(f"/search/?q={SENTINEL}").content)
     leaks, checked, statuses = [], 0, {}
     for audience, client in clients.items():
         variants = [{}, {"HX-Request": "true"}] if audience == "stakeholder" else [{}]
@@ -271,6 +279,10 @@ def test_no_sentinel_reaches_any_surface(world, capsys):
                 )
                 assert response.status_code < 500, (audience, url, response.status_code)
                 body = getattr(response, "content", b"") if not response.streaming else b""
+                if url.startswith("/search/"):
+                    # The page repeats the query; a planted value is "zqxsentinel-…" or
+                    # "zqxsentinel<id>@…", which this leaves in.
+                    body = re.sub(rf"{SENTINEL}(?![-0-9])".encode(), b"", body)
                 for snippet in _leaks(body):
                     leaks.append(f"{audience} GET {url} {headers or ''} → …{snippet}…")
     # The digest as the stakeholder would get it by e-mail (HTML and text).

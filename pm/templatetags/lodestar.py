@@ -1,6 +1,7 @@
 """Template helpers: sanitised markdown, role checks, readable history entries."""
 
 import functools
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,30 @@ def render_markdown(text: str | None) -> str:
     text = str(text)
     clean = _sanitised_html(text) if len(text) <= 4000 else _sanitised_html.__wrapped__(text)
     return mark_safe(clean)  # noqa: S308 - sanitised by nh3 (_sanitised_html)
+
+
+_TAG_OR_TEXT = re.compile(r"(<[^>]+>)")
+_MENTION_WORD = re.compile(r"(?<![\w@/])@([\w.+-]{1,150})")
+
+
+@register.filter
+def comment_markdown(text: str | None) -> str:
+    """A comment's sanitised markdown, with @mentions highlighted (outside links and code)."""
+    html = str(render_markdown(text))
+    parts = _TAG_OR_TEXT.split(html)
+    out, inside = [], 0
+    for part in parts:
+        if part.startswith("<"):
+            name = part.strip("</>").split()[0].lower() if part.strip("</>") else ""
+            if name in ("a", "code", "pre"):
+                inside += -1 if part.startswith("</") else 1
+            out.append(part)
+        elif inside <= 0:
+            out.append(_MENTION_WORD.sub(r'<span class="mention">@\1</span>', part))
+        else:
+            out.append(part)
+    # The parts are nh3's output; the only markup added wraps word characters.
+    return mark_safe("".join(out))  # noqa: S308
 
 
 @register.filter

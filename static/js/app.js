@@ -117,3 +117,68 @@
     if (field && event.detail.target.querySelector("form")) field.focus();
   });
 })();
+
+// @-mentions: a suggestion clicked (or picked with Enter) replaces the @name being typed.
+(function () {
+  "use strict";
+  function pick(button) {
+    var list = button.closest(".mention-list");
+    var field = list && list.parentElement.querySelector("[data-mention-input]");
+    if (!field) return;
+    field.value = field.value.replace(/@[^\s@]*$/, "@" + button.dataset.mention + " ");
+    list.innerHTML = "";
+    field.focus();
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-mention]");
+    if (button) { event.preventDefault(); pick(button); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var field = event.target.closest && event.target.closest("[data-mention-input]");
+    if (!field || (event.key !== "Enter" && event.key !== "Tab")) return;
+    var first = field.parentElement.querySelector(".mention-list [data-mention]");
+    if (first) { event.preventDefault(); pick(first); }
+  });
+})();
+
+// Quick jump: Ctrl/Cmd-K opens the search dialog; arrows move, Enter opens the hit.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("quick-jump");
+  if (!dialog) return;
+  var input = dialog.querySelector("input[type=search]");
+  function hits() { return Array.prototype.slice.call(dialog.querySelectorAll(".search-hit")); }
+  function select(index) {
+    var all = hits();
+    all.forEach(function (hit, i) { hit.classList.toggle("selected", i === index); });
+    if (all[index]) all[index].scrollIntoView({ block: "nearest" });
+  }
+  function current() { return hits().findIndex(function (hit) { return hit.classList.contains("selected"); }); }
+  function open() {
+    if (!dialog.open) dialog.showModal();
+    input.select();
+  }
+  document.addEventListener("keydown", function (event) {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && (event.key === "k" || event.key === "K")) {
+      event.preventDefault();
+      open();
+    }
+  });
+  document.querySelectorAll("[data-quick-jump]").forEach(function (el) {
+    el.addEventListener("focus", function () { el.blur(); open(); });
+  });
+  dialog.addEventListener("click", function (event) { if (event.target === dialog) dialog.close(); });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (dialog.contains(event.target)) select(0);
+  });
+  input.addEventListener("keydown", function (event) {
+    var index = current();
+    if (event.key === "ArrowDown") { event.preventDefault(); select(Math.min(index + 1, hits().length - 1)); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); select(Math.max(index - 1, 0)); }
+    else if (event.key === "Enter") {
+      event.preventDefault();
+      var hit = hits()[index >= 0 ? index : 0];
+      window.location.href = hit ? hit.href : dialog.dataset.searchUrl + "?q=" + encodeURIComponent(input.value);
+    }
+  });
+})();
