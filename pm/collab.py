@@ -9,6 +9,7 @@ models register them (`pm.registry.Commentable`), so pm never imports a domain a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -227,10 +228,10 @@ def _notify(
     if not user_ids:
         return []
     prefs = _preferences(user_ids)
-    wants = {
+    wants: dict[str, Callable[[NotificationSettings], bool]] = {
         NotificationKind.MENTION: lambda p: p.email_mentions,
         NotificationKind.COMMENT: lambda p: p.email_comments,
-    }[kind]
+    }
     created = Notification.objects.bulk_create(
         [
             Notification(
@@ -240,7 +241,7 @@ def _notify(
                 url=url[:300],
                 product=product,
                 actor=actor,
-                email_due=wants(prefs[pk]),
+                email_due=wants[kind](prefs[pk]),
             )
             for pk in sorted(user_ids)
         ]
@@ -255,7 +256,9 @@ def _enqueue_emails(user_ids: list[int]) -> None:
     from pm.tasks import send_notification_emails
 
     for pk in user_ids:
-        send_notification_emails.apply_async(args=[pk], countdown=settings.NOTIFICATION_EMAIL_DELAY)
+        send_notification_emails.apply_async(
+            args=(pk,), countdown=settings.NOTIFICATION_EMAIL_DELAY
+        )
 
 
 def _who(user: User) -> str:

@@ -20,10 +20,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
 
+from pm.http import AuthedHttpRequest
 from pm.models import Membership, Product, Workspace
-from pm.permissions import membership_for
 from pm.registry import SearchHit, SearchKind, registry
 from pm.visibility import Viewer, hidden_fields, rules_for, viewer_for, visible
 
@@ -204,7 +203,7 @@ def run(
     return Results(text=text, groups=groups, jump=jump)
 
 
-def reader_workspace(request: HttpRequest) -> tuple[Workspace, Viewer] | None:
+def reader_workspace(request: AuthedHttpRequest) -> tuple[Workspace, Viewer] | None:
     """The workspace a search looks in: `?w=<slug>` if the user is a member, else the one they
     are working in (the session's), else their first; with the viewer they are there."""
     user = request.user
@@ -220,8 +219,7 @@ def reader_workspace(request: HttpRequest) -> tuple[Workspace, Viewer] | None:
     if chosen is None:
         current = request.session.get("workspace_id")
         chosen = next((m for m in memberships if m.workspace_id == current), memberships[0])
-    user._lodestar_memberships = {m.workspace_id: m for m in memberships}
-    viewer = viewer_for(membership_for(user, chosen.workspace_id), chosen.workspace)
+    viewer = viewer_for(chosen, chosen.workspace)
     if viewer is None:
         return None
     return chosen.workspace, viewer

@@ -387,6 +387,9 @@ CELERY_TASK_ROUTES = {
     "feedback.tasks.send_vote_confirmation": {"queue": "celery"},
     # Digest e-mails: a burst every quarter of an hour, batches of SMTP round trips.
     "pm.tasks.schedule_digests": {"queue": "digests"},
+    # Mention and comment e-mails: batched per user, and the daily reminder of unread mentions.
+    "pm.tasks.send_notification_emails": {"queue": "digests"},
+    "pm.tasks.send_mention_reminders": {"queue": "digests"},
     "pm.tasks.send_digest_batch": {"queue": "digests"},
     # KPI rollups: incremental after each ingestion, the sweep every minute, all of them nightly.
     "metrics.tasks.recalculate_kpi": {"queue": "rollups"},

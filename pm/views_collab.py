@@ -10,13 +10,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm import collab
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
+from pm.http import AuthedHttpRequest
 from pm.models import Comment, NotificationSettings
 from pm.permissions import get_product_for_user
 from pm.visibility import viewer_of
@@ -39,7 +40,7 @@ class NotificationSettingsForm(forms.ModelForm):
         fields = ["email_mentions", "email_comments", "daily_unread_mentions"]
 
 
-def _thread_context(request: HttpRequest, product, kind: str, target: Any, **extra) -> dict:
+def _thread_context(request: AuthedHttpRequest, product, kind: str, target: Any, **extra) -> dict:
     thread = collab.thread_for(kind=kind, target=target, user=request.user)
     return {
         "product": product,
@@ -49,7 +50,7 @@ def _thread_context(request: HttpRequest, product, kind: str, target: Any, **ext
     }
 
 
-def _target(request: HttpRequest, key: str, kind: str, object_id: int):
+def _target(request: AuthedHttpRequest, key: str, kind: str, object_id: int):
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     target = collab.comment_target(
         product=product, kind=kind, key=object_id, viewer=viewer_of(product)
@@ -59,7 +60,7 @@ def _target(request: HttpRequest, key: str, kind: str, object_id: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def comment_thread(request: HttpRequest, key: str, kind: str, object_id: int) -> HttpResponse:
+def comment_thread(request: AuthedHttpRequest, key: str, kind: str, object_id: int) -> HttpResponse:
     """The comments on one object (GET), or a new one (POST); answers the thread fragment."""
     product, target = _target(request, key, kind, object_id)
     if request.method == "GET" and not is_partial(request):
@@ -85,7 +86,7 @@ def comment_thread(request: HttpRequest, key: str, kind: str, object_id: int) ->
     )
 
 
-def _own_comment(request: HttpRequest, pk: int):
+def _own_comment(request: AuthedHttpRequest, pk: int):
     """Your own comment (anyone else's is 404), in a product where you are still on the team."""
     comment = get_object_or_404(
         Comment.objects.select_related("content_type"), pk=pk, author=request.user
@@ -98,7 +99,7 @@ def _own_comment(request: HttpRequest, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def comment_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     comment, product, kind, target = _own_comment(request, pk)
     form = CommentForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
@@ -125,7 +126,7 @@ def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def comment_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     comment, product, kind, target = _own_comment(request, pk)
     collab.comment_delete(comment=comment, actor=request.user)
     if not is_partial(request):
@@ -136,7 +137,7 @@ def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def watch_toggle(request: HttpRequest, key: str, kind: str, object_id: int) -> HttpResponse:
+def watch_toggle(request: AuthedHttpRequest, key: str, kind: str, object_id: int) -> HttpResponse:
     """Follow or unfollow in one click (`following` = 1 or 0); answers the follow button."""
     product, target = _target(request, key, kind, object_id)
     following = request.POST.get("following") == "1"
@@ -150,7 +151,7 @@ def watch_toggle(request: HttpRequest, key: str, kind: str, object_id: int) -> H
 
 @login_required
 @require_GET
-def mention_suggest(request: HttpRequest, key: str) -> HttpResponse:
+def mention_suggest(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """Teammates matching the @name being typed at the end of the comment (`body`)."""
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     partial = collab.trailing_mention(request.GET.get("body", "")[-2000:])
@@ -166,7 +167,7 @@ def mention_suggest(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
+def notification_settings(request: AuthedHttpRequest) -> HttpResponse:
     current = NotificationSettings.objects.filter(user=request.user).first()
     instance = current or NotificationSettings(user=request.user)
     form = NotificationSettingsForm(request.POST or None, instance=instance)

@@ -1,18 +1,19 @@
 """The search page and the Ctrl/Cmd-K quick-jump results (pm.search does the searching)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from pm import search as global_search
 from pm.htmx import is_partial, render_fragment, render_page
+from pm.http import AuthedHttpRequest
 
 PAGE_LIMIT = 10
 QUICK_LIMIT = 5
 
 
-def _results(request: HttpRequest, limit: int):
+def _results(request: AuthedHttpRequest, limit: int):
     text = request.GET.get("q", "")[: global_search.MAX_QUERY]
     found = global_search.reader_workspace(request)
     if found is None:
@@ -25,7 +26,7 @@ def _results(request: HttpRequest, limit: int):
 
 @login_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedHttpRequest) -> HttpResponse:
     """Everything in your workspace matching the query, grouped by kind; a story key (LOD-42)
     opens the story."""
     text, workspace, results = _results(request, PAGE_LIMIT)
@@ -37,7 +38,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def quick_jump(request: HttpRequest) -> HttpResponse:
+def quick_jump(request: AuthedHttpRequest) -> HttpResponse:
     """The quick-jump dialog's results: the story a key names first, then a few per kind."""
     text, workspace, results = _results(request, QUICK_LIMIT)
     context = {"q": text, "workspace": workspace, "results": results, "quick": True}
