@@ -934,7 +934,10 @@ def _comments(product, users) -> None:
         )
         if earlier:
             CommentRevision.objects.create(
-                comment=comment, body=earlier, replaced_at=now - timedelta(minutes=minutes - 5)
+                workspace_id=product.workspace_id,
+                comment=comment,
+                body=earlier,
+                replaced_at=now - timedelta(minutes=minutes - 5),
             )
         Watch.objects.get_or_create(
             user=users[role],

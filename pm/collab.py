@@ -235,6 +235,7 @@ def _notify(
     created = Notification.objects.bulk_create(
         [
             Notification(
+                workspace_id=product.workspace_id,
                 user_id=pk,
                 kind=kind,
                 message=message[:300],
@@ -354,7 +355,9 @@ def comment_update(*, comment: Comment, kind: str, target: Any, body: str, actor
     locked = Comment.objects.select_for_update().get(pk=comment.pk)
     if locked.body == body:
         return locked
-    CommentRevision.objects.create(comment=locked, body=locked.body)
+    CommentRevision.objects.create(
+        workspace_id=locked.workspace_id, comment=locked, body=locked.body
+    )
     before = locked.body
     locked.body = body
     locked.edited_at = timezone.now()

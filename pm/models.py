@@ -702,11 +702,12 @@ class Comment(models.Model):
 class CommentRevision(models.Model):
     """The text a comment had before one of its edits."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
     body = models.TextField()
     replaced_at = models.DateTimeField(default=timezone.now)
 
-    visibility_rules = Rules(rows=team_only, workspace="comment__workspace_id")
+    visibility_rules = Rules(rows=team_only, workspace="workspace_id")
 
     class Meta:
         ordering = ["-replaced_at", "-id"]

@@ -19,6 +19,8 @@ GLOBAL = {
     "pm.Workspace": "the tenant itself (its id is the distribution column)",
     "pm.ApiToken": "a user's personal token, valid in every workspace the user belongs to",
     "pm.IdempotentRequest": "a user's API retry record, keyed by user and key",
+    "pm.NotificationSettings": "a user's e-mail choices, the same in every workspace",
+    "pm.MentionReminder": "a user's daily e-mail of unread mentions, across their workspaces",
 }
 
 # Django's own tables (users, groups, sessions, content types, admin log) are global: they are

@@ -8,7 +8,7 @@ from pm.fulltext import stored_vector
 
 
 class Migration(migrations.Migration):
-    dependencies = [("feedback", "0006_status_counts_index")]
+    dependencies = [("feedback", "0008_semantic")]
 
     operations = [
         stored_vector(
