@@ -74,8 +74,16 @@ def notify_mentions(
     ]
 
 
-def notifications_for(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).select_related("actor", "product")
+def notifications_for(
+    user: User, *, unread: bool = False, kind: str | None = None
+) -> QuerySet[Notification]:
+    """The user's notifications, newest first; only unread ones, or of one kind, if asked."""
+    qs = Notification.objects.filter(user=user).select_related("actor", "product")
+    if unread:
+        qs = qs.filter(read_at=None)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
 
 
 def unread_count(user: User) -> int:

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm import digests, notifications
-from pm.choices import DigestFrequency
+from pm.choices import DigestFrequency, NotificationKind
 from pm.htmx import render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import WEEKDAYS, DigestSubscription, Product
@@ -142,17 +142,46 @@ def notification_mark_read(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+FILTER_LABELS = {
+    NotificationKind.MENTION: "Mentions",
+    NotificationKind.COMMENT: "Comments",
+    NotificationKind.ASSIGNMENT: "Assignments",
+    NotificationKind.FEEDBACK_LINKED: "Linked feedback",
+}
+
+
+def _list_context(request: AuthedHttpRequest) -> dict:
+    """The notifications page's filters (`unread=1`, `kind=mention|comment|…`; unknown values
+    are ignored) and the notifications they select."""
+    unread = request.GET.get("unread") == "1"
+    kind = request.GET.get("kind")
+    kind = kind if kind in NotificationKind.values else None
+    items = list(notifications.notifications_for(request.user, unread=unread, kind=kind)[:200])
+    filters = [("All", "", not unread and not kind), ("Unread", "?unread=1", unread and not kind)]
+    filters += [
+        (label, f"?kind={value}", kind == value and not unread)
+        for value, label in FILTER_LABELS.items()
+    ]
+    return {
+        "items": items,
+        "unread_ids": {n.pk for n in items if n.read_at is None},
+        "filters": filters,
+        "filtered": unread or bool(kind),
+        "unread_left": notifications.unread_count(request.user),
+    }
+
+
+@login_required
+@require_GET
 def notification_list(request: AuthedHttpRequest) -> HttpResponse:
-    items = list(notifications.notifications_for(request.user)[:200])
-    return render_page(request, "pm/notifications.html", {"items": items, "unread_ids": set()})
+    """Your notifications, filtered by unread or kind, newest first."""
+    return render_page(request, "pm/notifications.html", _list_context(request), partial="list")
 
 
 @login_required
 @require_POST
 def notification_read_all(request: AuthedHttpRequest) -> HttpResponse:
     count = notifications.notifications_mark_read(user=request.user)
-    items = list(notifications.notifications_for(request.user)[:200])
-    response = render_page(
-        request, "pm/notifications.html", {"items": items, "unread_ids": set()}, partial="list"
-    )
-    return toast(response, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    response = render_page(request, "pm/notifications.html", _list_context(request), partial="list")
+    response = toast(response, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    return response
