@@ -140,8 +140,6 @@ def notification_mark_read(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
 FILTER_LABELS = {
     NotificationKind.MENTION: "Mentions",
     NotificationKind.COMMENT: "Comments",

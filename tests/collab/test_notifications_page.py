@@ -1,8 +1,7 @@
 """The notifications page (filters, mark all read, only your own) and the daily e-mail of unread
 mentions for people who get no digest (once per person per day)."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -88,7 +87,7 @@ def test_the_page_takes_the_same_queries_at_any_size(cast, n, django_assert_max_
 # --- the daily e-mail of unread mentions -----------------------------------------------------
 
 
-NOON = datetime(2026, 12, 1, 12, 0, tzinfo=dt_timezone.utc)
+NOON = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def test_unread_mentions_are_e_mailed_once_a_day(cast, mailoutbox):
