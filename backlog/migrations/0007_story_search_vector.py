@@ -7,7 +7,7 @@ from pm.fulltext import stored_vector
 
 
 class Migration(migrations.Migration):
-    dependencies = [("backlog", "0005_feature_idea_search_vector")]
+    dependencies = [("backlog", "0006_feature_jira_url_userstory_jira_url")]
 
     operations = [
         stored_vector(
