@@ -137,11 +137,8 @@ def _plant(product: Product, stakeholder: Viewer) -> dict[str, list]:
 
 
 @pytest.fixture(params=list(STAKEHOLDERS))
-def world(db, request, django_capture_on_commit_callbacks):
-    # What the demo's writes do on commit (embeddings, feedback.embeddings) happens too: the
-    # test's transaction never commits.
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", verbosity=0)
+def world(db, request):
+    call_command("load_demo", verbosity=0)
     product = Product.objects.select_related("workspace").get(key="LOD")
     stakeholder = STAKEHOLDERS[request.param]
     product.workspace.stakeholder_sections = sorted(stakeholder.sections - STAKEHOLDER_SECTIONS)
