@@ -8,7 +8,7 @@ from pm.fulltext import stored_vector
 
 
 class Migration(migrations.Migration):
-    dependencies = [("feedback", "0008_semantic")]
+    dependencies = [("feedback", "0009_embedding_post_kind")]
 
     operations = [
         stored_vector(
