@@ -210,11 +210,11 @@ def move(
     scope: models.QuerySet,
     obj: models.Model,
     *,
-    before: models.Model | None,
-    after: models.Model | None,
+    above: models.Model | None,
+    below: models.Model | None,
 ) -> int:
-    """Move `obj` within `scope` so that it follows `before` (None: the top) — or, when
-    `before` is None, precedes `after` (None as well: the bottom). Returns rows written, and
+    """Move `obj` within `scope` so that it sits just below `above` (None: the top) — or, when
+    `above` is None, just above `below` (None as well: the bottom). Returns rows written, and
     sets `obj.rank` to its new key.
 
     The caller holds a lock that serialises moves within the scope (two moves into the same gap
@@ -225,11 +225,11 @@ def move(
     others = scope.exclude(pk=obj.pk)
     ranks = others.order_by("rank").values_list("rank", flat=True)
     current = scope.filter(pk=obj.pk).values_list("rank", flat=True).get()
-    if before is not None:
-        lo = others.filter(pk=before.pk).values_list("rank", flat=True).get()
+    if above is not None:
+        lo = others.filter(pk=above.pk).values_list("rank", flat=True).get()
         hi = ranks.filter(rank__gt=lo).first()
-    elif after is not None:
-        hi = others.filter(pk=after.pk).values_list("rank", flat=True).get()
+    elif below is not None:
+        hi = others.filter(pk=below.pk).values_list("rank", flat=True).get()
         lo = ranks.filter(rank__lt=hi).order_by("-rank").first()
     else:
         lo, hi = ranks.order_by("-rank").first(), None

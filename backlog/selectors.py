@@ -25,7 +25,7 @@ from backlog.choices import FeatureKind, FeatureStatus, IdeaSource, IdeaStatus, 
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
-from pm.models import Membership, Product
+from pm.models import Product
 from pm.permissions import membership_for, viewer_for_user
 
 # The fields the policy hides from readers outside the team (declared on the model).
@@ -281,16 +281,6 @@ def assignable_users(product: Product) -> QuerySet[User]:
         memberships__workspace_id=product.workspace_id,
         memberships__role__in=[Role.ADMIN, Role.PM, Role.ENGINEER],
     ).order_by("username")
-
-
-def members_of(product: Product) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace_id=product.workspace_id).select_related("user")
-
-
-def prefetch_stories(qs: QuerySet[Feature]) -> QuerySet[Feature]:
-    return qs.prefetch_related(
-        Prefetch("stories", queryset=UserStory.objects.order_by("rank").select_related("product"))
-    )
 
 
 class OpenWork(TypedDict):

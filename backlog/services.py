@@ -31,8 +31,8 @@ from pm.notifications import notification_create, notify_mentions
 from pm.permissions import membership_for
 from pm.services import (
     EditConflict,
-    _display,
     activity_record,
+    field_display,
     record_create,
     versioned_update,
 )
@@ -160,10 +160,10 @@ def backlog_settings_update(
         assert isinstance(field, models.Field)
         if value not in dict(field.flatchoices):
             raise ValidationError({name: f"Choose a valid {field.verbose_name}."})
-        before = _display(settings, name)
+        before = field_display(settings, name)
         setattr(settings, name, value)
-        if before != _display(settings, name):
-            changes[name] = [before, _display(settings, name)]
+        if before != field_display(settings, name):
+            changes[name] = [before, field_display(settings, name)]
     if not changes:
         return settings
     settings.save(update_fields=["framework", "reach_source"])
@@ -280,21 +280,21 @@ def feature_update(
 
 @transaction.atomic
 def feature_move(
-    *, feature: Feature, before: Feature | None, after: Feature | None, actor: User
+    *, feature: Feature, above: Feature | None, below: Feature | None, actor: User
 ) -> Feature:
-    """Re-rank `feature` to sit just below `before` (the feature above it; None = the top),
-    or, when `before` is None, just above `after`. Writes one feature row (plus an occasional
+    """Re-rank `feature` to sit just below `above` (None: the top), or, when `above` is None,
+    just above `below`. Writes one feature row (plus an occasional
     bounded rebalance of at most 2 × ranking.WINDOW + 1 rows) and one activity entry."""
     product = feature.product
-    for other in (before, after):
+    for other in (above, below):
         if other is not None and (other.product_id != product.pk or other.pk == feature.pk):
             raise ValidationError("Move the feature next to another feature of this product.")
     _lock_settings(product)
     written = ranking.move(
-        Feature.objects.filter(product=product), feature, before=before, after=after
+        Feature.objects.filter(product=product), feature, above=above, below=below
     )
     if written:
-        where = f"below “{before}”" if before else (f"above “{after}”" if after else "to the end")
+        where = f"below “{above}”" if above else (f"above “{below}”" if below else "to the end")
         activity_record(
             instance=feature,
             action=ActivityAction.UPDATED,
@@ -742,15 +742,15 @@ def story_set_criterion(
 
 @transaction.atomic
 def story_move(
-    *, story: UserStory, before: UserStory | None, after: UserStory | None, actor: User
+    *, story: UserStory, above: UserStory | None, below: UserStory | None, actor: User
 ) -> UserStory:
     """Re-rank a story (same semantics as feature_move)."""
-    for other in (before, after):
+    for other in (above, below):
         if other is not None and (other.product_id != story.product_id or other.pk == story.pk):
             raise ValidationError("Move the story next to another story of this product.")
     _lock_settings(story.product)
     ranking.move(
-        UserStory.objects.filter(product_id=story.product_id), story, before=before, after=after
+        UserStory.objects.filter(product_id=story.product_id), story, above=above, below=below
     )
     return story
 

@@ -50,7 +50,7 @@ from backlog.forms import (
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
-from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest, signed_in
 from pm.models import Product
 from pm.permissions import get_product_for_user
@@ -256,7 +256,7 @@ def _ideas_list_response(
     response = render_fragment(
         request, "backlog/ideas.html", "idea-list", _ideas_context(request, product)
     )
-    return toast(retarget(response, "#idea-list"), message, level)
+    return toast(replace(response, "#idea-list"), message, level)
 
 
 @login_required
@@ -440,7 +440,7 @@ def _table_response(request, product, message: str, level: str = "success") -> H
         return redirect(reverse("backlog", args=[product.key]) + (f"?{query}" if query else ""))
     context = _backlog_context(request, product, filters)
     response = render_fragment(request, "backlog/backlog.html", "feature-table", context)
-    return toast(retarget(response, "#feature-table"), message, level)
+    return toast(replace(response, "#feature-table"), message, level)
 
 
 @login_required
@@ -464,7 +464,7 @@ def feature_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     context = _context(request, product, "backlog", new_form=form)
     if not is_partial(request):
         return render_page(request, "backlog/feature_new.html", context)
-    return retarget(
+    return replace(
         render_fragment(request, "backlog/backlog.html", "new-feature", context), "#new-feature"
     )
 
@@ -476,7 +476,7 @@ def feature_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _feature_or_404(request, product, pk)
     neighbours = {}
-    for name in ("before", "after"):
+    for name in ("above", "below"):
         value = _int_or_none(request.POST.get(name))
         neighbours[name] = _feature_or_404(request, product, value) if value else None
     try:
@@ -675,7 +675,7 @@ def story_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
                 return redirect("story_detail", key=product.key, number=story.number)
             context = _feature_context(request, product, feature)
             response = render_fragment(request, "backlog/feature.html", "story-list", context)
-            return toast(retarget(response, "#stories"), f"Story {story.key} added.")
+            return toast(replace(response, "#stories"), f"Story {story.key} added.")
     if not is_partial(request):
         return redirect("feature_detail", key=product.key, pk=feature.pk)
     context = _context(request, product, "backlog", form=form, feature=feature)
@@ -724,7 +724,7 @@ def story_edit(request: AuthedHttpRequest, key: str, number: int) -> HttpRespons
             return redirect("story_detail", key=product.key, number=story.number)
         context = _story_context(request, product, story)
         response = render_fragment(request, "backlog/story.html", "story-main", context)
-        return toast(retarget(response, "#story-main"), f"Saved {story.key}.")
+        return toast(replace(response, "#story-main"), f"Saved {story.key}.")
     context = _story_context(request, product, story, form=edit.form, editing=True)
     if not is_partial(request):
         return render_page(request, "backlog/story.html", context)
@@ -763,7 +763,7 @@ def story_criterion(request: AuthedHttpRequest, key: str, number: int, index: in
         return redirect("story_detail", key=product.key, number=story.number)
     context = _story_context(request, product, story)
     response = render_fragment(request, "backlog/story.html", "story-main", context)
-    return toast(retarget(response, "#story-main"), message, level)
+    return toast(replace(response, "#story-main"), message, level)
 
 
 @login_required
@@ -773,7 +773,7 @@ def story_move(request: AuthedHttpRequest, key: str, number: int) -> HttpRespons
     product = get_product_for_user(request.user, key, need=Role.PM)
     story = _story_or_404(request, product, number)
     neighbours = {}
-    for name in ("before", "after"):
+    for name in ("above", "below"):
         value = _int_or_none(request.POST.get(name))
         neighbours[name] = _story_or_404(request, product, value) if value else None
     try:
@@ -980,7 +980,7 @@ def sprint_plan_story(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
         message += f" Over capacity by {context['commitment']['over_by']} points."
         level = "warning"
     response = render_fragment(request, "backlog/plan.html", "plan", context)
-    return toast(retarget(response, "#plan"), message, level)
+    return toast(replace(response, "#plan"), message, level)
 
 
 # --- overview panel -----------------------------------------------------------------------

@@ -71,10 +71,10 @@ def main() -> int:
                 src, dst = size - 1, 1
             pk = order.pop(src)
             order.insert(dst, pk)
-            before = features[order[dst - 1]] if dst > 0 else None
-            after = features[order[dst + 1]] if dst + 1 < size else None
+            above = features[order[dst - 1]] if dst > 0 else None
+            below = features[order[dst + 1]] if dst + 1 < size else None
             start = time.perf_counter()
-            services.feature_move(feature=features[pk], before=before, after=after, actor=pm)
+            services.feature_move(feature=features[pk], above=above, below=below, actor=pm)
             elapsed = time.perf_counter() - start
             if step >= 20:  # warm-up excluded
                 times.append(elapsed)

@@ -136,8 +136,8 @@ def populate(n: int) -> tuple[str, int]:
             services.initiative_move(
                 initiative=initiative,
                 horizon=horizons[(i + 1) % 3],
-                after=None,
-                before=None,
+                above=None,
+                below=None,
                 expected_version=initiative.version,
                 actor=pm,
             )

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from feedback.choices import Sentiment, Source
+from pm.csvfiles import delimiter
 from pm.fields import EARLIEST_YEAR
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -174,13 +175,6 @@ def _normalise_header(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-def _delimiter(text: str) -> str:
-    first_line = text.split("\n", 1)[0]
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
 def _choice(value: str, choices: type, words: dict | None = None) -> str | None:
     key = value.strip().lower()
     if words and key in words:
@@ -228,7 +222,7 @@ def parse(text: str, *, tz: ZoneInfo | None = None) -> ParseResult:
     """Read every row; collect what is wrong with each row instead of stopping at the first."""
     tz = tz or timezone.get_current_timezone()
     result = ParseResult()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
     try:
         header = next(reader)
     except StopIteration:

@@ -209,7 +209,7 @@ class StudyForm(VersionedForm):
             "participants": forms.SelectMultiple(attrs={"size": 6}),
         }
 
-    def __init__(self, *args, product: Product, sees_internal: bool = True, **kwargs):
+    def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
         model_choice(self, "participants").queryset = Customer.objects.filter(
@@ -218,8 +218,6 @@ class StudyForm(VersionedForm):
         self.fields["participants"].required = False
         self.fields["participants"].help_text = "Customers who took part (optional)."
         self.instance.product = product
-        if not sees_internal:
-            del self.fields["participants"]
 
     def clean(self):
         cleaned = super().clean()

@@ -23,7 +23,7 @@ from feedback import selectors, services, tokens
 from feedback.choices import PostStatus
 from feedback.forms import PortalSubmitForm, PortalVoteForm
 from feedback.models import PortalPost, PortalSettings, PortalVote
-from pm.clientip import client_ip as pm_client_ip
+from pm.clientip import client_ip
 from pm.lockout import CACHE_ERRORS
 
 WINDOW = 60 * 60
@@ -46,11 +46,6 @@ def _post_or_404(portal: PortalSettings, pk: int) -> PortalPost:
     if post is None:
         raise Http404("No such idea.")
     return post
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The visitor's address (X-Forwarded-For believed only from TRUSTED_PROXIES)."""
-    return pm_client_ip(request)
 
 
 def over_limit(request: HttpRequest, bucket: str, limit: int) -> bool:

@@ -53,9 +53,9 @@ from pm.models import ActivityLog, Product, Workspace
 from pm.notifications import notification_create
 from pm.services import (
     EditConflict,
-    _changed_since,
-    _display,
     activity_record,
+    changed_since,
+    field_display,
     versioned_update,
 )
 
@@ -247,7 +247,7 @@ def feedback_create(
 def _feedback_display(item: FeedbackItem, name: str) -> Any:
     if name == "customer":
         return REDACTED if item.customer_id else None
-    value = _display(item, name)
+    value = field_display(item, name)
     return _excerpt(value) if name == "content" else value
 
 
@@ -260,7 +260,7 @@ def feedback_update(
     _reject_unknown(data, FEEDBACK_FIELDS)
     current = FeedbackItem.objects.select_for_update().get(pk=item.pk)
     if current.version != expected_version:
-        raise EditConflict(current=current, entries=_changed_since(current, expected_version))
+        raise EditConflict(current=current, entries=changed_since(current, expected_version))
     _check_customer(item.product, data.get("customer"))
     before_customer = current.customer_id
     changes: dict[str, list[Any]] = {}

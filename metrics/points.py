@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from pm.csvfiles import delimiter
+
 MAX_POINTS = 10_000
 MAX_REPORTED = 20
 MAX_ABS_VALUE = Decimal("1e14")  # the DataPoint.value column holds 14 digits before the point
@@ -221,11 +223,7 @@ def parse_csv(data: bytes, tz: ZoneInfo, now: datetime | None = None) -> list[Po
         raise PointsError(
             batch=["The file contains NUL characters (\\0): export it again as CSV (UTF-8)."]
         )
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter(text))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     reader.fieldnames = fields
     time_field = "timestamp" if "timestamp" in fields else "date" if "date" in fields else None

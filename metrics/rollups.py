@@ -143,10 +143,6 @@ def local_hours(start: datetime, end: datetime, tz: ZoneInfo) -> Hours:
     return Hours(_local_hour(start, tz), _local_hour(end, tz))
 
 
-def local_span(start: datetime, end: datetime, tz: ZoneInfo) -> Span:
-    return local_hours(start, end, tz).days
-
-
 def _divide(numerator: str, denominator: str) -> str:
     # SQLite stores decimals as INTEGER or REAL: integer division would truncate.
     if connection.vendor == "sqlite":

@@ -43,10 +43,6 @@ def kpi_list(*, product: Product) -> QuerySet[KPI]:
     )
 
 
-def kpi_choices(*, product: Product) -> QuerySet[KPI]:
-    return KPI.objects.filter(product=product).only("id", "name", "aggregation", "product_id")
-
-
 # --- summaries: latest value, change, sparkline, progress ---------------------------------
 
 
@@ -291,14 +287,6 @@ def key_result_links(kpi: KPI) -> QuerySet[KeyResultKPI]:
     return KeyResultKPI.objects.filter(kpi=kpi).select_related("key_result__objective")
 
 
-def linkable_key_results(product: Product) -> QuerySet[KeyResult]:
-    return (
-        KeyResult.objects.filter(objective__product=product)
-        .select_related("objective", "kpi_link__kpi")
-        .order_by("objective__period", "objective__title", "id")
-    )
-
-
 def objectives_with_progress(product: Product) -> QuerySet[Objective]:
     """Objectives with their key results (and the KPI each is measured by): two queries."""
     return Objective.objects.filter(product=product).prefetch_related(
@@ -459,10 +447,6 @@ def launch_impacts(
     if viewer is not None:
         queryset = visibility.visible(queryset, viewer)
     return queryset.order_by("-feature__shipped_at", "-created_at")
-
-
-def features_for_impact(product: Product) -> QuerySet[Feature]:
-    return Feature.objects.filter(product=product).only("id", "title", "status").order_by("title")
 
 
 # --- experiments and funnels --------------------------------------------------------------

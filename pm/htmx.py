@@ -1,10 +1,9 @@
 """htmx helpers: partial rendering of one template, toasts through HX-Trigger."""
 
-import json
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 
 def is_partial(request: HttpRequest) -> bool:
@@ -28,17 +27,15 @@ def render_page(
 
 
 def toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
-    """Ask the page to show a toast once htmx has swapped the response in."""
-    triggers = json.loads(response.headers.get("HX-Trigger", "{}"))
-    triggers["toast"] = {"message": message, "level": level}
-    response.headers["HX-Trigger"] = json.dumps(triggers)
-    return response
+    """Ask the page to show a toast (static/js/app.js listens for the event) once htmx has
+    received the response."""
+    return trigger_client_event(response, "toast", {"message": message, "level": level})
 
 
-def retarget(response: HttpResponse, target: str, swap: str = "outerHTML") -> HttpResponse:
-    response.headers["HX-Retarget"] = target
-    response.headers["HX-Reswap"] = swap
-    return response
+def replace(response: HttpResponse, target: str) -> HttpResponse:
+    """Swap the response in for the element `target` (a CSS selector), whatever the request's
+    own hx-target and hx-swap said: a form's answer is the region the form changed."""
+    return reswap(retarget(response, target), "outerHTML")
 
 
 def render_fragment(

@@ -30,9 +30,12 @@ log = logging.getLogger(__name__)
 # --- activity log -------------------------------------------------------------------------
 
 
-def _display(instance: models.Model, field_name: str) -> Any:
-    """A JSON-safe, human-readable value of one field, for the activity log."""
+def field_display(instance: models.Model, field_name: str) -> Any:
+    """A JSON-safe, human-readable value of one field (a many-to-many one: its sorted names),
+    for the activity log."""
     field = instance._meta.get_field(field_name)
+    if field.many_to_many:
+        return ", ".join(sorted(str(o) for o in getattr(instance, field_name).all())) or None
     if field.is_relation or not isinstance(field, models.Field):
         related = getattr(instance, field_name)
         return None if related is None else str(related)
@@ -115,7 +118,7 @@ class EditConflict(Exception):
         )
 
 
-def _changed_since(instance: Versioned, version: int) -> list[ActivityLog]:
+def changed_since(instance: Versioned, version: int) -> list[ActivityLog]:
     return list(
         ActivityLog.objects.filter(
             object_type=instance._meta.label_lower,
@@ -152,12 +155,12 @@ def versioned_update[V: Versioned](
     with transaction.atomic():
         current = model._default_manager.select_for_update().get(pk=instance.pk)
         if current.version != expected_version:
-            raise EditConflict(current=current, entries=_changed_since(current, expected_version))
+            raise EditConflict(current=current, entries=changed_since(current, expected_version))
         changes: dict[str, list[Any]] = {}
         for name, value in data.items():
-            before = _display(current, name)
+            before = field_display(current, name)
             setattr(current, name, value)
-            after = _display(current, name)
+            after = field_display(current, name)
             if before != after:
                 changes[name] = [before, after]
         if not changes:
@@ -181,7 +184,7 @@ def record_create[M: models.Model](*, instance: M, actor: User | None) -> M:
         instance.full_clean()
         instance.save()
         changes = {
-            f.name: [None, _display(instance, f.name)]
+            f.name: [None, field_display(instance, f.name)]
             for f in instance._meta.concrete_fields
             if f.editable
             and not f.primary_key

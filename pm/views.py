@@ -1,6 +1,5 @@
 """Core pages: home and workspaces, members and invitations, product overview, strategy, history."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from pm import selectors, services, visibility
 from pm.choices import EmailStatus, Role
@@ -32,7 +32,7 @@ from pm.forms import (
     VersionedForm,
     WorkspaceForm,
 )
-from pm.htmx import is_partial, render_fragment, render_page, retarget, toast
+from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest
 from pm.mail import email_configured
 from pm.models import (
@@ -431,8 +431,8 @@ def _render_section(request, product, section: Section, *, changed: bool = False
     response = render_fragment(request, "pm/strategy.html", "section", context)
     if changed and section.slug == "objectives":
         # Theme cards count their objectives; the themes section listens and refreshes itself.
-        response.headers["HX-Trigger"] = json.dumps({"objectives-changed": True})
-    return retarget(response, f"#section-{section.slug}")
+        trigger_client_event(response, "objectives-changed")
+    return replace(response, f"#section-{section.slug}")
 
 
 def _render_form(request, product, section: Section, form, item=None) -> HttpResponse:
@@ -473,7 +473,7 @@ def vision_edit(request: AuthedHttpRequest, key: str) -> HttpResponse:
         edit.saved.membership = context["membership"]
         context["product"] = edit.saved
         response = render_fragment(request, "pm/strategy.html", "vision", context)
-        return toast(retarget(response, "#vision"), "Vision saved.")
+        return toast(replace(response, "#vision"), "Vision saved.")
     if not is_partial(request):
         return redirect("strategy", key=product.key)
     context["form"] = edit.form

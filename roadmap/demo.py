@@ -304,8 +304,8 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
         services.initiative_move(
             initiative=moved,
             horizon=Horizon.NEXT,
-            after=None,
-            before=None,
+            above=None,
+            below=None,
             expected_version=moved.version,
             actor=pm,
         )

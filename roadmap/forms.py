@@ -158,8 +158,8 @@ class MoveForm(forms.Form):
 
     horizon = forms.ChoiceField(choices=Horizon.choices)
     version = forms.IntegerField(min_value=1)
-    after = forms.IntegerField(required=False, help_text="The card now above it.")
-    before = forms.IntegerField(required=False, help_text="The card now below it.")
+    above = forms.IntegerField(required=False, help_text="The card now above it.")
+    below = forms.IntegerField(required=False, help_text="The card now below it.")
 
 
 class ShareLinkForm(forms.Form):

@@ -4,7 +4,6 @@ commit, drops the product's cached public roadmap so share links show the change
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
@@ -19,7 +18,7 @@ from backlog.selectors import OpenWork, features_with_open_stories
 from backlog.services import feature_ship
 from pm.choices import ActivityAction
 from pm.models import ActivityLog, Objective, Product, Versioned
-from pm.services import EditConflict, activity_record
+from pm.services import EditConflict, activity_record, changed_since, field_display
 from roadmap.choices import Horizon
 from roadmap.models import Initiative, Release, ShareLink
 
@@ -64,38 +63,6 @@ def _roadmap_changed(product: Product) -> None:
 # --- activity log helpers ------------------------------------------------------------------
 
 
-def _display(instance: models.Model, name: str) -> Any:
-    """A JSON-safe, readable value of one field (or a many-to-many set) for the activity log."""
-    field = instance._meta.get_field(name)
-    if field.many_to_many:
-        return ", ".join(sorted(str(o) for o in getattr(instance, name).all())) or None
-    if field.is_relation:
-        related = getattr(instance, name)
-        return None if related is None else str(related)
-    value = getattr(instance, name)
-    if not isinstance(field, models.Field):
-        return value
-    if field.choices and value is not None:
-        return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _changed_since(instance: models.Model, version: int) -> list[ActivityLog]:
-    return list(
-        ActivityLog.objects.filter(
-            object_type=instance._meta.label_lower,
-            object_id=instance.pk,
-            object_version__gt=version,
-        )
-        .select_related("actor")
-        .order_by("created_at", "id")
-    )
-
-
 def _create[M: models.Model](
     instance: M,
     *,
@@ -114,7 +81,7 @@ def _create[M: models.Model](
     ]
     changes: dict[str, list[Any]] = {}
     for name in [*names, *m2m]:
-        value = _display(instance, name)
+        value = field_display(instance, name)
         if value not in (None, ""):
             changes[name] = [None, value]
     activity_record(instance=instance, action=ActivityAction.CREATED, actor=actor, changes=changes)
@@ -138,16 +105,16 @@ def _update[V: Versioned](
     model = type(instance)
     current = model._default_manager.select_for_update().get(pk=instance.pk)
     if current.version != expected_version:
-        raise EditConflict(current=current, entries=_changed_since(current, expected_version))
+        raise EditConflict(current=current, entries=changed_since(current, expected_version))
     changes: dict[str, list[Any]] = {}
     written = []
     for name, value in data.items():
-        before = _display(current, name)
+        before = field_display(current, name)
         if getattr(current, name) == value:
             continue
         setattr(current, name, value)
         written.append(name)
-        after = _display(current, name)
+        after = field_display(current, name)
         if name not in quiet and before != after:
             changes[name] = [before, after]
     m2m_changed = []
@@ -155,10 +122,10 @@ def _update[V: Versioned](
         objects = list(objects)
         if {o.pk for o in getattr(current, name).all()} == {o.pk for o in objects}:
             continue
-        before = _display(current, name)
+        before = field_display(current, name)
         getattr(current, name).set(objects)
         m2m_changed.append(name)
-        changes[name] = [before, _display(current, name)]
+        changes[name] = [before, field_display(current, name)]
     if not written and not m2m_changed:
         return current
     current.full_clean()
@@ -287,13 +254,13 @@ def initiative_move(
     *,
     initiative: Initiative,
     horizon: str,
-    after: Initiative | None,
-    before: Initiative | None,
+    above: Initiative | None,
+    below: Initiative | None,
     expected_version: int,
     actor: User,
 ) -> Initiative:
-    """Drop an initiative into `horizon`, just below `after` (None: at the top) — or, without
-    `after`, just above `before` (both None: at the bottom). Writes one row.
+    """Drop an initiative into `horizon`, just below `above` (None: at the top) — or, without
+    `above`, just above `below` (both None: at the bottom). Writes one row.
 
     Neighbour ranks are read fresh, and the gap is the real one in the whole column, so a drop
     made from a filtered or slightly stale board still lands beside the card it was dropped on."""
@@ -303,16 +270,16 @@ def initiative_move(
     _lock_ranks(product)
     column = Initiative.objects.filter(product=product, horizon=horizon).exclude(pk=initiative.pk)
     ranks = column.order_by("rank").values_list("rank", flat=True)
-    for neighbour in (after, before):
+    for neighbour in (above, below):
         if neighbour is not None and neighbour.product_id != product.pk:
             raise ValidationError("The neighbouring card belongs to another product.")
     lo: str | None
     hi: str | None
-    if after is not None and column.filter(pk=after.pk).exists():
-        lo = column.values_list("rank", flat=True).get(pk=after.pk)
+    if above is not None and column.filter(pk=above.pk).exists():
+        lo = column.values_list("rank", flat=True).get(pk=above.pk)
         hi = ranks.filter(rank__gt=lo).first()
-    elif before is not None and column.filter(pk=before.pk).exists():
-        hi = column.values_list("rank", flat=True).get(pk=before.pk)
+    elif below is not None and column.filter(pk=below.pk).exists():
+        hi = column.values_list("rank", flat=True).get(pk=below.pk)
         lo = ranks.filter(rank__lt=hi).order_by("-rank").first()
     else:
         lo, hi = ranks.order_by("-rank").first(), None

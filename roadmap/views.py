@@ -226,14 +226,14 @@ def initiative_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
         name: Initiative.objects.filter(product=product, pk=form.cleaned_data[name]).first()
         if form.cleaned_data[name]
         else None
-        for name in ("after", "before")
+        for name in ("above", "below")
     }
     try:
         moved = services.initiative_move(
             initiative=initiative,
             horizon=form.cleaned_data["horizon"],
-            after=neighbours["after"],
-            before=neighbours["before"],
+            above=neighbours["above"],
+            below=neighbours["below"],
             expected_version=form.cleaned_data["version"],
             actor=request.user,
         )

@@ -70,11 +70,11 @@
         onEnd: function (event) {
           if (event.oldIndex === event.newIndex) return;
           var row = event.item;
-          var before = dataRow(row, "previousElementSibling");
-          var after = dataRow(row, "nextElementSibling");
+          var above = dataRow(row, "previousElementSibling");
+          var below = dataRow(row, "nextElementSibling");
           post(idUrl(tbody.dataset.moveUrlTemplate, row.dataset.id), {
-            before: before ? before.dataset.id : "",
-            after: after ? after.dataset.id : ""
+            above: above ? above.dataset.id : "",
+            below: below ? below.dataset.id : ""
           }).then(function (result) {
             if (result.okay) {
               renumber(tbody);

@@ -208,23 +208,8 @@
     if (event.shiftKey) captureQuote(event);
   });
 
-  // After a triage action the response carries the acted-on row, fresh, in a <template>.
-  function applyRowUpdates() {
-    document.querySelectorAll("template[data-row-update]").forEach(function (tpl) {
-      var old = document.getElementById("fb-row-" + tpl.dataset.rowUpdate);
-      var fresh = tpl.content.firstElementChild;
-      if (old && fresh) {
-        fresh = fresh.cloneNode(true);
-        old.replaceWith(fresh);
-        if (window.htmx) window.htmx.process(fresh);
-      }
-      tpl.remove();
-    });
-  }
-
   document.body.addEventListener("htmx:afterSettle", function (event) {
-    applyRowUpdates();
-    markSelected();
+    markSelected();  // the acted-on row came back fresh (out of band), unselected
     // On a narrow screen the panel sits below the whole list: bring it into view, or tapping an
     // item seems to do nothing. (After an outerHTML swap, detail.target is the old, detached
     // panel: look the new one up.)

@@ -42,8 +42,8 @@
     var body = new FormData();
     body.append("horizon", event.to.dataset.horizon);
     body.append("version", card.dataset.version);
-    body.append("after", neighbourId(card, "previousElementSibling"));
-    body.append("before", neighbourId(card, "nextElementSibling"));
+    body.append("above", neighbourId(card, "previousElementSibling"));
+    body.append("below", neighbourId(card, "nextElementSibling"));
     card.classList.add("saving");
     updateCounts(board);
     fetch(card.dataset.moveUrl, {

@@ -67,7 +67,7 @@ def test_stories_have_the_contract_fields_and_types(cast, backlog, api):
 def test_stories_come_in_rank_order(cast, backlog, api):
     assert _keys(api("engineer").get("/api/v1/stories/")) == ["LOD-1", "LOD-2", "LOD-3", "LOD-4"]
     last = backlog.stories[3]
-    services.story_move(story=last, before=None, after=backlog.stories[0], actor=cast.pm)
+    services.story_move(story=last, above=None, below=backlog.stories[0], actor=cast.pm)
     assert _keys(api("engineer").get("/api/v1/stories/")) == ["LOD-4", "LOD-1", "LOD-2", "LOD-3"]
 
 
@@ -165,7 +165,7 @@ def test_stories_are_cursor_paginated_with_next_links(cast, backlog, api):
     # A story put at the top while a script walks the list does not shift the next page (as
     # page numbers would, repeating LOD-3).
     new = data.story(backlog.feature, cast.pm, title="Pin a search")
-    services.story_move(story=new, before=None, after=backlog.stories[0], actor=cast.pm)
+    services.story_move(story=new, above=None, below=backlog.stories[0], actor=cast.pm)
     second = client.get(first["next"]).json()
     assert _keys_of(second) == ["LOD-4"]
     assert second["next"] is None

@@ -58,7 +58,7 @@ def test_two_moves_into_the_same_gap_both_land(cast, transactional_db):
     a, b, c, d = (FeatureFactory(product=cast.product, title=t) for t in "abcd")
 
     def mover(feature):
-        return lambda: services.feature_move(feature=feature, before=a, after=b, actor=cast.pm)
+        return lambda: services.feature_move(feature=feature, above=a, below=b, actor=cast.pm)
 
     errors = _run_together([mover(c), mover(d)])
     assert errors == []

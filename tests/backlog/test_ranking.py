@@ -84,7 +84,7 @@ def test_a_move_writes_one_row(cast, django_assert_max_num_queries):
     scope = Feature.objects.filter(product=cast.product)
     # Read the moved row and its new neighbours (3 queries), then one UPDATE.
     with django_assert_max_num_queries(4):
-        written = ranking.move(scope, features[40], before=features[3], after=features[4])
+        written = ranking.move(scope, features[40], above=features[3], below=features[4])
     assert written == 1
     order = _ranked(cast.product)
     assert order.index(features[40].pk) == 4
@@ -99,7 +99,7 @@ def test_moving_into_the_same_gap_rebalances_a_bounded_window(cast):
     # Always drop the last feature just below the first: the worst case for key length.
     for _ in range(300):
         mover = Feature(pk=expected[-1], product=cast.product)
-        writes.append(ranking.move(scope, mover, before=top, after=None))
+        writes.append(ranking.move(scope, mover, above=top, below=None))
         expected.insert(1, expected.pop())
     assert _ranked(cast.product) == expected
     assert max(writes) <= 2 * ranking.WINDOW + 1
@@ -127,9 +127,9 @@ def _apply_moves(cast, moves):
     for step, (src, dst) in enumerate(moves):
         pk = expected.pop(src)
         expected.insert(dst, pk)
-        before = features[expected[dst - 1]] if dst > 0 else None
-        after = features[expected[dst + 1]] if dst + 1 < len(expected) else None
-        services.feature_move(feature=features[pk], before=before, after=after, actor=cast.pm)
+        above = features[expected[dst - 1]] if dst > 0 else None
+        below = features[expected[dst + 1]] if dst + 1 < len(expected) else None
+        services.feature_move(feature=features[pk], above=above, below=below, actor=cast.pm)
         if step % 50 == 49:
             assert _ranked(product) == expected
     assert _ranked(product) == expected

@@ -88,7 +88,7 @@ def test_the_backlog_shows_100_rows_then_loads_more(cast):
 def test_drag_and_drop_move_is_persisted(cast):
     a, b, c = (FeatureFactory(product=cast.product, title=t) for t in "abc")
     response = cast.client("pm").post(
-        _url("feature_move", cast, pk=c.pk), {"before": a.pk, "after": b.pk}
+        _url("feature_move", cast, pk=c.pk), {"above": a.pk, "below": b.pk}
     )
     assert response.status_code == 200
     assert response.json()["ok"] is True
@@ -98,7 +98,7 @@ def test_drag_and_drop_move_is_persisted(cast):
 def test_moving_next_to_a_feature_of_another_product_is_a_404(cast):
     feature = FeatureFactory(product=cast.product)
     response = cast.client("pm").post(
-        _url("feature_move", cast, pk=feature.pk), {"before": FeatureFactory().pk}
+        _url("feature_move", cast, pk=feature.pk), {"above": FeatureFactory().pk}
     )
     assert response.status_code == 404
 
@@ -507,7 +507,7 @@ def test_stories_of_a_feature_can_be_reranked(cast):
     feature = FeatureFactory(product=cast.product)
     a, b, c = (StoryFactory(feature=feature, title=t) for t in "abc")
     response = cast.client("pm").post(
-        _url("story_move", cast, number=c.number), {"after": a.number}
+        _url("story_move", cast, number=c.number), {"below": a.number}
     )
     assert response.status_code == 200
     assert list(UserStory.objects.filter(feature=feature)) == [c, a, b]

@@ -68,7 +68,7 @@ def test_history_uses_field_names_and_readable_values(cast):
 
 def test_feature_history_lists_a_move_as_a_position_not_a_rank_key(cast):
     first, second = FeatureFactory(product=cast.product), FeatureFactory(product=cast.product)
-    backlog_services.feature_move(feature=second, before=None, after=first, actor=cast.pm)
+    backlog_services.feature_move(feature=second, above=None, below=first, actor=cast.pm)
 
     text = _history_text(cast)
 

@@ -41,8 +41,8 @@ def test_changes_report_additions_moves_redating_and_shipping(cast):
     a = services.initiative_move(
         initiative=a,
         horizon=Horizon.NOW,
-        after=None,
-        before=None,
+        above=None,
+        below=None,
         expected_version=1,
         actor=cast.pm,
     )
@@ -101,16 +101,16 @@ def test_public_changes_leave_out_internal_items_and_names(cast):
     services.initiative_move(
         initiative=secret,
         horizon=Horizon.NOW,
-        after=None,
-        before=None,
+        above=None,
+        below=None,
         expected_version=1,
         actor=cast.pm,
     )
     services.initiative_move(
         initiative=public,
         horizon=Horizon.LATER,
-        after=None,
-        before=None,
+        above=None,
+        below=None,
         expected_version=1,
         actor=cast.pm,
     )
@@ -127,8 +127,8 @@ def test_an_item_made_public_counts_as_added_and_its_internal_past_stays_hidden(
     item = services.initiative_move(
         initiative=item,
         horizon=Horizon.NOW,
-        after=None,
-        before=None,
+        above=None,
+        below=None,
         expected_version=1,
         actor=cast.pm,
     )

@@ -47,8 +47,8 @@ def _fill(cast, n: int) -> None:
         services.initiative_move(
             initiative=initiative,
             horizon=horizons[(i + 1) % 3],
-            after=None,
-            before=None,
+            above=None,
+            below=None,
             expected_version=initiative.version,
             actor=cast.pm,
         )

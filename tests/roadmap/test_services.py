@@ -108,8 +108,8 @@ def test_a_move_between_columns_lands_between_its_neighbours_and_writes_one_row(
         services.initiative_move(
             initiative=moving,
             horizon=Horizon.NOW,
-            after=now[0],
-            before=now[1],
+            above=now[0],
+            below=now[1],
             expected_version=moving.version,
             actor=cast.pm,
         )
@@ -128,14 +128,14 @@ def test_a_move_between_columns_lands_between_its_neighbours_and_writes_one_row(
 def test_a_move_to_the_top_and_into_an_empty_column(cast):
     a, b = (InitiativeFactory(product=cast.product, horizon=Horizon.NOW, title=t) for t in "AB")
     services.initiative_move(
-        initiative=b, horizon=Horizon.NOW, after=None, before=a, expected_version=1, actor=cast.pm
+        initiative=b, horizon=Horizon.NOW, above=None, below=a, expected_version=1, actor=cast.pm
     )
     assert _column(cast.product, Horizon.NOW) == ["B", "A"]
     services.initiative_move(
         initiative=a,
         horizon=Horizon.LATER,
-        after=None,
-        before=None,
+        above=None,
+        below=None,
         expected_version=1,
         actor=cast.pm,
     )
@@ -151,8 +151,8 @@ def test_a_move_with_a_stale_version_is_refused(cast):
         services.initiative_move(
             initiative=initiative,
             horizon=Horizon.NOW,
-            after=None,
-            before=None,
+            above=None,
+            below=None,
             expected_version=1,
             actor=cast.admin,
         )

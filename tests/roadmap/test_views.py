@@ -99,7 +99,7 @@ def test_the_board_move_endpoint_persists_a_drop_and_returns_the_new_version(cas
     moving = InitiativeFactory(product=cast.product, horizon=Horizon.NEXT, title="Moving")
     response = cast.client("pm").post(
         _url("initiative_move", cast, moving.pk),
-        {"horizon": "now", "version": 1, "after": "", "before": now.pk},
+        {"horizon": "now", "version": 1, "above": "", "below": now.pk},
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 200
