@@ -342,7 +342,7 @@ def idea_decline(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
         try:
             services.idea_decline(idea=idea, reason=form.cleaned_data["reason"], actor=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return _ideas_list_response(request, product, f"Declined “{idea.title}”.", idea=idea)
     if not is_partial(request):

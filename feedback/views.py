@@ -44,7 +44,7 @@ from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user, viewer_for_user
-from pm.views_support import product_page, saved_redirect, versioned_edit
+from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
 from pm.visibility import Section
 
 INBOX_PAGE = 25
@@ -239,7 +239,7 @@ def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             message = f"Linked to {'feature' if insight.feature_id else 'idea'} “{insight.target}”."
             if request.POST.get("target", "other") != "other":
@@ -325,7 +325,7 @@ def feedback_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Feedback #{item.pk} added to the inbox.")
             if "another" in request.POST:
@@ -403,7 +403,7 @@ def feedback_import(request: AuthedHttpRequest, key: str) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect("feedback_import_preview", key=product.key, pk=batch.pk)
     context.update(form=form, imports=selectors.recent_imports(product))
@@ -535,7 +535,7 @@ def customer_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 workspace=product.workspace, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Customer “{customer.name}” added.")
             return redirect("customer_detail", key=product.key, pk=customer.pk)
@@ -638,7 +638,7 @@ def study_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Study “{study.title}” created. Add its findings.")
             return redirect("study_detail", key=product.key, pk=study.pk)
@@ -713,7 +713,7 @@ def study_finding_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             message = "Finding added; it is in the triage inbox to link to features."
             form = None

@@ -184,17 +184,15 @@ class ExperimentForm(VersionedForm):
         )
 
 
+# Variant and step rows are checked here for their types only; the rules across rows (distinct
+# names, conversions within exposures, a funnel that narrows) are the service's, which the views
+# show above the rows (pm.views_support.add_service_errors).
+
+
 class VariantForm(forms.Form):
     name = forms.CharField(max_length=80)
     exposures = forms.IntegerField(min_value=0, max_value=2_000_000_000)
     conversions = forms.IntegerField(min_value=0, max_value=2_000_000_000)
-
-    def clean(self):
-        cleaned = super().clean()
-        exposures, conversions = cleaned.get("exposures"), cleaned.get("conversions")
-        if exposures is not None and conversions is not None and conversions > exposures:
-            self.add_error("conversions", "Cannot exceed exposures.")
-        return cleaned
 
 
 class _RowsFormSet(forms.BaseFormSet):
@@ -206,18 +204,9 @@ class _RowsFormSet(forms.BaseFormSet):
         ]
 
 
-class VariantFormSet(_RowsFormSet):
-    def clean(self):
-        if any(self.errors):
-            return
-        names = [row["name"].strip().lower() for row in self.rows()]
-        if len(set(names)) != len(names):
-            raise forms.ValidationError("Give each variant a different name.")
-
-
 VariantFormSet = forms.formset_factory(
     VariantForm,
-    formset=VariantFormSet,
+    formset=_RowsFormSet,
     extra=1,
     min_num=2,
     max_num=8,
@@ -246,21 +235,9 @@ class StepForm(forms.Form):
     count = forms.IntegerField(min_value=0, max_value=10**15)
 
 
-class StepFormSet(_RowsFormSet):
-    def clean(self):
-        if any(self.errors):
-            return
-        rows = self.rows()
-        for previous, row in zip(rows, rows[1:], strict=False):
-            if row["count"] > previous["count"]:
-                raise forms.ValidationError(
-                    f"“{row['name']}” has more than the step before it; a funnel only narrows."
-                )
-
-
 StepFormSet = forms.formset_factory(
     StepForm,
-    formset=StepFormSet,
+    formset=_RowsFormSet,
     extra=1,
     min_num=2,
     max_num=12,

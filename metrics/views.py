@@ -36,7 +36,7 @@ from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user
-from pm.views_support import product_page, saved_redirect, versioned_edit
+from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
 from pm.visibility import viewer_of
 
 
@@ -156,7 +156,7 @@ def kpi_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
         try:
             kpi = services.kpi_create(product=product, data=form.model_data(), actor=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"KPI “{kpi.name}” created. Send it data to see a chart.")
             return redirect("kpi_detail", key=product.key, pk=kpi.pk)
@@ -352,7 +352,7 @@ def launch_impact_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 product=product, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Prediction recorded.")
             return redirect("launch_impact_list", key=product.key)
@@ -429,7 +429,7 @@ def experiment_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc, formset)
         else:
             messages.success(request, f"Experiment “{experiment.name}” created.")
             return redirect(reverse("experiment_list", args=[product.key]) + f"#e{experiment.pk}")
@@ -506,7 +506,7 @@ def funnel_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 product=product, data=form.model_data(), steps=formset.rows(), actor=request.user
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc, formset)
         else:
             messages.success(request, f"Funnel “{funnel.name}” created.")
             return redirect(reverse("funnel_list", args=[product.key]) + f"#f{funnel.pk}")

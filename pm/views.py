@@ -45,7 +45,7 @@ from pm.models import (
 )
 from pm.permissions import get_product_for_user, get_workspace_for_user
 from pm.registry import registry
-from pm.views_support import product_page, remember_workspace, versioned_edit
+from pm.views_support import add_service_errors, product_page, remember_workspace, versioned_edit
 from pm.visibility import viewer_of
 
 # --- home and workspaces ------------------------------------------------------------------
@@ -151,7 +151,7 @@ def invitation_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             context = _members_context(workspace, new_link=_link_if_no_email(invitation, token))
             response = render_page(request, "pm/members.html", context, partial="members-panel")
@@ -322,7 +322,7 @@ def product_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                 workspace=workspace, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{product.name} created. Now set out its strategy.")
             return redirect("strategy", key=product.key)
@@ -501,7 +501,7 @@ def strategy_item_new(request: AuthedHttpRequest, key: str, section: str) -> Htt
         try:
             services.strategy_item_create(instance=instance, actor=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             response = _render_section(request, product, sec, changed=True)
             return toast(response, f"{sec.noun.capitalize()} “{instance}” added.")
@@ -580,7 +580,7 @@ def key_result_new(request: AuthedHttpRequest, key: str, objective_pk: int) -> H
         try:
             services.strategy_item_create(instance=kr, actor=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             return toast(_render_section(request, product, OBJECTIVES), "Key result added.")
     return _render_kr_form(request, product, objective, form)

@@ -65,14 +65,19 @@ def product_page(
     }
 
 
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError, formset: Any = None) -> None:
     """A service's ValidationError on the form: next to the field it names, when the form has
-    that field, else above the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
+    that field; above the rows of `formset` when it names the rows (the formset's prefix, e.g.
+    "variants"); else above the form."""
+    if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        if formset is not None and field == formset.prefix:
+            # Formsets have no add_error; non_form_errors() is the list the template shows.
+            formset.non_form_errors().extend(errors)
+        else:
+            form.add_error(field if field in form.fields else None, errors)
 
 
 @dataclass
@@ -136,7 +141,7 @@ def versioned_edit[T](
             conflicted_form(form_class, request.POST, conflict, **merged_kwargs, **form_kwargs)
         )
     except ValidationError as exc:
-        add_service_errors(form, exc)
+        add_service_errors(form, exc, formset)
         return Edit(form)
     except PermissionDenied as exc:
         form.add_error(None, str(exc))

@@ -16,6 +16,7 @@ from pm.api.tokens import api_token_create, api_token_revoke, tokens_for_user
 from pm.htmx import render_page, toast
 from pm.http import AuthedHttpRequest, signed_in
 from pm.models import ApiToken
+from pm.views_support import add_service_errors
 
 EXPIRY_CHOICES = [
     ("30", "In 30 days"),
@@ -67,7 +68,7 @@ def tokens(request: AuthedHttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             context = _context(request, new_token=token, new_key=key)
             response = render_page(request, "pm/tokens.html", context, partial="tokens-panel")

@@ -20,7 +20,7 @@ from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.selectors import activity_for_object
 from pm.services import EditConflict
-from pm.views_support import product_page, saved_redirect, versioned_edit
+from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
 from pm.visibility import viewer_of
 from roadmap import public, selectors, services
 from roadmap.forms import (
@@ -157,7 +157,7 @@ def initiative_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Initiative “{initiative.title}” added.")
             return redirect("initiative_detail", key=product.key, pk=initiative.pk)
@@ -325,7 +325,7 @@ def release_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Release “{release.name}” added.")
             return redirect("releases", key=product.key)
@@ -437,7 +437,7 @@ def share_links(request: AuthedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             url = request.build_absolute_uri(reverse("share_roadmap", args=[token]))
             context = _share_context(request, product, new_link=link, new_url=url)

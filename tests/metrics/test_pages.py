@@ -573,9 +573,10 @@ def test_a_pm_creates_an_experiment_with_variants(cast):
         ("Checklist", 1),
     ]
     data["variants-1-conversions"] = "501"
+    data["variants-INITIAL_FORMS"] = "2"  # the edit page's rows are the stored variants
     data["version"] = experiment.version
     response = cast.client("pm").post(f"/p/LOD/kpis/experiments/{experiment.pk}/edit/", data)
-    assert "Cannot exceed exposures" in response.content.decode()
+    assert "Checklist: conversions cannot exceed exposures." in response.content.decode()
 
 
 def test_changing_only_the_variants_moves_the_version(cast):
