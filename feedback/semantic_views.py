@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,13 +87,15 @@ def duplicates_decide(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM, section=Section.FEEDBACK)
     kind = request.POST.get("kind")
     action = request.POST.get("action")
-    try:
-        source_id = int(request.POST.get("source", ""))
-        target_id = int(request.POST.get("target", ""))
-    except ValueError:
-        raise Http404("No such pair.") from None
-    if kind not in ("idea", "feedback") or action not in ("merge", "reject"):
-        raise Http404("No such pair.")
+    source_id = request.POST.get("source", "")
+    target_id = request.POST.get("target", "")
+    if (
+        kind not in ("idea", "feedback")
+        or action not in ("merge", "reject")
+        or not (source_id.isdecimal() and target_id.isdecimal())
+    ):
+        messages.error(request, "Choose a proposed pair and what to do with it.")
+        return redirect("feedback_duplicates", key=product.key)
     source: Idea | FeedbackItem
     target: Idea | FeedbackItem
     if kind == "idea":
@@ -136,7 +138,8 @@ def suggestion_dismiss(request: AuthedHttpRequest, key: str, pk: int) -> HttpRes
     item = get_object_or_404(FeedbackItem, pk=pk, product=product)
     kind, _, target_id = request.POST.get("dismiss", "").partition(":")
     if kind not in ("feature", "idea") or not target_id.isdecimal():
-        raise Http404("No such suggestion.")
+        messages.error(request, "Choose one of the suggestions.")
+        return redirect("feedback_detail", key=product.key, pk=item.pk)
     target: Feature | Idea
     if kind == "feature":
         target = get_object_or_404(Feature, pk=int(target_id), product=product)

@@ -60,6 +60,13 @@ def _post(cast):
     return {"key": cast.product.key, "pk": post.pk}
 
 
+def _theme(cast):
+    from feedback.models import FeedbackTheme
+
+    theme = FeedbackTheme.objects.create(product=cast.product, label="x", centroid=b"", size=2)
+    return {"key": cast.product.key, "pk": theme.pk}
+
+
 # The inbox, feedback items and research are a section stakeholders do not browse unless the
 # workspace shares it (pm.visibility): 403.
 ROUTES: dict[str, Route] = {
@@ -89,6 +96,15 @@ ROUTES: dict[str, Route] = {
     "portal_publish": Route(Role.PM, kwargs=_key, methods=("post",)),
     "portal_moderate": Route(Role.PM, kwargs=_post, methods=("post",)),
     "portal_unpublish": Route(Role.PM, kwargs=_post, methods=("post",)),
+    # suggestions by meaning (tests/feedback/test_semantic_pages.py)
+    "feedback_similar": Route(Role.PM, kwargs=_key),
+    "feedback_suggestion_dismiss": Route(Role.PM, kwargs=_item, methods=("post",)),
+    "feedback_duplicates": Route(Role.PM, kwargs=_key),
+    "feedback_duplicates_decide": Route(Role.PM, kwargs=_key, methods=("post",)),
+    "feedback_themes": Route(Role.ENGINEER, kwargs=_key),
+    "feedback_theme_link": Route(Role.PM, kwargs=_theme, methods=("post",)),
+    "feedback_themes_recluster": Route(Role.PM, kwargs=_key, methods=("post",)),
+    "portal_similar": Route(PUBLIC, kwargs=_key),
     # public (tested in test_portal.py) and the API (tested in test_api.py)
     "portal_home": Route(PUBLIC, kwargs=_key),
     "portal_submit": Route(PUBLIC, kwargs=_key, methods=("get", "post")),
