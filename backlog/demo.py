@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from backlog import services
+from backlog import retro, services
 from backlog.choices import FeatureKind, FeatureStatus, IdeaSource, IdeaStatus, MoSCoW, StoryStatus
-from backlog.models import Feature, Idea, Sprint, UserStory
+from backlog.models import Feature, Idea, RetroItem, Sprint, UserStory
 from pm.choices import Role
 from pm.models import Persona, StrategicTheme
 
@@ -889,6 +889,7 @@ def load_demo_backlog(*, workspace, product, users) -> None:
     _stories(product, features, sprints, users)
     _ideas(product, features, pm)
     _comments(product, users)
+    _retrospective(sprints[2], users)
 
 
 # (author role, text, earlier text if it was edited)
@@ -945,3 +946,58 @@ def _comments(product, users) -> None:
             object_id=feature.pk,
             defaults={"product": product},
         )
+
+
+def _retrospective(sprint: Sprint, users) -> None:
+    """Sprint 23's review and retrospective (first load only): cards with votes, and two action
+    items, one done, one still open — which shows on Sprint 24's planning page."""
+    if retro.review_of(sprint).pk or RetroItem.objects.filter(sprint=sprint).exists():
+        return
+    pm, engineer, admin = users[Role.PM], users[Role.ENGINEER], users[Role.ADMIN]
+    retro.review_save(
+        sprint=sprint,
+        data={
+            "demo_notes": "Bulk edit shown on the 2,000-feature demo workspace; linking feedback "
+            "in one click from the inbox.",
+            "stakeholder_feedback": "Sales asked for bulk edit of themes too. Support wants the "
+            "link suggestions to show the customer's plan.",
+        },
+        expected_version=1,
+        actor=pm,
+    )
+    cards = [
+        (
+            "went_well",
+            "Pairing on the inbox linking got it done in two days.",
+            engineer,
+            [pm, admin],
+        ),
+        ("went_well", "Demo data made the review easy to follow.", pm, [engineer]),
+        (
+            "to_improve",
+            "CSV import of customers was not broken down: it stalled.",
+            engineer,
+            [pm, admin],
+        ),
+        (
+            "to_improve",
+            "Stories entered the sprint without acceptance criteria.",
+            admin,
+            [engineer],
+        ),
+        ("ideas", "Timebox refinement to 45 minutes, every Wednesday.", pm, []),
+    ]
+    for column, text, author, voters in cards:
+        item = retro.retro_add(sprint=sprint, column=column, text=text, actor=author)
+        for voter in voters:
+            retro.retro_vote(item=item, voter=voter)
+    done = retro.action_add(
+        sprint=sprint, text="Write acceptance criteria before planning.", owner=pm, actor=pm
+    )
+    retro.action_set_done(action=done, done=True, actor=pm)
+    retro.action_add(
+        sprint=sprint,
+        text="Split imports into stories of 3 points or less.",
+        owner=engineer,
+        actor=pm,
+    )

@@ -21,7 +21,7 @@ from backlog.choices import (
 )
 from pm.fields import RankField, validate_plausible_date
 from pm.models import Persona, Product, StrategicTheme, Versioned
-from pm.visibility import NOTHING, Rules, Section, Viewer, in_section
+from pm.visibility import NOTHING, Rules, Section, Viewer, in_section, team_only
 
 
 def reach_from_arr(product: Product) -> bool:
@@ -367,3 +367,87 @@ class UserStory(Versioned):
     @property
     def key(self) -> str:
         return f"{self.product.key}-{self.number}"
+
+
+# --- sprint review and retrospective -------------------------------------------------------
+
+
+class SprintReview(Versioned):
+    """What the team showed at the sprint review and what stakeholders said about it. The done
+    and not-done stories come from the sprint itself; these are the notes around them."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    sprint = models.OneToOneField(Sprint, on_delete=models.CASCADE, related_name="review")
+    demo_notes = models.TextField(
+        "demo notes", blank=True, max_length=20_000, help_text="Markdown."
+    )
+    stakeholder_feedback = models.TextField(
+        "stakeholder feedback", blank=True, max_length=20_000, help_text="Markdown."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    visibility_rules = Rules(rows=in_section(Section.SPRINTS))
+
+    def __str__(self) -> str:
+        return f"Review of {self.sprint}"
+
+
+class RetroColumn(models.TextChoices):
+    WENT_WELL = "went_well", "Went well"
+    TO_IMPROVE = "to_improve", "To improve"
+    IDEAS = "ideas", "Ideas"
+
+
+class RetroItem(models.Model):
+    """A card on a sprint's retrospective board. Retrospectives are the team's own: nobody
+    outside it reads them, whatever sections stakeholders are given."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="retro_items")
+    column = models.CharField(max_length=20, choices=RetroColumn.choices)
+    text = models.CharField(max_length=500)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    voters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["sprint", "column"], name="retro_item_sprint_column")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ActionItem(models.Model):
+    """Something the team agreed to change at a retrospective, with an owner. Open action items
+    follow the team into the next sprint's planning until they are done."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="retro_actions",
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["product", "done_at"], name="action_item_open")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from backlog import views
+from backlog import views_sprint_review as review_views
 
 P = "p/<str:key>/"
 
@@ -41,5 +42,24 @@ urlpatterns = [
     path(P + "sprints/<int:pk>/", views.sprint_board, name="sprint_board"),
     path(P + "sprints/<int:pk>/edit/", views.sprint_edit, name="sprint_edit"),
     path(P + "sprints/<int:pk>/plan/", views.sprint_plan, name="sprint_plan"),
+    path(P + "sprints/<int:pk>/review/", review_views.sprint_review, name="sprint_review"),
+    path(P + "sprints/<int:pk>/retro/", review_views.sprint_retro, name="sprint_retro"),
+    path(P + "sprints/<int:pk>/retro/items/", review_views.retro_item_add, name="retro_item_add"),
+    path(
+        P + "sprints/<int:pk>/retro/items/<int:item>/vote/",
+        review_views.retro_item_vote,
+        name="retro_item_vote",
+    ),
+    path(
+        P + "sprints/<int:pk>/retro/items/<int:item>/delete/",
+        review_views.retro_item_delete,
+        name="retro_item_delete",
+    ),
+    path(P + "sprints/<int:pk>/retro/actions/", review_views.action_add, name="action_add"),
+    path(
+        P + "sprints/<int:pk>/retro/actions/<int:action>/done/",
+        review_views.action_done,
+        name="action_done",
+    ),
     path(P + "sprints/<int:pk>/plan/story/", views.sprint_plan_story, name="sprint_plan_story"),
 ]

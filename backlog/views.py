@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from backlog import scoring, selectors, services
+from backlog import retro, scoring, selectors, services
 from backlog.choices import (
     FeatureKind,
     FeatureStatus,
@@ -937,12 +937,10 @@ def _plan_context(request, product, sprint, refresh: bool = True, **extra) -> di
 def sprint_plan(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     sprint = _sprint_or_404(product, pk)
-    return render_page(
-        request,
-        "backlog/plan.html",
-        _plan_context(request, product, sprint, refresh=False),
-        partial="plan",
-    )
+    context = _plan_context(request, product, sprint, refresh=False)
+    # What earlier retrospectives agreed and nobody has done yet (backlog.retro).
+    context["open_actions"] = list(retro.open_action_items(product=product, before=sprint))
+    return render_page(request, "backlog/plan.html", context, partial="plan")
 
 
 @login_required

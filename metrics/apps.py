@@ -13,6 +13,7 @@ class MetricsConfig(AppConfig):
         from pm.registry import FeaturePanel, NavItem, OverviewPanel, registry
 
         registry.add_nav(NavItem("KPIs", "kpi_list", order=70))
+        registry.add_nav(NavItem("Pricing", "pricing", order=72, need="engineer"))
         registry.add_overview_panel(
             OverviewPanel("metrics/panels/overview.html", order=35, context=panels.overview)
         )
@@ -21,6 +22,10 @@ class MetricsConfig(AppConfig):
         )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
+        from metrics import demo_pricing
+
+        if demo_pricing.load not in registry.demo_loaders:
+            registry.demo_loaders.append(demo_pricing.load)
 
         from metrics.digests import kpi_section_build
         from pm.registry import DigestSection

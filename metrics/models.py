@@ -14,7 +14,7 @@ from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularit
 from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import KeyResult, Product, Versioned, Workspace
-from pm.visibility import Rules, through
+from pm.visibility import Rules, team_only, through
 
 
 class KPI(Versioned):
@@ -470,6 +470,98 @@ class FunnelStep(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["funnel", "position"], name="funnel_step_unique"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- pricing -------------------------------------------------------------------------------
+
+
+class PricePlan(Versioned):
+    """A plan (tier) of the product with its price points and the backlog features it includes.
+    Prices are business data: the team reads them, nobody outside it."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_plans")
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True, max_length=2000)
+    currency = models.CharField(max_length=3, default="EUR", help_text="ISO code, e.g. EUR, USD.")
+    monthly_price = models.DecimalField(
+        "monthly price", max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    annual_price = models.DecimalField(
+        "annual price",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Per year, when billed annually.",
+    )
+    features = models.ManyToManyField(Feature, blank=True, related_name="price_plans")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        ordering = ["monthly_price", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "product", name="price_plan_name_unique_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def annual_discount(self) -> Decimal | None:
+        """How much cheaper a year is billed annually than monthly, as a share (0.17 = 17%)."""
+        if self.annual_price is None or not self.monthly_price:
+            return None
+        return 1 - self.annual_price / (self.monthly_price * 12)
+
+
+class CompetitorPrice(models.Model):
+    """A competitor's plan and its monthly price, to set beside ours."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    competitor = models.ForeignKey(
+        "pm.Competitor", on_delete=models.CASCADE, related_name="price_points"
+    )
+    plan_name = models.CharField("plan", max_length=80)
+    currency = models.CharField(max_length=3, default="EUR")
+    monthly_price = models.DecimalField(
+        "monthly price", max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        ordering = ["monthly_price", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.competitor} {self.plan_name}"
+
+
+class PriceSurvey(models.Model):
+    """A Van Westendorp survey: the four prices each respondent named, as uploaded (CSV)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    # [[too cheap, cheap, expensive, too expensive], …] per respondent, as numbers.
+    answers = models.JSONField(default=list)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=team_only)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return self.name

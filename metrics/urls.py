@@ -1,14 +1,32 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from metrics import api, views
+from metrics import api, api_pricing, views, views_pricing
 
 router = SimpleRouter()
 router.register("api/v1/kpis", api.KPIViewSet, basename="api-kpi")
+router.register("api/v1/price-plans", api_pricing.PricePlanViewSet, basename="api-price-plan")
+router.register("api/v1/price-surveys", api_pricing.PriceSurveyViewSet, basename="api-price-survey")
 
 _KPIS = "p/<str:key>/kpis/"
 
+_PRICING = "p/<str:key>/pricing/"
+
 urlpatterns = [
+    path(_PRICING, views_pricing.pricing, name="pricing"),
+    path(_PRICING + "plans/new/", views_pricing.plan_new, name="plan_new"),
+    path(_PRICING + "plans/<int:pk>/edit/", views_pricing.plan_edit, name="plan_edit"),
+    path(_PRICING + "plans/<int:pk>/delete/", views_pricing.plan_delete, name="plan_delete"),
+    path(
+        _PRICING + "competitors/", views_pricing.competitor_price_add, name="competitor_price_add"
+    ),
+    path(
+        _PRICING + "competitors/<int:pk>/delete/",
+        views_pricing.competitor_price_delete,
+        name="competitor_price_delete",
+    ),
+    path(_PRICING + "surveys/", views_pricing.survey_upload, name="survey_upload"),
+    path(_PRICING + "surveys/<int:pk>/delete/", views_pricing.survey_delete, name="survey_delete"),
     path(_KPIS, views.kpi_list, name="kpi_list"),
     path(_KPIS + "new/", views.kpi_new, name="kpi_new"),
     path(_KPIS + "<int:pk>/", views.kpi_detail, name="kpi_detail"),

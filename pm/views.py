@@ -349,7 +349,6 @@ def product_overview(request: AuthedHttpRequest, key: str) -> HttpResponse:
     activity = list(selectors.activity_for_product(product, viewer=viewer)[:8])
     context.update(
         themes=selectors.themes_for_product(product),
-        objectives=selectors.objectives_for_product(product),
         activity=visibility.history_for(activity, viewer, product, rows_checked=True),
         panels=panels,
     )

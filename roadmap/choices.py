@@ -30,3 +30,15 @@ class Confidence(models.TextChoices):
 class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
     INTERNAL = "internal", "Internal"
+
+
+class Health(models.TextChoices):
+    """An initiative's status update: how the team judges it is going."""
+
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+
+
+# The worst first: an objective is as healthy as its least healthy initiative.
+HEALTH_ORDER = {Health.OFF_TRACK: 0, Health.AT_RISK: 1, Health.ON_TRACK: 2}

@@ -11,7 +11,7 @@ from backlog.models import Feature
 from pm.choices import Role
 from pm.models import Objective, StrategicTheme
 from roadmap import services
-from roadmap.choices import Confidence, Horizon, InitiativeStatus, Precision, Visibility
+from roadmap.choices import Confidence, Health, Horizon, InitiativeStatus, Precision, Visibility
 from roadmap.models import Initiative, Release
 from roadmap.periods import add_months, month_end, quarter_start
 
@@ -222,6 +222,27 @@ def _features_by_theme(product) -> dict:
     return by_theme
 
 
+STATUS_UPDATES = [
+    (
+        "Sprint planning with capacity",
+        Health.ON_TRACK,
+        "Capacity and the over-commit warning are in review; velocity chart next sprint.",
+    ),
+    (
+        "Suggested links from feedback to features",
+        Health.AT_RISK,
+        "Matching quality on paraphrased feedback is below target; evaluating a local "
+        "embedding model before committing to a date.",
+    ),
+    (
+        "Customer advisory portal",
+        Health.OFF_TRACK,
+        "Legal review of the portal terms has not started; the pilot slips a quarter unless "
+        "it starts this month.",
+    ),
+]
+
+
 @transaction.atomic
 def load_demo_roadmap(*, workspace, product, users) -> None:
     pm = users[Role.PM]
@@ -361,4 +382,13 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
                 expected_version=release.version,
                 actor=pm,
                 with_open_work=True,
+            )
+
+    # Status updates on the work under way (first load only): the overview's OKR health, the
+    # roadmap's badges and the digest read them.
+    for title, status, note in STATUS_UPDATES:
+        initiative = existing.get(title)
+        if initiative is not None and not initiative.updates.exists():
+            services.initiative_post_update(
+                initiative=initiative, status=status, note=note, actor=pm
             )

@@ -9,7 +9,8 @@ from backlog.models import Feature
 from pm.fields import validate_plausible_date
 from pm.forms import VersionedForm, choice_field, model_choice
 from pm.models import Objective, Product, StrategicTheme
-from roadmap.choices import Horizon, InitiativeStatus
+from roadmap.choices import Health, Horizon, InitiativeStatus
+from roadmap.delivery import Assumptions
 from roadmap.models import Initiative, Release
 from roadmap.periods import Period
 
@@ -217,3 +218,67 @@ class FilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return bool(self.filters())
+
+
+class ForecastForm(forms.Form):
+    """The revenue forecast's assumptions, edited on the forecast page (GET: shareable links)."""
+
+    percentile = forms.TypedChoiceField(
+        label="Ship dates at",
+        choices=[(50, "50% confidence"), (85, "85% confidence"), (95, "95% confidence")],
+        coerce=int,
+        initial=50,
+        help_text="Which forecast date a planned feature starts earning from.",
+    )
+    months = forms.IntegerField(label="Months shown", min_value=3, max_value=36, initial=12)
+    ramp_months = forms.IntegerField(
+        label="Ramp-up (months)",
+        min_value=0,
+        max_value=12,
+        initial=0,
+        help_text="Months until a feature earns its full monthly share.",
+    )
+    cost_spread_months = forms.IntegerField(
+        label="Cost spread (months)",
+        min_value=0,
+        max_value=12,
+        initial=0,
+        help_text="0 books a feature's cost in its ship month; N spreads it over N months.",
+    )
+
+    def __init__(self, data=None, **kwargs):
+        # Missing fields take their defaults, so a link that sets one assumption is still valid.
+        if data is not None:
+            data = {name: data.get(name, field.initial) for name, field in self.base_fields.items()}
+        super().__init__(data, **kwargs)
+
+    def assumptions(self) -> Assumptions:
+        if not self.is_bound or not self.is_valid():
+            return Assumptions()
+        return Assumptions(**self.cleaned_data)
+
+
+class StatusUpdateForm(forms.Form):
+    """A status update on an initiative: how it is going, and why."""
+
+    status = forms.ChoiceField(
+        label="How is it going?", choices=Health.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "What changed, what is in the way, what you need."}
+        ),
+        help_text="Markdown. Readers who see the initiative see its updates.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("status") in ("at_risk", "off_track")
+            and not (cleaned.get("note") or "").strip()
+        ):
+            self.add_error("note", "Say why it is at risk or off track: readers will ask.")
+        return cleaned

@@ -12,8 +12,15 @@ from django.utils import timezone
 from backlog.models import Feature
 from pm.fields import RankField, validate_plausible_date
 from pm.models import Objective, Product, StrategicTheme, Versioned
-from pm.visibility import Rules, public_rows, team_only
-from roadmap.choices import Confidence, Horizon, InitiativeStatus, Precision, Visibility
+from pm.visibility import Rules, public_rows, team_only, through
+from roadmap.choices import (
+    Confidence,
+    Health,
+    Horizon,
+    InitiativeStatus,
+    Precision,
+    Visibility,
+)
 from roadmap.periods import Period, span_label
 
 
@@ -116,6 +123,37 @@ class Initiative(Versioned):
     @property
     def is_public(self) -> bool:
         return self.visibility == Visibility.PUBLIC
+
+
+def _updates_of_visible_initiatives(viewer):
+    return through("initiative", "roadmap.initiative", viewer)
+
+
+class InitiativeUpdate(models.Model):
+    """A periodic status update on an initiative (on track / at risk / off track, with a note):
+    the latest is the initiative's health on the roadmap, the overview and in digests. Readers
+    who see the initiative see its updates — they are written for stakeholders too."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=20, choices=Health.choices)
+    note = models.TextField(blank=True, max_length=5000, help_text="Markdown.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    visibility_rules = Rules(rows=_updates_of_visible_initiatives)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["initiative", "-created_at"], name="initiative_update_latest"),
+            models.Index(fields=["product", "-created_at"], name="initiative_update_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.initiative}"
 
 
 class Release(Versioned):

@@ -13,6 +13,13 @@ def glance(request: HttpRequest, product) -> dict | None:
     return {"product": product, **selectors.roadmap_glance(product=product, visibility=visibility)}
 
 
+def okr_health(request: HttpRequest, product) -> dict | None:
+    """The overview's OKR health: objectives, their key results and aligned initiatives' latest
+    status updates. Five queries."""
+    visibility = selectors.visibility_for(product.membership)
+    return {"product": product, **selectors.okr_health(product=product, visibility=visibility)}
+
+
 def feature(request: HttpRequest, feature) -> dict | None:
     """On the backlog's feature detail: the initiatives and releases that contain the feature.
     Two queries (the membership is cached on the user)."""

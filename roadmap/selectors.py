@@ -10,15 +10,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Field, Model, Prefetch, Q, QuerySet
+from django.db.models import Count, Field, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from backlog.models import Feature
 from pm import visibility as policy
 from pm.choices import ActivityAction
 from pm.models import ActivityLog, Membership, Objective, Product, StrategicTheme
-from roadmap.choices import Horizon, InitiativeStatus, Precision, Visibility
-from roadmap.models import Initiative, Release, ShareLink
+from pm.selectors import objectives_for_product
+from roadmap.choices import HEALTH_ORDER, Health, Horizon, InitiativeStatus, Precision, Visibility
+from roadmap.models import Initiative, InitiativeUpdate, Release, ShareLink
 from roadmap.periods import span_label
 from roadmap.timeline import TimelineItem
 
@@ -65,7 +66,113 @@ def initiative_list(
         qs = qs.filter(status=filters["status"])
     if filters.get("objective"):
         qs = qs.filter(objectives=filters["objective"])
-    return qs.order_by("rank", "id")
+    return with_health(qs).order_by("rank", "id")
+
+
+def health_of(initiative: Initiative) -> Health | None:
+    """The latest status update's health of an initiative read through `with_health`."""
+    value = getattr(initiative, "health", None)
+    return Health(value) if value else None
+
+
+def with_health(qs: QuerySet[Initiative]) -> QuerySet[Initiative]:
+    """Initiatives annotated with their latest status update: `health` (on_track / at_risk /
+    off_track, None before the first update) and `health_at` — two subqueries in the one query."""
+    latest = InitiativeUpdate.objects.filter(initiative=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    return qs.annotate(
+        health=Subquery(latest.values("status")[:1]),
+        health_at=Subquery(latest.values("created_at")[:1]),
+    )
+
+
+def initiative_updates(*, initiative: Initiative) -> QuerySet[InitiativeUpdate]:
+    """An initiative's status updates, newest first (readers who see it see them)."""
+    return InitiativeUpdate.objects.filter(initiative=initiative).select_related("author")
+
+
+# An initiative under way without a status update for this long is due one.
+UPDATE_DUE_DAYS = 14
+
+
+@dataclass
+class ObjectiveHealth:
+    objective: Objective
+    initiatives: list[Initiative]
+    counts: dict[str, int]  # health → number of aligned initiatives with that latest update
+
+    @property
+    def health(self) -> str | None:
+        """The worst latest update among aligned initiatives (None when none has one)."""
+        known = [h for h in map(health_of, self.initiatives) if h]
+        return min(known, key=lambda h: HEALTH_ORDER[h]) if known else None
+
+    @property
+    def health_label(self) -> str:
+        return Health(self.health).label if self.health else ""
+
+
+def okr_health(*, product: Product, visibility: str, today: date | None = None) -> dict[str, Any]:
+    """Objectives with their key results' progress and the health of the initiatives aligned
+    to them, initiatives at risk or off track with their latest note, and (for the team)
+    initiatives in progress whose update is due. Four queries whatever the size."""
+
+    today = today or timezone.localdate()
+    objectives = list(objectives_for_product(product))
+    open_initiatives = with_health(Initiative.objects.filter(product=product)).exclude(
+        status__in=(InitiativeStatus.SHIPPED, InitiativeStatus.CANCELLED)
+    )
+    if visibility == PUBLIC:
+        open_initiatives = _public(open_initiatives)
+    initiatives = list(
+        open_initiatives.prefetch_related(
+            Prefetch("objectives", queryset=Objective.objects.only("id"))
+        )
+        .select_related("theme")
+        .order_by("rank", "id")
+    )
+    aligned: dict[int, list[Initiative]] = {o.pk: [] for o in objectives}
+    for initiative in initiatives:
+        for objective in initiative.objectives.all():
+            aligned.setdefault(objective.pk, []).append(initiative)
+    rows = []
+    for objective in objectives:
+        mine = aligned.get(objective.pk, [])
+        counts = {h.value: 0 for h in Health}
+        for initiative in mine:
+            if health := health_of(initiative):
+                counts[health.value] += 1
+        rows.append(ObjectiveHealth(objective, mine, counts))
+    troubled = sorted(
+        (i for i in initiatives if health_of(i) in (Health.AT_RISK, Health.OFF_TRACK)),
+        key=lambda i: (HEALTH_ORDER[health_of(i) or Health.ON_TRACK], i.title.lower()),
+    )
+    notes: dict[int, str] = {}
+    if troubled:
+        for update in InitiativeUpdate.objects.filter(
+            pk__in=Subquery(
+                InitiativeUpdate.objects.filter(initiative=OuterRef("initiative"))
+                .order_by("-created_at", "-id")
+                .values("pk")[:1]
+            ),
+            initiative__in=[i.pk for i in troubled],
+        ):
+            notes[update.initiative_id] = update.note
+    due_before = timezone.now() - timedelta(days=UPDATE_DUE_DAYS)
+    due = [
+        i
+        for i in initiatives
+        if i.status == InitiativeStatus.IN_PROGRESS
+        and ((at := getattr(i, "health_at", None)) is None or at < due_before)
+    ]
+    return {
+        "objectives": rows,
+        "troubled": [(i, notes.get(i.pk, "")) for i in troubled],
+        "due": due if visibility == INTERNAL else [],
+        "due_days": UPDATE_DUE_DAYS,
+        "today": today,
+    }
 
 
 def initiatives_by_horizon(
@@ -96,6 +203,7 @@ def initiatives_for_timeline(
             theme_colour=i.theme.colour if i.theme else "#5f6682",
             internal=i.visibility != PUBLIC,
             url=url_for(i) if url_for else "",
+            health=getattr(i, "health", None) or "",
         )
         for i in initiatives
     ]
@@ -129,7 +237,7 @@ def features_prefetch(viewer: policy.Viewer | None) -> "Prefetch[str, QuerySet[F
 def initiative_detail(
     *, product: Product, pk: int, visibility: str, viewer: policy.Viewer | None = None
 ) -> Initiative:
-    qs = Initiative.objects.filter(product=product).select_related("theme")
+    qs = with_health(Initiative.objects.filter(product=product).select_related("theme"))
     if visibility == PUBLIC:
         qs = _public(qs)
     if viewer is None:

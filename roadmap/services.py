@@ -18,9 +18,9 @@ from backlog.selectors import OpenWork, features_with_open_stories
 from backlog.services import feature_ship
 from pm.choices import ActivityAction
 from pm.models import ActivityLog, Objective, Product, Versioned
-from pm.services import EditConflict, activity_record, changed_since, field_display
+from pm.services import EditConflict, activity_record, changed_since, field_display, record_create
 from roadmap.choices import Horizon
-from roadmap.models import Initiative, Release, ShareLink
+from roadmap.models import Initiative, InitiativeUpdate, Release, ShareLink
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -483,3 +483,22 @@ def share_link_touch(*, link_id: int, now: datetime | None = None) -> bool:
         return False
     ShareLink.objects.filter(pk=link_id).update(last_used_at=now or timezone.now())
     return True
+
+
+# --- status updates ------------------------------------------------------------------------
+
+
+def initiative_post_update(
+    *, initiative: Initiative, status: str, note: str, actor: User
+) -> InitiativeUpdate:
+    """Post a status update: it becomes the initiative's health (roadmap, overview, digests)
+    and an entry in its history."""
+    update = InitiativeUpdate(
+        product=initiative.product,
+        initiative=initiative,
+        status=status,
+        note=note.strip(),
+        author=actor,
+    )
+    record_create(instance=update, actor=actor)
+    return update

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from roadmap.choices import Health
 from roadmap.periods import add_months, months_between, quarter_of, quarter_start
 
 MIN_QUARTERS = 8  # the grid always covers at least two years
@@ -34,6 +35,12 @@ class TimelineItem:
     theme_colour: str = "#5f6682"
     internal: bool = False
     url: str = ""
+    forecast: Any = None  # roadmap.delivery.WorkOutlook, on the team's timeline only
+    health: str = ""  # the latest status update: on_track / at_risk / off_track
+
+    @property
+    def health_label(self) -> str:
+        return Health(self.health).label if self.health else ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Marker:
     col: int
     tenth: int
     url: str = ""
+    forecast: Any = None
 
 
 @dataclass
@@ -154,7 +162,7 @@ def window(items: list[TimelineItem], today: date) -> tuple[date, int]:
 
 def build(
     items: list[TimelineItem],
-    releases: list[tuple[str, date, bool, str]],
+    releases: list[tuple],
     today: date,
 ) -> Timeline:
     """Group `items` into lanes by theme (in the given order, themeless last) and place them."""
@@ -181,8 +189,8 @@ def build(
     if None in lanes:
         ordered.append(lanes[None])
     markers = []
-    for name, day, shipped, url in releases:
+    for name, day, shipped, url, *forecast in releases:
         index = months_between(first, day)
         if 0 <= index < months:
-            markers.append(Marker(name, day, shipped, index + 2, _tenth(day), url))
+            markers.append(Marker(name, day, shipped, index + 2, _tenth(day), url, *forecast[:1]))
     return Timeline(first=first, months=months, today=today, lanes=ordered, markers=markers)

@@ -1,12 +1,15 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from roadmap import api, views
+from roadmap import api, api_planning, views
 
 router = SimpleRouter()
 router.register("initiatives", api.InitiativeViewSet, basename="api-initiative")
 router.register("releases", api.ReleaseViewSet, basename="api-release")
 router.register("share-links", api.ShareLinkViewSet, basename="api-share-link")
+router.register(
+    "initiative-updates", api_planning.InitiativeUpdateViewSet, basename="api-initiative-update"
+)
 
 urlpatterns = [
     path("p/<str:key>/roadmap/", views.roadmap, name="roadmap"),
@@ -24,6 +27,11 @@ urlpatterns = [
         name="initiative_edit",
     ),
     path(
+        "p/<str:key>/roadmap/initiatives/<int:pk>/updates/",
+        views.initiative_post_update,
+        name="initiative_post_update",
+    ),
+    path(
         "p/<str:key>/roadmap/initiatives/<int:pk>/move/",
         views.initiative_move,
         name="initiative_move",
@@ -33,6 +41,7 @@ urlpatterns = [
         views.initiative_delete,
         name="initiative_delete",
     ),
+    path("p/<str:key>/roadmap/forecast/", views.forecast, name="roadmap_forecast"),
     path("p/<str:key>/roadmap/releases/", views.releases, name="releases"),
     path("p/<str:key>/roadmap/releases/new/", views.release_new, name="release_new"),
     path("p/<str:key>/roadmap/releases/<int:pk>/edit/", views.release_edit, name="release_edit"),
@@ -55,5 +64,6 @@ urlpatterns = [
         api.PublicRoadmapView.as_view(),
         name="api_public_roadmap",
     ),
+    path("api/v1/forecast/", api_planning.ForecastView.as_view(), name="api_forecast"),
     path("api/v1/", include(router.urls)),
 ]

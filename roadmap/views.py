@@ -1,6 +1,7 @@
 """Roadmap pages: the timeline, the Now/Next/Later board, what changed, releases, share links,
 and the public page behind a share link."""
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -23,13 +24,16 @@ from pm.services import EditConflict
 from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
 from pm.visibility import viewer_of
 from roadmap import public, selectors, services
+from roadmap.delivery import delivery_forecast, revenue_forecast
 from roadmap.forms import (
     FilterForm,
+    ForecastForm,
     InitiativeForm,
     MoveForm,
     ReleaseForm,
     ShareLinkForm,
     ShipForm,
+    StatusUpdateForm,
 )
 from roadmap.models import Initiative, Release, ShareLink
 from roadmap.periods import period_suggestions
@@ -54,8 +58,12 @@ def _initiative_url(product):
     return lambda i: reverse("initiative_detail", args=[product.key, i.pk])
 
 
-def _release_markers(releases) -> list[tuple]:
-    return [(r.name, r.shipped_date or r.target_date, r.is_shipped, "") for r in releases]
+def _release_markers(releases, forecasts: dict | None = None) -> list[tuple]:
+    forecasts = forecasts or {}
+    return [
+        (r.name, r.shipped_date or r.target_date, r.is_shipped, "", forecasts.get(r.pk))
+        for r in releases
+    ]
 
 
 # --- timeline, board, what changed -----------------------------------------------------------
@@ -73,10 +81,19 @@ def roadmap(request: AuthedHttpRequest, key: str) -> HttpResponse:
     )
     releases = selectors.release_list(product=product, visibility=context["visibility"])
     items = selectors.initiatives_for_timeline(initiatives, url_for=_initiative_url(product))
+    release_forecasts = None
+    if context["sees_internal"]:
+        # The team sees each open item's chance of finishing by its date (see Forecast).
+        delivery = delivery_forecast(product)
+        by_initiative = delivery.by_initiative()
+        items = [replace(item, forecast=by_initiative.get(item.pk)) for item in items]
+        release_forecasts = delivery.by_release()
     scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
     context.update(
         filter_form=form,
-        timeline=build_timeline(items, _release_markers(releases), timezone.localdate()),
+        timeline=build_timeline(
+            items, _release_markers(releases, release_forecasts), timezone.localdate()
+        ),
         scale=scale,
     )
     return render_page(request, "roadmap/timeline.html", context, partial="view")
@@ -168,6 +185,12 @@ def initiative_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 @require_GET
 def initiative_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key)
+    return _initiative_page(request, product, pk)
+
+
+def _initiative_page(
+    request: AuthedHttpRequest, product, pk: int, update_form: StatusUpdateForm | None = None
+) -> HttpResponse:
     context = _context(request, product, "timeline")
     try:
         initiative = selectors.initiative_detail(
@@ -178,10 +201,35 @@ def initiative_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
     releases = selectors.release_list(product=product, visibility=context["visibility"]).filter(
         features__initiatives=initiative
     )
-    context.update(initiative=initiative, releases=releases.distinct())
+    context.update(
+        initiative=initiative,
+        releases=releases.distinct(),
+        updates=selectors.initiative_updates(initiative=initiative)[:20],
+        health_label=health.label if (health := selectors.health_of(initiative)) else "",
+        update_form=update_form or StatusUpdateForm(),
+    )
     if context["sees_internal"]:  # history names people and shows internal notes: the team only
         context["history"] = activity_for_object(initiative, viewer_of(product), limit=20)
     return render_page(request, "roadmap/initiative_detail.html", context)
+
+
+@login_required
+@require_POST
+def initiative_post_update(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+    """Post a status update (PMs): it becomes the initiative's health."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    initiative = get_object_or_404(Initiative, product=product, pk=pk)
+    form = StatusUpdateForm(request.POST)
+    if not form.is_valid():
+        return _initiative_page(request, product, pk, update_form=form)
+    update = services.initiative_post_update(
+        initiative=initiative,
+        status=form.cleaned_data["status"],
+        note=form.cleaned_data["note"],
+        actor=request.user,
+    )
+    messages.success(request, f"Status update posted: {update.get_status_display().lower()}.")
+    return redirect("initiative_detail", key=product.key, pk=initiative.pk)
 
 
 @login_required
@@ -473,3 +521,65 @@ def share_roadmap(request: HttpRequest, token: str) -> HttpResponse:
     return public.response(
         request, rendered.html, rendered.html_gzip, "text/html; charset=utf-8", rendered.html_etag
     )
+
+
+# --- forecast ---------------------------------------------------------------------------------
+
+
+def _pnl_chart(lines, width: int = 720, height: int = 220) -> dict:
+    """Geometry of the P&L chart (drawn as SVG on the server: printable, no script): revenue bars
+    up, cost bars down from a zero line, and the cumulative net as a line."""
+    if not lines:
+        return {}
+    values = [line.revenue for line in lines] + [-line.cost for line in lines]
+    values += [line.cumulative for line in lines] + [0]
+    top, bottom = max(values), min(values)
+    span = (top - bottom) or 1
+    pad = 12
+    inner = height - 2 * pad
+
+    def y(value) -> float:
+        return round(pad + float((top - value) / span) * inner, 1)
+
+    step = width / len(lines)
+    bar = max(step * 0.35, 2)
+    zero = y(0)
+    months = []
+    for i, line in enumerate(lines):
+        x = round(i * step + step / 2, 1)
+        months.append(
+            {
+                "line": line,
+                "x": x,
+                "label_x": x,
+                "revenue": (
+                    round(x - bar, 1),
+                    y(line.revenue),
+                    round(bar, 1),
+                    round(zero - y(line.revenue), 1),
+                ),
+                "cost": (round(x, 1), zero, round(bar, 1), round(y(-line.cost) - zero, 1)),
+            }
+        )
+    points = " ".join(f"{m['x']},{y(m['line'].cumulative)}" for m in months)
+    return {"width": width, "height": height, "zero": zero, "months": months, "points": points}
+
+
+@login_required
+@require_GET
+def forecast(request: AuthedHttpRequest, key: str) -> HttpResponse:
+    """When open initiatives and releases are likely done, and the P&L the plan adds by month.
+
+    Team only: the forecast reads ROI inputs and internal initiatives."""
+    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    context = _context(request, product, "forecast")
+    form = ForecastForm(request.GET if request.GET else None)
+    delivery = delivery_forecast(product)
+    revenue = revenue_forecast(product, delivery, form.assumptions())
+    context.update(
+        form=form,
+        delivery=delivery,
+        revenue=revenue,
+        chart=_pnl_chart(revenue.lines),
+    )
+    return render_page(request, "roadmap/forecast.html", context)

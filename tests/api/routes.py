@@ -30,6 +30,33 @@ def _idea(cast):
     return {"pk": data.idea(cast.product, cast.pm).pk}
 
 
+def _sprint_review(cast):
+    from backlog import retro
+    from tests.backlog.factories import SprintFactory
+
+    sprint = SprintFactory(product=cast.product)
+    review = retro.review_save(
+        sprint=sprint, data={"demo_notes": "x"}, expected_version=1, actor=cast.pm
+    )
+    return {"pk": review.pk}
+
+
+def _retro_item(cast):
+    from backlog import retro
+    from tests.backlog.factories import SprintFactory
+
+    sprint = SprintFactory(product=cast.product)
+    return {"pk": retro.retro_add(sprint=sprint, column="ideas", text="x", actor=cast.pm).pk}
+
+
+def _action_item(cast):
+    from backlog import retro
+    from tests.backlog.factories import SprintFactory
+
+    sprint = SprintFactory(product=cast.product)
+    return {"pk": retro.action_add(sprint=sprint, text="x", owner=None, actor=cast.pm).pk}
+
+
 def _none(cast):
     return {}
 
@@ -42,6 +69,12 @@ ROUTES: dict[str, Route] = {
     "api-product-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-story-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-sprint-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-sprint-review-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-retro-item-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-action-item-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-sprint-review-detail": Route(Role.ENGINEER, kwargs=_sprint_review, htmx=False),
+    "api-retro-item-detail": Route(Role.ENGINEER, kwargs=_retro_item, htmx=False),
+    "api-action-item-detail": Route(Role.ENGINEER, kwargs=_action_item, htmx=False),
     "api-feature-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
     "api-idea-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
     # Stories and ideas are sections stakeholders do not browse by default: 403, as the pages.

@@ -27,6 +27,22 @@ def _sprint(cast):
     return {"key": cast.product.key, "pk": SprintFactory(product=cast.product).pk}
 
 
+def _retro_item(cast):
+    from backlog import retro
+
+    sprint = SprintFactory(product=cast.product)
+    item = retro.retro_add(sprint=sprint, column="ideas", text="Pair more", actor=cast.engineer)
+    return {"key": cast.product.key, "pk": sprint.pk, "item": item.pk}
+
+
+def _action_item(cast):
+    from backlog import retro
+
+    sprint = SprintFactory(product=cast.product)
+    action = retro.action_add(sprint=sprint, text="Write criteria", owner=None, actor=cast.pm)
+    return {"key": cast.product.key, "pk": sprint.pk, "action": action.pk}
+
+
 def _story(cast):
     story = StoryFactory(
         feature__product=cast.product, acceptance_criteria=[{"text": "Given A", "done": False}]
@@ -77,4 +93,11 @@ ROUTES: dict[str, Route] = {
     "sprint_edit": Route(Role.PM, kwargs=_sprint, methods=GET_POST),
     "sprint_plan": Route(Role.PM, kwargs=_sprint),
     "sprint_plan_story": Route(Role.PM, kwargs=_sprint, methods=POST),
+    "sprint_review": Route(Role.ENGINEER, kwargs=_sprint),
+    "sprint_retro": Route(Role.ENGINEER, kwargs=_sprint),
+    "retro_item_add": Route(Role.ENGINEER, kwargs=_sprint, methods=POST),
+    "retro_item_vote": Route(Role.ENGINEER, kwargs=_retro_item, methods=POST),
+    "retro_item_delete": Route(Role.ENGINEER, kwargs=_retro_item, methods=POST),
+    "action_add": Route(Role.ENGINEER, kwargs=_sprint, methods=POST),
+    "action_done": Route(Role.ENGINEER, kwargs=_action_item, methods=POST),
 }

@@ -37,7 +37,64 @@ def _made_by(factory):
     return lambda cast: {"key": cast.product.key, "pk": factory(product=cast.product).pk}
 
 
+def _plan(cast):
+    from decimal import Decimal
+
+    from metrics import price_plans
+
+    plan = price_plans.plan_create(
+        product=cast.product,
+        data={"name": "Team", "currency": "EUR", "monthly_price": Decimal(29)},
+        features=[],
+        actor=cast.pm,
+    )
+    return {"key": cast.product.key, "pk": plan.pk}
+
+
+def _competitor_price(cast):
+    from decimal import Decimal
+
+    from metrics import price_plans
+    from tests.factories import CompetitorFactory
+
+    price = price_plans.competitor_price_add(
+        product=cast.product,
+        competitor=CompetitorFactory(product=cast.product),
+        plan_name="Pro",
+        monthly_price=Decimal(75),
+        currency="EUR",
+        actor=cast.pm,
+    )
+    return {"key": cast.product.key, "pk": price.pk}
+
+
+def _survey(cast):
+    from metrics import price_plans
+    from metrics.demo_pricing import _survey_csv
+
+    survey = price_plans.survey_upload(
+        product=cast.product, name="S", data=_survey_csv(respondents=10), actor=cast.pm
+    )
+    return {"key": cast.product.key, "pk": survey.pk}
+
+
+def _api(make):
+    return lambda cast: {"pk": make(cast)["pk"]}
+
+
 ROUTES: dict[str, Route] = {
+    "pricing": Route(Role.ENGINEER),
+    "plan_new": Route(Role.PM, methods=("get", "post")),
+    "plan_edit": Route(Role.PM, kwargs=_plan, methods=("get", "post")),
+    "plan_delete": Route(Role.PM, kwargs=_plan, methods=("post",)),
+    "competitor_price_add": Route(Role.PM, methods=("post",)),
+    "competitor_price_delete": Route(Role.PM, kwargs=_competitor_price, methods=("post",)),
+    "survey_upload": Route(Role.PM, methods=("post",)),
+    "survey_delete": Route(Role.PM, kwargs=_survey, methods=("post",)),
+    "api-price-plan-list": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
+    "api-price-plan-detail": Route(Role.ENGINEER, kwargs=_api(_plan), htmx=False),
+    "api-price-survey-list": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
+    "api-price-survey-detail": Route(Role.ENGINEER, kwargs=_api(_survey), htmx=False),
     "kpi_list": Route(Role.STAKEHOLDER),
     "kpi_new": Route(Role.PM, methods=("get", "post")),
     "kpi_detail": Route(Role.STAKEHOLDER, kwargs=_kpi),

@@ -14,6 +14,16 @@ def _release(cast):
     return {"key": cast.product.key, "pk": ReleaseFactory(product=cast.product).pk}
 
 
+def _update(cast):
+    from roadmap.services import initiative_post_update
+
+    initiative = InitiativeFactory(product=cast.product, visibility="public")
+    update = initiative_post_update(
+        initiative=initiative, status="on_track", note="", actor=cast.pm
+    )
+    return {"pk": update.pk}
+
+
 def _link(cast):
     link, _token = make_share_link(cast.product, cast.pm)
     return {"key": cast.product.key, "pk": link.pk}
@@ -27,6 +37,8 @@ ROUTES: dict[str, Route] = {
     "initiative_detail": Route(Role.STAKEHOLDER, kwargs=_initiative),
     "initiative_edit": Route(Role.PM, kwargs=_initiative, methods=("get", "post")),
     "initiative_move": Route(Role.PM, kwargs=_initiative, methods=("post",)),
+    "initiative_post_update": Route(Role.PM, kwargs=_initiative, methods=("post",)),
+    "roadmap_forecast": Route(Role.ENGINEER),
     "initiative_delete": Route(Role.PM, kwargs=_initiative, methods=("post",)),
     "releases": Route(Role.STAKEHOLDER),
     "release_new": Route(Role.PM, methods=("get", "post")),
@@ -48,6 +60,10 @@ ROUTES: dict[str, Route] = {
     "api-release-detail": Route(
         Role.STAKEHOLDER, kwargs=lambda c: {"pk": _release(c)["pk"]}, htmx=False
     ),
+    "api-initiative-update-list": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
+    "api-initiative-update-detail": Route(Role.STAKEHOLDER, kwargs=_update, htmx=False),
+    # The forecast names its product in the query: without one, any signed-in caller gets 400.
+    "api_forecast": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
     "api-share-link-list": Route(
         SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post"), htmx=False
     ),

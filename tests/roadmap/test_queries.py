@@ -7,10 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from backlog.choices import StoryStatus
 from roadmap import services
 from roadmap.choices import Horizon, Visibility
 from roadmap.models import Initiative, Release
-from tests.backlog.factories import FeatureFactory
+from tests.backlog.factories import FeatureFactory, SprintFactory, StoryFactory
 from tests.factories import ObjectiveFactory, ThemeFactory
 from tests.roadmap.factories import make_share_link
 
@@ -26,6 +27,14 @@ def _fill(cast, n: int) -> None:
     themes = [ThemeFactory(product=product) for _ in range(4)]
     objectives = [ObjectiveFactory(product=product, theme=t) for t in themes]
     features = [FeatureFactory(product=product) for _ in range(8)]
+    for feature in features:  # open work, and a finished sprint's velocity to forecast it with
+        StoryFactory(feature=feature, points=3)
+    done_sprint = SprintFactory(
+        product=product,
+        start=date.today() - timedelta(days=20),
+        end=date.today() - timedelta(days=7),
+    )
+    StoryFactory(feature=features[0], sprint=done_sprint, points=5, status=StoryStatus.DONE)
     horizons = list(Horizon)
     for i in range(n):
         start = date(2026, 1 + 3 * (i % 4), 1) + timedelta(days=365 * (i % 2))
@@ -73,6 +82,10 @@ def _fill(cast, n: int) -> None:
 #    then the base layout's own: 9 navigation memberships with workspaces, 10 the workspace's
 #    products, 11 the unread-notification count
 TIMELINE_MAX = 11
+# The team's timeline adds the delivery forecast: 12 finished sprints' velocity, 13 the running
+# sprint, 14 the open stories in backlog order, 15–16 open initiatives with their features,
+# 17–18 unshipped releases with theirs (the simulation itself is cached, no SQL).
+TEAM_TIMELINE_MAX = TIMELINE_MAX + 7
 # Board: the same without the releases.
 BOARD_MAX = 10
 # What changed: 1–4, 5 activity entries with actors, 6 their initiatives, 7 their releases,
@@ -93,8 +106,8 @@ PUBLIC_WARM_MAX = 1
 @pytest.mark.parametrize(
     ("name", "limit", "query"),
     [
-        ("roadmap", TIMELINE_MAX, {}),
-        ("roadmap", TIMELINE_MAX, {"status": "planned", "theme": "none", "scale": "quarter"}),
+        ("roadmap", TEAM_TIMELINE_MAX, {}),
+        ("roadmap", TEAM_TIMELINE_MAX, {"status": "planned", "theme": "none", "scale": "quarter"}),
         ("roadmap_board", BOARD_MAX, {}),
         ("roadmap_changes", CHANGES_MAX, {}),
         ("releases", RELEASES_MAX, {}),
