@@ -211,7 +211,8 @@ def parse_survey(data: bytes) -> list[list[float]]:
                 }
             )
         index[key] = found[0]
-    answers, problems = [], []
+    answers: list[list[float]] = []
+    problems: list[str] = []
     for row_number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue

@@ -20,6 +20,7 @@ from pm.api.permissions import MAX_ID, product_for_user
 from pm.api.serializers import ProductRefField
 from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
+from pm.http import signed_in
 from pm.visibility import Section
 from roadmap.api import _ProductKey, _Visible
 from roadmap.choices import Health
@@ -159,7 +160,7 @@ class ForecastView(APIView):
         query = ForecastQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = dict(query.validated_data)
-        product = product_for_user(request.user, params.pop("product"), need=Role.ENGINEER)
+        product = product_for_user(signed_in(request), params.pop("product"), need=Role.ENGINEER)
         delivery = delivery_forecast(product)
         revenue = revenue_forecast(product, delivery, Assumptions(**params))
         data = {
