@@ -13,10 +13,10 @@ from rest_framework import serializers
 from backlog.models import ActionItem, RetroColumn, RetroItem, SprintReview
 from pm.api.permissions import MAX_ID
 from pm.api.serializers import ProductRefField
-from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
 from pm.visibility import Section
-from roadmap.api import _ProductKey, _Visible
+from roadmap.api import _ProductKey
+from roadmap.api_read import ProductReadViewSet
 
 
 class _SprintFilter(serializers.Serializer):
@@ -41,26 +41,19 @@ class SprintReviewSerializer(_ProductKey, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SprintReviewViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class SprintReviewViewSet(ProductReadViewSet):
     """Sprint review notes (the stories done and not done are the sprint's stories)."""
 
     output_serializer_class = SprintReviewSerializer
     filter_serializer_class = _SprintFilter
     read_section = Section.SPRINTS
     schema_summaries = {"list": "Sprint review notes", "retrieve": "One sprint's review notes"}
+    noun = "sprint review"
+    filter_lookups = {"sprint": "sprint_id"}
+    ordering = ("-sprint__start", "id")
 
-    def get_queryset(self) -> QuerySet[SprintReview]:
-        queryset = SprintReview.objects.select_related("product")
-        if self.action != "list":
-            return queryset
-        filters = self.filters()
-        queryset = self.visible(self.scope(queryset, filters))
-        if "sprint" in filters:
-            queryset = queryset.filter(sprint_id=filters["sprint"])
-        return queryset.order_by("-sprint__start", "id")
-
-    def get_object(self) -> SprintReview:
-        return self.scoped_object(self.get_queryset(), "sprint review")
+    def base_queryset(self) -> QuerySet[SprintReview]:
+        return SprintReview.objects.select_related("product")
 
 
 class RetroItemSerializer(_ProductKey, serializers.ModelSerializer):
@@ -78,30 +71,21 @@ class RetroItemFilter(_SprintFilter):
     column = serializers.ChoiceField(choices=RetroColumn.choices, required=False)
 
 
-class RetroItemViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class RetroItemViewSet(ProductReadViewSet):
     """Retrospective cards with their votes (the team only)."""
 
     output_serializer_class = RetroItemSerializer
     filter_serializer_class = RetroItemFilter
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Retrospective cards, most votes first", "retrieve": "One card"}
+    noun = "retrospective card"
+    filter_lookups = {"sprint": "sprint_id", "column": "column"}
+    ordering = ("-votes", "created_at", "id")
 
-    def get_queryset(self) -> QuerySet[RetroItem]:
-        queryset = RetroItem.objects.select_related("product").annotate(
+    def base_queryset(self) -> QuerySet[RetroItem]:
+        return RetroItem.objects.select_related("product").annotate(
             votes=Count("voters", distinct=True)
         )
-        if self.action != "list":
-            return queryset
-        filters = self.filters()
-        queryset = self.visible(self.scope(queryset, filters))
-        if "sprint" in filters:
-            queryset = queryset.filter(sprint_id=filters["sprint"])
-        if "column" in filters:
-            queryset = queryset.filter(column=filters["column"])
-        return queryset.order_by("-votes", "created_at", "id")
-
-    def get_object(self) -> RetroItem:
-        return self.scoped_object(self.get_queryset(), "retrospective card")
 
 
 class ActionItemSerializer(_ProductKey, serializers.ModelSerializer):
@@ -119,25 +103,16 @@ class ActionItemFilter(_SprintFilter):
     open = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class ActionItemViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class ActionItemViewSet(ProductReadViewSet):
     """Action items agreed at retrospectives (the team only); `open=true` for those not done."""
 
     output_serializer_class = ActionItemSerializer
     filter_serializer_class = ActionItemFilter
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Retrospective action items", "retrieve": "One action item"}
+    noun = "action item"
+    filter_lookups = {"sprint": "sprint_id", "open": "done_at__isnull"}
+    ordering = ("created_at", "id")
 
-    def get_queryset(self) -> QuerySet[ActionItem]:
-        queryset = ActionItem.objects.select_related("product")
-        if self.action != "list":
-            return queryset
-        filters = self.filters()
-        queryset = self.visible(self.scope(queryset, filters))
-        if "sprint" in filters:
-            queryset = queryset.filter(sprint_id=filters["sprint"])
-        if filters.get("open") is not None:
-            queryset = queryset.filter(done_at__isnull=filters["open"])
-        return queryset.order_by("created_at", "id")
-
-    def get_object(self) -> ActionItem:
-        return self.scoped_object(self.get_queryset(), "action item")
+    def base_queryset(self) -> QuerySet[ActionItem]:
+        return ActionItem.objects.select_related("product")

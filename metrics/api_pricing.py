@@ -13,9 +13,9 @@ from backlog.models import Feature
 from metrics.models import PricePlan, PriceSurvey
 from metrics.pricing import Answer, analyse
 from pm.api.serializers import ProductRefField
-from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
-from roadmap.api import _ProductKey, _Visible
+from roadmap.api import _ProductKey
+from roadmap.api_read import ProductReadViewSet
 
 
 class _ProductFilter(serializers.Serializer):
@@ -45,24 +45,20 @@ class PricePlanSerializer(_ProductKey, serializers.ModelSerializer):
         return sorted(f.pk for f in plan.features.all())
 
 
-class PricePlanViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class PricePlanViewSet(ProductReadViewSet):
     """The product's plans, cheapest first (the team only)."""
 
     output_serializer_class = PricePlanSerializer
     filter_serializer_class = _ProductFilter
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Price plans, cheapest first", "retrieve": "One price plan"}
+    noun = "price plan"
+    ordering = ("monthly_price", "id")
 
-    def get_queryset(self) -> QuerySet[PricePlan]:
-        queryset = PricePlan.objects.select_related("product").prefetch_related(
+    def base_queryset(self) -> QuerySet[PricePlan]:
+        return PricePlan.objects.select_related("product").prefetch_related(
             Prefetch("features", queryset=Feature.objects.only("id"))
         )
-        if self.action != "list":
-            return queryset
-        return self.visible(self.scope(queryset, self.filters())).order_by("monthly_price", "id")
-
-    def get_object(self) -> PricePlan:
-        return self.scoped_object(self.get_queryset(), "price plan")
 
 
 class PriceSurveySerializer(_ProductKey, serializers.ModelSerializer):
@@ -93,19 +89,15 @@ class PriceSurveySerializer(_ProductKey, serializers.ModelSerializer):
         }
 
 
-class PriceSurveyViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class PriceSurveyViewSet(ProductReadViewSet):
     """Van Westendorp surveys with their analysis, newest first (the team only)."""
 
     output_serializer_class = PriceSurveySerializer
     filter_serializer_class = _ProductFilter
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Price surveys with their analysis", "retrieve": "One survey"}
+    noun = "price survey"
+    ordering = ("-created_at", "-id")
 
-    def get_queryset(self) -> QuerySet[PriceSurvey]:
-        queryset = PriceSurvey.objects.select_related("product")
-        if self.action != "list":
-            return queryset
-        return self.visible(self.scope(queryset, self.filters())).order_by("-created_at", "-id")
-
-    def get_object(self) -> PriceSurvey:
-        return self.scoped_object(self.get_queryset(), "price survey")
+    def base_queryset(self) -> QuerySet[PriceSurvey]:
+        return PriceSurvey.objects.select_related("product")

@@ -18,11 +18,11 @@ from rest_framework.views import APIView
 
 from pm.api.permissions import MAX_ID, product_for_user
 from pm.api.serializers import ProductRefField
-from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
 from pm.http import signed_in
 from pm.visibility import Section
-from roadmap.api import _ProductKey, _Visible
+from roadmap.api import _ProductKey
+from roadmap.api_read import ProductReadViewSet
 from roadmap.choices import Health
 from roadmap.delivery import Assumptions, WorkOutlook, delivery_forecast, revenue_forecast
 from roadmap.models import InitiativeUpdate
@@ -47,7 +47,7 @@ class InitiativeUpdateFilter(serializers.Serializer):
     since = serializers.DateTimeField(required=False, help_text="Posted at or after (ISO 8601).")
 
 
-class InitiativeUpdateViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class InitiativeUpdateViewSet(ProductReadViewSet):
     """Initiative status updates, newest first; the latest is the initiative's health."""
 
     output_serializer_class = InitiativeUpdateSerializer
@@ -57,23 +57,16 @@ class InitiativeUpdateViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedV
         "list": "Initiative status updates, newest first",
         "retrieve": "One status update",
     }
+    noun = "status update"
+    filter_lookups = {
+        "initiative": "initiative_id",
+        "status": "status",
+        "since": "created_at__gte",
+    }
+    ordering = ("-created_at", "-id")
 
-    def get_queryset(self) -> QuerySet[InitiativeUpdate]:
-        queryset = InitiativeUpdate.objects.select_related("product")
-        if self.action != "list":
-            return queryset
-        filters = self.filters()
-        queryset = self.visible(self.scope(queryset, filters))
-        if "initiative" in filters:
-            queryset = queryset.filter(initiative_id=filters["initiative"])
-        if "status" in filters:
-            queryset = queryset.filter(status=filters["status"])
-        if "since" in filters:
-            queryset = queryset.filter(created_at__gte=filters["since"])
-        return queryset.order_by("-created_at", "-id")
-
-    def get_object(self) -> InitiativeUpdate:
-        return self.scoped_object(self.get_queryset(), "status update")
+    def base_queryset(self) -> QuerySet[InitiativeUpdate]:
+        return InitiativeUpdate.objects.select_related("product")
 
 
 # --- forecast -------------------------------------------------------------------------------
