@@ -105,9 +105,10 @@ class _Visible(_ViewSetBase):
         if obj is None:
             raise Http404(f"No such {noun}.")
         try:
-            get_product_for_user(self.request.user, obj.product, need=self.need)
+            product = get_product_for_user(self.request.user, obj.product, need=self.need)
         except Http404:
             raise Http404(f"No such {noun}.") from None
+        self.check_section(product)  # a section the reader may not browse: 403, as its page
         return self.visible_object(obj, noun)
 
 

@@ -31,6 +31,8 @@ THROUGH_OWNER = {
     "roadmap_initiative_features": "roadmap.Initiative",
     "roadmap_release_features": "roadmap.Release",
     "feedback_researchstudy_participants": "feedback.ResearchStudy",
+    "backlog_retroitem_voters": "backlog.RetroItem",
+    "metrics_priceplan_features": "metrics.PricePlan",
 }
 
 
