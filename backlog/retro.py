@@ -22,6 +22,7 @@ from backlog.models import ActionItem, RetroColumn, RetroItem, Sprint, SprintRev
 from pm.choices import ActivityAction
 from pm.models import Membership
 from pm.services import activity_record, record_create, record_delete, versioned_update
+from pm.visibility import Viewer, visible
 
 # --- reads ---------------------------------------------------------------------------------
 
@@ -49,12 +50,16 @@ def review_of(sprint: Sprint) -> SprintReview:
     return review or SprintReview(sprint=sprint, product_id=sprint.product_id)
 
 
-def review_stories(sprint: Sprint) -> ReviewStories:
-    """The sprint's stories split into done and not done, in rank order. One query."""
+def review_stories(sprint: Sprint, viewer: Viewer | None) -> ReviewStories:
+    """The sprint's stories `viewer` sees (pm.visibility), split into done and not done, in
+    rank order. One query."""
     stories = list(
-        UserStory.objects.filter(sprint=sprint)
-        .select_related("product", "feature", "assignee")
-        .order_by("rank")
+        visible(
+            UserStory.objects.filter(sprint=sprint).select_related(
+                "product", "feature", "assignee"
+            ),
+            viewer,
+        ).order_by("rank")
     )
     done = [s for s in stories if s.status == StoryStatus.DONE]
     not_done = [s for s in stories if s.status != StoryStatus.DONE]

@@ -255,14 +255,14 @@ def average_velocity(points: list[VelocityPoint]) -> float | None:
     return sum(p.done for p in recent) / len(recent) if recent else None
 
 
-def board_stories(sprint: Sprint) -> dict[str, list[UserStory]]:
-    """The sprint's stories grouped into board columns by status, each in rank order."""
+def board_stories(sprint: Sprint, viewer: visibility.Viewer | None) -> dict[str, list[UserStory]]:
+    """The sprint's stories `viewer` sees (pm.visibility: not those of archived features for
+    stakeholders), grouped into board columns by status, each in rank order."""
     columns: dict[str, list[UserStory]] = {s: [] for s in StoryStatus.values}
-    stories = (
-        UserStory.objects.filter(sprint=sprint)
-        .select_related("product", "feature", "assignee")
-        .order_by("rank")
-    )
+    stories = visibility.visible(
+        UserStory.objects.filter(sprint=sprint).select_related("product", "feature", "assignee"),
+        viewer,
+    ).order_by("rank")
     for story in stories:
         columns[story.status].append(story)
     return columns

@@ -902,7 +902,7 @@ def _commitment(sprint: WithAnnotations[Sprint, selectors.SprintPoints]) -> dict
 def sprint_board(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.SPRINTS)
     sprint = _sprint_or_404(product, pk)
-    columns = selectors.board_stories(sprint)
+    columns = selectors.board_stories(sprint, viewer_of(product))
     context = _context(
         request,
         product,

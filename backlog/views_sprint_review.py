@@ -85,7 +85,7 @@ def _review_page(
         "sprints",
         sprint=sprint,
         review=review,
-        stories=retro.review_stories(sprint),
+        stories=retro.review_stories(sprint, viewer_of(product)),
         form=form,
         sees_retro=product.membership.allows(Role.ENGINEER),
     )
