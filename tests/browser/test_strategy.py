@@ -134,6 +134,7 @@ def strategy(team):
         product=product, theme=theme, title="Make feedback the first input to prioritisation"
     )
     objective.key_results.create(
+        workspace_id=product.workspace_id,
         description="Features linked to feedback",
         start_value=20,
         target_value=70,
