@@ -61,6 +61,8 @@ KEY = "LOD"
 UNREACHABLE = {
     "digest_unsubscribe": "a signed token that only a digest e-mail carries",
     "portal_vote_confirm": "a token that only a vote confirmation e-mail carries",
+    "github_receiver": "a receiver id GitHub posts to (shown to admins as text, not a link)",
+    "gitlab_receiver": "a receiver id GitLab posts to (shown to admins as text, not a link)",
 }
 
 
