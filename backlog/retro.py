@@ -170,12 +170,17 @@ def retro_add(*, sprint: Sprint, column: str, text: str, actor: User) -> RetroIt
     return item
 
 
-def retro_vote(*, item: RetroItem, voter: User) -> bool:
-    """Toggle `voter`'s vote on a card (one vote per person per card); True if now voted."""
+def retro_vote(*, item: RetroItem, voter: User, voted: bool | None = None) -> bool:
+    """Set `voter`'s vote on a card (one vote per person per card) to `voted`; True if now voted.
+    The page sends the state it wants, so a retried click changes nothing; without it (None)
+    the vote toggles."""
     through = RetroItem.voters.through
+    mine = through.objects.filter(retroitem_id=item.pk, user_id=voter.pk)
     with transaction.atomic():
-        deleted, _ = through.objects.filter(retroitem_id=item.pk, user_id=voter.pk).delete()
-        if deleted:
+        if voted is None:
+            voted = not mine.exists()
+        if not voted:
+            mine.delete()
             return False
         through.objects.get_or_create(retroitem_id=item.pk, user_id=voter.pk)
         return True

@@ -195,7 +195,8 @@ def _item(sprint: Sprint, item_pk: int) -> RetroItem:
 @require_POST
 def retro_item_vote(request: AuthedHttpRequest, key: str, pk: int, item: int) -> HttpResponse:
     product, sprint = _team_sprint(request, key, pk)
-    retro.retro_vote(item=_item(sprint, item), voter=request.user)
+    wanted = {"1": True, "0": False}.get(request.POST.get("voted", ""))
+    retro.retro_vote(item=_item(sprint, item), voter=request.user, voted=wanted)
     return _retro_response(request, product, sprint)
 
 

@@ -230,3 +230,14 @@ def test_the_retro_board_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(14):
         response = client.get(_url("sprint_retro", sprint))
     assert response.content.decode().count('data-testid="retro-card"') == n
+
+
+def test_a_retried_vote_click_counts_once(cast, sprint):
+    item = retro.retro_add(sprint=sprint, column="ideas", text="Pair more", actor=cast.engineer)
+    client = cast.client("pm")
+    for _ in range(2):  # the same click sent twice (a retry)
+        client.post(_url("retro_item_vote", sprint, item.pk), {"voted": "1"})
+    assert list(item.voters.all()) == [cast.pm]
+    client.post(_url("retro_item_vote", sprint, item.pk), {"voted": "0"})
+    client.post(_url("retro_item_vote", sprint, item.pk), {"voted": "0"})
+    assert not item.voters.exists()
