@@ -9,7 +9,6 @@ the next sprint's planning until someone marks them done.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -102,26 +101,6 @@ def open_action_items(*, product, before: Sprint | None = None) -> QuerySet[Acti
     if before is not None:
         qs = qs.filter(sprint__start__lt=before.start)
     return qs.select_related("owner", "sprint").order_by("created_at", "id")
-
-
-def retro_summary(*, product) -> dict[int, dict[str, Any]]:
-    """Per sprint: cards and open action items, for the sprint list. One query each."""
-    cards = dict(
-        RetroItem.objects.filter(product=product)
-        .values("sprint_id")
-        .annotate(n=Count("id"))
-        .values_list("sprint_id", "n")
-    )
-    actions = dict(
-        ActionItem.objects.filter(product=product, done_at__isnull=True)
-        .values("sprint_id")
-        .annotate(n=Count("id"))
-        .values_list("sprint_id", "n")
-    )
-    return {
-        sprint_id: {"cards": cards.get(sprint_id, 0), "open_actions": actions.get(sprint_id, 0)}
-        for sprint_id in set(cards) | set(actions)
-    }
 
 
 # --- writes --------------------------------------------------------------------------------
