@@ -592,6 +592,30 @@ def flows(stack):
         _worker_logs(stack),
     )
 
+    # Themes: two items saying the same thing; once the embeddings worker has embedded them they
+    # share a theme, and the themes page offers to link it to a feature (the PM asks for the
+    # themes to be worked out again meanwhile, as one would on an empty page).
+    for _ in range(2):
+        said = pm.submit(
+            f"/p/{KEY}/feedback/new/",
+            {"content": "Exports to spreadsheets keep timing out on our biggest board"},
+            match="/feedback/new/",
+        )
+        assert said.status == 302, said.text[:3000]
+    themes = f"/p/{KEY}/feedback/themes/"
+
+    asked = [0.0]
+
+    def theme_linkable() -> bool:
+        if re.search(rf"/p/{KEY}/feedback/themes/\d+/link/", pm.get(themes).text):
+            return True
+        if time.monotonic() - asked[0] > 10:
+            asked[0] = time.monotonic()
+            assert pm.submit(themes, {}, match="/recluster/").status == 302
+        return False
+
+    _wait(theme_linkable, "feedback themes with a link form", 180, _worker_logs(stack))
+
     # Ship a release that is not shipped yet.
     releases = pm.get(f"/p/{KEY}/roadmap/releases/")
     ship_actions = [f["action"] for f in _forms(releases.text) if "/ship/" in f["action"]]

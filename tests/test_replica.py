@@ -48,6 +48,27 @@ def _admin_execute(sql: str) -> None:
         conn.execute(sql)
 
 
+def _copy_database(source: str, target: str) -> None:
+    """CREATE DATABASE … TEMPLATE needs the source to have no other session. Ours are closed,
+    but under xdist an earlier test's server thread or worker process may still be hanging up:
+    give them a few seconds, then end them (nothing of theirs is needed any more)."""
+    server = {**connection.settings_dict, "NAME": "postgres"}
+    with psycopg.connect(_database_url(server), autocommit=True) as conn:
+        for attempt in range(40):
+            try:
+                conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt >= 20:
+                    conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = %s AND pid <> pg_backend_pid()",
+                        [source],
+                    )
+                time.sleep(0.25)
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+
 @pytest.fixture
 def replica(cast, settings, monkeypatch):
     """A copy of the test database as the "replica" alias, with the settings pm/settings.py
@@ -61,7 +82,7 @@ def replica(cast, settings, monkeypatch):
     for conn in connections.all():
         conn.close()
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}"')
-    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary}"')
+    _copy_database(primary, name)
     url = _database_url({**connection.settings_dict, "NAME": name})
     app = _settings_with(monkeypatch, DATABASE_URL=_database_url(connection.settings_dict))
     assert "replica" not in app["DATABASES"] and not app.get("DATABASE_ROUTERS")
