@@ -170,6 +170,39 @@ class DataPoint(models.Model):
         return f"{self.kpi_id} @ {self.timestamp:%Y-%m-%d %H:%M}: {self.value}"
 
 
+class Event(models.Model):
+    """Something a person did in the product (signed up, opened a report, clicked upgrade), sent
+    by the product's own code through `POST /api/v1/events/`: the raw material of event KPIs,
+    funnels and experiments.
+
+    Stored in monthly partitions of the timestamp like data points (metrics.partitions). An event
+    is identified by its product, the sender's `event_id` and its timestamp: the same batch sent
+    again stores nothing twice. `distinct_id` is the person: the `user_id` when the sender knows
+    it, otherwise `anon:` and the anonymous id."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=120)
+    distinct_id = models.CharField(max_length=210)
+    timestamp = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["product", "name", "timestamp"], name="event_product_name_time"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "event_id", "timestamp"], name="event_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} by {self.distinct_id} @ {self.timestamp:%Y-%m-%d %H:%M}"
+
+
 class Rollup(models.Model):
     """A KPI's value for one day, week or month (bucket dates are in the workspace's time zone),
     with the partial aggregates the value comes from, so coarser buckets and launch-impact windows

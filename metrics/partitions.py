@@ -30,13 +30,18 @@ from datetime import UTC, date, datetime
 from django.db import connection
 
 PARENT = "metrics_datapoint"
+# Product-analytics events (metrics.events) are partitioned the same way; every function below
+# takes the parent table (`parent=`), data points by default.
+EVENTS = "metrics_event"
+PARENTS = (PARENT, EVENTS)
 AHEAD = 3
-_PREFIX = f"{PARENT}_p"
-_DETACHED = f"{PARENT}_detached_"
-# Ingestion's on-demand creation and beat's both take this transaction-scoped advisory lock, so
-# two transactions never race to create the same month (pgbouncer-safe: it ends with the
-# transaction).
-_LOCK = zlib.crc32(b"metrics_datapoint partitions")
+
+
+def _lock(parent: str) -> int:
+    # Ingestion's on-demand creation and beat's both take this transaction-scoped advisory lock,
+    # so two transactions never race to create the same month (pgbouncer-safe: it ends with the
+    # transaction).
+    return zlib.crc32(f"{parent} partitions".encode())
 
 
 @dataclass(frozen=True, order=True)
@@ -72,7 +77,10 @@ class Month:
 
     @property
     def table(self) -> str:
-        return f"{_PREFIX}{self.year:04d}_{self.month:02d}"
+        return self.table_of(PARENT)
+
+    def table_of(self, parent: str) -> str:
+        return f"{parent}_p{self.year:04d}_{self.month:02d}"
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -82,15 +90,15 @@ def enabled() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _create_sql(month: Month) -> str:
+def _create_sql(month: Month, parent: str) -> str:
     upper = month.next().start.isoformat() if month.month < 12 or month.year < 9999 else "infinity"
     return (
-        f'CREATE TABLE IF NOT EXISTS "{month.table}" PARTITION OF {PARENT} '
+        f'CREATE TABLE IF NOT EXISTS "{month.table_of(parent)}" PARTITION OF {parent} '
         f"FOR VALUES FROM ('{month.start.isoformat()}') TO ('{upper}')"
     )
 
 
-def attached() -> list[Month]:
+def attached(parent: str = PARENT) -> list[Month]:
     """The months that have an attached partition, oldest first."""
     if not enabled():
         return []
@@ -98,36 +106,37 @@ def attached() -> list[Month]:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = %s::regclass",
-            [PARENT],
+            [parent],
         )
         names = [row[0] for row in cursor.fetchall()]
+    prefix = f"{parent}_p"
     return sorted(
-        Month(int(name[len(_PREFIX) :][:4]), int(name[-2:]))
+        Month(int(name[len(prefix) :][:4]), int(name[-2:]))
         for name in names
-        if name.startswith(_PREFIX)
+        if name.startswith(prefix)
     )
 
 
-def _create(months: Iterable[Month]) -> list[Month]:
+def _create(months: Iterable[Month], parent: str) -> list[Month]:
     """Create the partitions of `months` that do not exist yet, under the advisory lock, in the
     caller's transaction. Returns the months created."""
     wanted = sorted(set(months))
     if not wanted:
         return []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock(parent)])
         cursor.execute(
             "SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(quote_ident(n)) IS NULL",
-            [[m.table for m in wanted]],
+            [[m.table_of(parent) for m in wanted]],
         )
         missing = {row[0] for row in cursor.fetchall()}
-        created = [m for m in wanted if m.table in missing]
+        created = [m for m in wanted if m.table_of(parent) in missing]
         for month in created:
-            cursor.execute(_create_sql(month))
+            cursor.execute(_create_sql(month, parent))
     return created
 
 
-def ensure_for(moments: Iterable[datetime]) -> list[Month]:
+def ensure_for(moments: Iterable[datetime], parent: str = PARENT) -> list[Month]:
     """Make sure every moment has its month's partition (ingestion calls this before inserting
     its batch). One catalogue query when they all exist; the lock and a CREATE only for a month
     that has none. Returns the months created."""
@@ -140,11 +149,11 @@ def ensure_for(moments: Iterable[datetime]) -> list[Month]:
         cursor.execute(
             "SELECT count(*) FROM unnest(%s::text[]) AS n "
             "WHERE to_regclass(quote_ident(n)) IS NULL",
-            [[m.table for m in months]],
+            [[m.table_of(parent) for m in months]],
         )
         if cursor.fetchone()[0] == 0:
             return []
-    return _create(months)
+    return _create(months, parent)
 
 
 def months_between(first: datetime, last: datetime) -> list[Month]:
@@ -157,47 +166,50 @@ def months_between(first: datetime, last: datetime) -> list[Month]:
     return months
 
 
-def create_months(first: datetime, last: datetime) -> list[Month]:
+def create_months(first: datetime, last: datetime, parent: str = PARENT) -> list[Month]:
     """The partitions of every month from `first`'s to `last`'s (bulk loads that bypass
     ingestion: the migration, benchmarks, tests). Returns those created."""
     if not enabled():
         return []
-    return _create(months_between(first, last))
+    return _create(months_between(first, last), parent)
 
 
-def create_ahead(*, today: date | None = None, ahead: int = AHEAD) -> list[Month]:
+def create_ahead(
+    *, today: date | None = None, ahead: int = AHEAD, parent: str = PARENT
+) -> list[Month]:
     """This month's partition and the next `ahead` months' (beat, daily). Returns those
     created."""
     if not enabled():
         return []
     first = Month.of(today or datetime.now(UTC))
-    return _create(first.plus(n) for n in range(ahead + 1))
+    return _create((first.plus(n) for n in range(ahead + 1)), parent)
 
 
-def detach_before(month: Month) -> list[Month]:
+def detach_before(month: Month, parent: str = PARENT) -> list[Month]:
     """Detach every partition of a month before `month` and rename it
-    `metrics_datapoint_detached_YYYY_MM`: its points leave every read at once (the table stays,
-    to be archived and dropped by hand). Returns the months detached."""
+    `<parent>_detached_YYYY_MM`: its rows leave every read at once (the table stays, to be
+    archived and dropped by hand). Returns the months detached."""
     if not enabled():
         return []
-    old = [m for m in attached() if m < month]
+    old = [m for m in attached(parent) if m < month]
     with connection.cursor() as cursor:
         for m in old:
-            cursor.execute(f'ALTER TABLE {PARENT} DETACH PARTITION "{m.table}"')
+            table = m.table_of(parent)
+            cursor.execute(f'ALTER TABLE {parent} DETACH PARTITION "{table}"')
             cursor.execute(
-                f'ALTER TABLE "{m.table}" RENAME TO "{_DETACHED}{m.year:04d}_{m.month:02d}"'
+                f'ALTER TABLE "{table}" RENAME TO "{parent}_detached_{m.year:04d}_{m.month:02d}"'
             )
     return old
 
 
-def detached() -> list[str]:
+def detached(parent: str = PARENT) -> list[str]:
     """Names of the detached month tables still in the database."""
     if not enabled():
         return []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE %s ORDER BY 1",
-            [_DETACHED.replace("_", r"\_") + "%"],
+            [f"{parent}_detached_".replace("_", r"\_") + "%"],
         )
         return [row[0] for row in cursor.fetchall()]
 

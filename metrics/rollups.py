@@ -34,6 +34,7 @@ from django.db.models.functions import ExtractHour, TruncDate, TruncMonth, Trunc
 
 from metrics.choices import Aggregation, Granularity
 from metrics.models import KPI, DataPoint, DirtyRange, HourRollup, Rollup
+from pm.models import Product
 
 ROLLUP = Rollup._meta.db_table
 HOURS = HourRollup._meta.db_table
@@ -58,8 +59,13 @@ _UPSERT = (
 
 def kpi_time_zone(kpi: KPI) -> ZoneInfo:
     """The zone the KPI's buckets are cut in: its workspace's."""
+    return product_time_zone(kpi.product)
+
+
+def product_time_zone(product: Product) -> ZoneInfo:
+    """The product's workspace's time zone (UTC when unset or unknown)."""
     try:
-        return ZoneInfo(kpi.product.workspace.time_zone or "UTC")
+        return ZoneInfo(product.workspace.time_zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from metrics import partitions, rollups
 from metrics.choices import Aggregation
+from metrics.events import EventIngestResult, IncomingEvent, insert_events
 from metrics.models import (
     KPI,
     DataPoint,
@@ -148,6 +149,18 @@ def datapoints_ingest(
     return IngestResult(
         received=len(points), stored=stored, first=first, last=last, replaced=replaced
     )
+
+
+@transaction.atomic
+def events_ingest(
+    *, product: Product, events: list[IncomingEvent], actor: User
+) -> EventIngestResult:
+    """Store a validated batch of product-analytics events (metrics.events): one bulk insert that
+    skips events already stored, so a retried batch is harmless. Not in the activity log: events
+    are the product's telemetry, not an edit anyone made."""
+    if not events:
+        raise ValidationError({"events": ["Send at least one event."]})
+    return insert_events(product=product, events=events)
 
 
 def _ingest_summary(stored: int, replaced: int, source: str) -> str:

@@ -84,11 +84,13 @@ def import_points_file(upload_id: int) -> dict | None:
 
 @shared_task
 def create_kpi_partitions() -> list[str]:
-    """Beat, daily: this month's partition of data points and the next months' (see
-    metrics.partitions). Returns the months created."""
+    """Beat, daily: this month's partition of data points and of events, and the next months'
+    (see metrics.partitions). Returns the months created (events' as `events YYYY-MM`)."""
     from django.db import transaction
 
     from metrics import partitions
 
     with transaction.atomic():
-        return [str(m) for m in partitions.create_ahead()]
+        points = [str(m) for m in partitions.create_ahead()]
+        events = partitions.create_ahead(parent=partitions.EVENTS)
+        return points + [f"events {m}" for m in events]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from metrics import api, api_pricing, views, views_pricing
+from metrics import api, api_events, api_pricing, views, views_pricing
 
 router = SimpleRouter()
 router.register("api/v1/kpis", api.KPIViewSet, basename="api-kpi")
@@ -68,6 +68,7 @@ urlpatterns = [
     path(_KPIS + "funnels/<int:pk>/delete/", views.funnel_delete, name="funnel_delete"),
     # The REST API (mounted here, under the shared /api/v1/ prefix).
     path("api/v1/kpis/<int:pk>/datapoints/", api.datapoints_create, name="api-kpi-datapoints"),
+    path("api/v1/events/", api_events.events_create, name="api-events"),
 ]
 
 urlpatterns += router.urls
