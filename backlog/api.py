@@ -37,6 +37,7 @@ from backlog.choices import (
 )
 from backlog.models import Feature, Idea, Sprint, UserStory
 from pm.api.exceptions import Conflict, PreconditionFailed
+from pm.api.exports import ExportMixin
 from pm.api.pagination import RankCursorPagination
 from pm.api.permissions import parse_id
 from pm.api.serializers import (
@@ -291,7 +292,7 @@ STORY_COLUMNS = (
 )
 
 
-class StoryViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """User stories by key (`LOD-42`), in rank order."""
 
     output_serializer_class = StorySerializer
@@ -549,7 +550,7 @@ class FeatureCreateSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class FeatureViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+class FeatureViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """Features in backlog (rank) order; pm and admin create them."""
 
     output_serializer_class = FeatureSerializer
@@ -652,7 +653,7 @@ class IdeaCreateSerializer(serializers.ModelSerializer):
         fields = ["product", "title", "description", "source", "submitter_name"]
 
 
-class IdeaViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+class IdeaViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """Ideas, newest first; pm and admin capture them."""
 
     output_serializer_class = IdeaSerializer

@@ -17,6 +17,7 @@ urlpatterns = [
     # the backlog
     path(P + "backlog/", views.backlog, name="backlog"),
     path(P + "backlog/new/", views.feature_new, name="feature_new"),
+    path(P + "backlog/export/", views.backlog_export, name="backlog_export"),
     path(P + "backlog/settings/", views.backlog_settings, name="backlog_settings"),
     path(P + "backlog/sort-by-score/", views.backlog_sort_by_score, name="backlog_sort_by_score"),
     path(P + "backlog/bulk-status/", views.backlog_bulk_status, name="backlog_bulk_status"),

@@ -50,6 +50,7 @@ from backlog.forms import (
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
+from pm.exports import page_export
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest, signed_in
 from pm.models import Product
@@ -427,6 +428,28 @@ def backlog(request: AuthedHttpRequest, key: str) -> HttpResponse:
     context = _backlog_context(request, product, filters, themes=themes_for_product(product))
     context["new_form"] = FeatureCreateForm(product=product)
     return render_page(request, "backlog/backlog.html", context, partial="feature-table")
+
+
+@login_required
+@require_GET
+def backlog_export(request: AuthedHttpRequest, key: str) -> HttpResponse:
+    """The backlog as filtered on the page, with scores, as CSV, JSON or XLSX."""
+    from backlog.api import FeatureSerializer
+
+    product = get_product_for_user(request.user, key, section=Section.BACKLOG)
+    filters = _backlog_filters(request)
+    return page_export(
+        request,
+        product=product,
+        queryset=selectors.feature_list(product=product, user=request.user, filters=filters),
+        serializer_class=FeatureSerializer,
+        name="backlog",
+        extra={
+            "theme_name": lambda f: f.theme.name if f.theme else "",
+            "stories": lambda f: f.story_count,
+            "story_points": lambda f: f.story_points,
+        },
+    )
 
 
 def _table_response(request, product, message: str, level: str = "success") -> HttpResponse:

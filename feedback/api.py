@@ -20,6 +20,7 @@ from feedback import selectors, services
 from feedback.choices import FeedbackStatus, Sentiment, Source
 from feedback.models import Customer, FeedbackItem, Insight
 from pm import visibility
+from pm.api.exports import ExportMixin
 from pm.api.permissions import member_viewers
 from pm.choices import Role
 from pm.http import signed_in
@@ -151,7 +152,9 @@ class FeedbackCreatedOut(FeedbackOut):
 # --- views --------------------------------------------------------------------------------
 
 
-class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FeedbackViewSet(
+    ExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Feedback items. Filters: `product` (id or key), `status`, `source`, `customer` (id)."""
 
     serializer_class = FeedbackOut

@@ -29,6 +29,7 @@ from metrics.models import KPI
 from metrics.points import LATEST, MAX_POINTS, PointsError, parse_points, parse_timestamp
 from metrics.rollups import kpi_time_zone
 from metrics.selectors import kpi_summaries
+from pm.api.exports import ExportMixin
 from pm.api.permissions import parse_id
 from pm.api.serializers import ProductRefField, UpdatedSinceField
 from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
@@ -271,7 +272,7 @@ def _with_latest(kpis: list[KPI]) -> list[KPI]:
     return kpis
 
 
-class KPIViewSet(ListMixin, RetrieveMixin, ProductScopedViewSet):
+class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """KPIs of the caller's products, by name; pm and admin define new ones."""
 
     resource_name = "KPI"  # "No such KPI." (pm.api.exceptions)

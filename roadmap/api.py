@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from backlog.api import ProductRefField, ProductScopedViewSet
 from backlog.models import Feature
+from pm.api.exports import ExportMixin
 from pm.api.permissions import MAX_ID, parse_id
 from pm.api.schema import IF_NONE_MATCH
 from pm.api.serializers import RedactedFieldsMixin, UpdatedSinceField
@@ -212,7 +213,7 @@ class InitiativeCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class InitiativeViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class InitiativeViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """Initiatives in board order (horizon, then rank); pm and admin create them."""
 
     output_serializer_class = InitiativeSerializer
@@ -311,7 +312,7 @@ class ReleaseCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ReleaseViewSet(_Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class ReleaseViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """Releases by target date; pm and admin create them (shipping is on the Releases page)."""
 
     output_serializer_class = ReleaseSerializer

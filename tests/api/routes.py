@@ -76,6 +76,10 @@ ROUTES: dict[str, Route] = {
     "api-retro-item-detail": Route(Role.ENGINEER, kwargs=_retro_item, htmx=False),
     "api-action-item-detail": Route(Role.ENGINEER, kwargs=_action_item, htmx=False),
     "api-feature-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
+    # Exports (pm.api.exports): the list's rows as a download, so SIGNED_IN as the lists.
+    "api-story-export": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-feature-export": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-idea-export": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-idea-list": Route(SIGNED_IN, kwargs=_none, methods=("get", "post"), htmx=False),
     # Stories and ideas are sections stakeholders do not browse by default: 403, as the pages.
     "api-story-detail": Route(Role.ENGINEER, kwargs=_story, htmx=False),

@@ -71,6 +71,7 @@ ROUTES: dict[str, Route] = {
     # the backlog
     "backlog": Route(Role.ENGINEER, kwargs=_key),
     "feature_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
+    "backlog_export": Route(Role.ENGINEER, kwargs=_key),
     "backlog_settings": Route(Role.PM, kwargs=_key, methods=POST),
     "backlog_sort_by_score": Route(Role.PM, kwargs=_key, methods=POST),
     "backlog_bulk_status": Route(Role.PM, kwargs=_key, methods=POST),

@@ -112,5 +112,6 @@ ROUTES: dict[str, Route] = {
     "portal_vote": Route(PUBLIC, kwargs=lambda c: {"key": c.product.key, "pk": 1}),
     "portal_vote_confirm": Route(PUBLIC, kwargs=lambda c: {"key": c.product.key, "token": "x"}),
     "api-feedback-list": Route(PUBLIC, kwargs=lambda c: {}),
+    "api-feedback-export": Route(PUBLIC, kwargs=lambda c: {}),
     "api-feedback-detail": Route(PUBLIC, kwargs=lambda c: {"pk": 1}),
 }

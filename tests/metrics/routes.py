@@ -123,6 +123,7 @@ ROUTES: dict[str, Route] = {
     # The REST API: anonymous callers get 401 (the matrix knows /api/ paths). Lists show what
     # the caller can see, so they are open to any signed-in user.
     "api-kpi-list": Route(SIGNED_IN, kwargs=lambda cast: {}, methods=("get", "post"), htmx=False),
+    "api-kpi-export": Route(SIGNED_IN, kwargs=lambda cast: {}, htmx=False),
     "api-kpi-detail": Route(
         Role.STAKEHOLDER,
         kwargs=lambda cast: {"pk": KPIFactory(product=cast.product).pk},

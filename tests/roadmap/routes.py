@@ -57,6 +57,8 @@ ROUTES: dict[str, Route] = {
         Role.STAKEHOLDER, kwargs=lambda c: {"pk": _initiative(c)["pk"]}, htmx=False
     ),
     "api-release-list": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post"), htmx=False),
+    "api-initiative-export": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
+    "api-release-export": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
     "api-release-detail": Route(
         Role.STAKEHOLDER, kwargs=lambda c: {"pk": _release(c)["pk"]}, htmx=False
     ),
