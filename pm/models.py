@@ -757,3 +757,7 @@ class MentionReminder(models.Model):
 
     def __str__(self) -> str:
         return f"Unread mentions of {self.user} on {self.day}"
+
+
+# User journey maps live in their own module; importing them here registers them as pm's models.
+from pm.journey_models import Journey, JourneyOpportunity, JourneyStage  # noqa: E402, F401

@@ -2,8 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
 
-from pm import views, views_account, views_collab, views_digests, views_search, views_tokens
+from pm import (
+    api_journeys,
+    views,
+    views_account,
+    views_collab,
+    views_digests,
+    views_journeys,
+    views_search,
+    views_tokens,
+)
 from pm.api import views as api_views
 
 urlpatterns = [
@@ -157,6 +167,45 @@ urlpatterns = [
         name="strategy_item_delete",
     ),
 ]
+
+# User journey maps (pm.views_journeys).
+J = "p/<str:key>/journeys/"
+urlpatterns += [
+    path(J, views_journeys.journey_list, name="journey_list"),
+    path(J + "<int:pk>/", views_journeys.journey_detail, name="journey_detail"),
+    path(J + "<int:pk>/edit/", views_journeys.journey_edit, name="journey_edit"),
+    path(J + "<int:pk>/delete/", views_journeys.journey_delete, name="journey_delete"),
+    path(J + "<int:pk>/stages/", views_journeys.stage_add, name="journey_stage_add"),
+    path(
+        J + "<int:pk>/stages/<int:stage>/edit/",
+        views_journeys.stage_edit,
+        name="journey_stage_edit",
+    ),
+    path(
+        J + "<int:pk>/stages/<int:stage>/move/",
+        views_journeys.stage_move,
+        name="journey_stage_move",
+    ),
+    path(
+        J + "<int:pk>/stages/<int:stage>/delete/",
+        views_journeys.stage_delete,
+        name="journey_stage_delete",
+    ),
+    path(
+        J + "<int:pk>/stages/<int:stage>/opportunities/",
+        views_journeys.opportunity_add,
+        name="journey_opportunity_add",
+    ),
+    path(
+        J + "<int:pk>/opportunities/<int:item>/delete/",
+        views_journeys.opportunity_delete,
+        name="journey_opportunity_delete",
+    ),
+]
+
+journey_api = SimpleRouter()
+journey_api.register("api/v1/journeys", api_journeys.JourneyViewSet, basename="api-journey")
+urlpatterns += journey_api.urls
 
 # Each domain app mounts its own pages under the product.
 urlpatterns += [

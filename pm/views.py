@@ -377,6 +377,8 @@ def product_history(request: AuthedHttpRequest, key: str) -> HttpResponse:
             ("pm.objective", "Objectives"),
             ("pm.keyresult", "Key results"),
             ("pm.persona", "Personas"),
+            ("pm.journey", "User journeys"),
+            ("pm.journeystage", "Journey stages"),
             ("pm.competitor", "Competitors"),
         ],
     )

@@ -9,6 +9,7 @@ from tests.factories import (
     KeyResultFactory,
     MembershipFactory,
     ObjectiveFactory,
+    PersonaFactory,
     ThemeFactory,
 )
 from tests.routing import PUBLIC, SIGNED_IN, Route
@@ -42,6 +43,36 @@ def _item(section, factory):
 
 def _kr(cast):
     return {"key": cast.product.key, "pk": KeyResultFactory(objective__product=cast.product).pk}
+
+
+def _journey(cast):
+    from pm import journeys
+
+    persona = PersonaFactory(product=cast.product)
+    journey = journeys.journey_create(
+        product=cast.product, persona_id=persona.pk, name="Buy", actor=cast.pm
+    )
+    stage = journeys.stage_add(journey=journey, name="Evaluate", actor=cast.pm)
+    journeys.stage_add(journey=journey, name="Sign up", actor=cast.pm)
+    opportunity = journeys.opportunity_add(stage=stage, text="Free trial", actor=cast.pm)
+    return {
+        "key": cast.product.key,
+        "pk": journey.pk,
+        "stage": stage.pk,
+        "item": opportunity.pk,
+    }
+
+
+def _journey_only(cast):
+    return {k: v for k, v in _journey(cast).items() if k in ("key", "pk")}
+
+
+def _journey_stage(cast):
+    return {k: v for k, v in _journey(cast).items() if k in ("key", "pk", "stage")}
+
+
+def _journey_item(cast):
+    return {k: v for k, v in _journey(cast).items() if k in ("key", "pk", "item")}
 
 
 ROUTES: dict[str, Route] = {
@@ -94,4 +125,19 @@ ROUTES: dict[str, Route] = {
     ),
     "key_result_edit": Route(Role.PM, kwargs=_kr, methods=("get", "post")),
     "key_result_delete": Route(Role.PM, kwargs=_kr, methods=("post",)),
+    # user journeys: everyone who reads strategy reads them; product managers write
+    "journey_list": Route(Role.STAKEHOLDER),
+    "journey_detail": Route(Role.STAKEHOLDER, kwargs=_journey_only),
+    "journey_edit": Route(Role.PM, kwargs=_journey_only, methods=("get", "post")),
+    "journey_delete": Route(Role.PM, kwargs=_journey_only, methods=("post",)),
+    "journey_stage_add": Route(Role.PM, kwargs=_journey_only, methods=("post",)),
+    "journey_stage_edit": Route(Role.PM, kwargs=_journey_stage, methods=("get", "post")),
+    "journey_stage_move": Route(Role.PM, kwargs=_journey_stage, methods=("post",)),
+    "journey_stage_delete": Route(Role.PM, kwargs=_journey_stage, methods=("post",)),
+    "journey_opportunity_add": Route(Role.PM, kwargs=_journey_stage, methods=("post",)),
+    "journey_opportunity_delete": Route(Role.PM, kwargs=_journey_item, methods=("post",)),
+    "api-journey-list": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
+    "api-journey-detail": Route(
+        Role.STAKEHOLDER, kwargs=lambda c: {"pk": _journey(c)["pk"]}, htmx=False
+    ),
 }

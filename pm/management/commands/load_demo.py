@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from pm import demo_journeys
 from pm.choices import ObjectiveStatus, Role
 from pm.models import (
     Competitor,
@@ -262,6 +263,8 @@ class Command(BaseCommand):
 
         for loader in registry.demo_loaders:
             loader(workspace=workspace, product=product, users=users)
+        # Journeys last: their opportunities link the apps' demo features, ideas and feedback.
+        demo_journeys.load(product=product, actor=pm)
 
         self.stdout.write(self.style.SUCCESS("Demo workspace “Acme” is ready (product LOD)."))
         self.stdout.write(f"Sign in with any of these users, password {DEMO_PASSWORD}:")
