@@ -25,6 +25,22 @@ class FeedbackConfig(AppConfig):
         registry.add_feature_panel(
             FeaturePanel("feedback/panels/feature.html", order=20, context=panels.feature)
         )
+        registry.add_feature_panel(
+            FeaturePanel(
+                "feedback/panels/confidence.html",
+                order=25,
+                context=panels.confidence,
+                need="engineer",
+            )
+        )
+        registry.add_initiative_panel(
+            FeaturePanel(
+                "feedback/panels/confidence.html",
+                order=25,
+                context=panels.confidence,
+                need="engineer",
+            )
+        )
         registry.add_idea_panel(
             FeaturePanel("feedback/panels/idea.html", order=20, context=panels.idea)
         )

@@ -55,3 +55,33 @@ def idea(request: HttpRequest, idea) -> dict:
         "sees_internal": sees_internal,
         "post": PortalPost.objects.filter(idea=idea).first(),
     }
+
+
+def confidence(request: HttpRequest, subject) -> dict:
+    """Confidence from evidence next to the PM's own value, on a feature or an initiative page
+    (the team: the reasons mention customers' ARR). Three queries."""
+    from backlog.models import Feature
+    from feedback import evidence
+
+    is_feature = isinstance(subject, Feature)
+    features = subject if is_feature else list(subject.features.all())
+    suggestion = evidence.suggest(evidence.evidence_for(features))
+    membership = membership_for(request.user, subject.product.workspace_id)
+    if is_feature:
+        current = None if subject.confidence is None else int(subject.confidence)
+        suggested: object = suggestion.percent
+        differs = current != suggestion.percent
+    else:
+        current = subject.get_confidence_display()
+        suggested = suggestion.level
+        differs = subject.confidence != suggestion.level
+    return {
+        "subject": subject,
+        "product": subject.product,
+        "kind": "feature" if is_feature else "initiative",
+        "suggestion": suggestion,
+        "suggested": suggested,
+        "current": current,
+        "differs": differs,
+        "can_apply": membership is not None and membership.allows("pm") and differs,
+    }

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from feedback import api, portal_views, semantic_views, views
+from feedback import api, portal_views, semantic_views, views, views_evidence
 
 P = "p/<str:key>/feedback/"
 
@@ -9,6 +9,17 @@ router = SimpleRouter()
 router.register("feedback", api.FeedbackViewSet, basename="api-feedback")
 
 urlpatterns = [
+    # confidence from evidence (feedback.evidence), on the feature and initiative pages
+    path(
+        "p/<str:key>/features/<int:pk>/confidence/",
+        views_evidence.feature_confidence_apply,
+        name="feature_confidence_apply",
+    ),
+    path(
+        "p/<str:key>/roadmap/initiatives/<int:pk>/confidence/",
+        views_evidence.initiative_confidence_apply,
+        name="initiative_confidence_apply",
+    ),
     # triage
     path(P, views.inbox, name="feedback_inbox"),
     path(P + "new/", views.feedback_new, name="feedback_new"),

@@ -107,6 +107,7 @@ class Registry:
     idea_panels: list[FeaturePanel] = field(default_factory=list)
     # Same shape, on the story detail page: `context(request, story)` (development links).
     story_panels: list[FeaturePanel] = field(default_factory=list)
+    initiative_panels: list[FeaturePanel] = field(default_factory=list)
     digest_sections: list[DigestSection] = field(default_factory=list)
     # Callables(workspace=, product=, users={role: user}) that extend `load_demo`, idempotently.
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
@@ -135,6 +136,11 @@ class Registry:
         if panel not in self.idea_panels:
             self.idea_panels.append(panel)
             self.idea_panels.sort(key=lambda p: p.order)
+
+    def add_initiative_panel(self, panel: FeaturePanel) -> None:
+        if panel not in self.initiative_panels:
+            self.initiative_panels.append(panel)
+            self.initiative_panels.sort(key=lambda p: p.order)
 
     def add_story_panel(self, panel: FeaturePanel) -> None:
         if panel not in self.story_panels:

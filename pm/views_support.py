@@ -158,3 +158,17 @@ def saved_redirect(
     if is_partial(request):
         return HttpResponseClientRefresh()
     return redirect(to, *args, **kwargs)
+
+
+def panels_for(
+    request: AuthedHttpRequest, product: Product, panels: list[Any], obj: Any
+) -> list[tuple[str, dict[str, Any]]]:
+    """[(template, context)] of the panels other apps add to a page (pm.registry) that the
+    reader's role may see and that have something to show."""
+    shown = []
+    for panel in panels:
+        if product.membership.allows(panel.need):
+            panel_context = panel.context(request, obj)
+            if panel_context is not None:
+                shown.append((panel.template, panel_context))
+    return shown

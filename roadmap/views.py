@@ -19,9 +19,16 @@ from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user
+from pm.registry import registry
 from pm.selectors import activity_for_object
 from pm.services import EditConflict
-from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
+from pm.views_support import (
+    add_service_errors,
+    panels_for,
+    product_page,
+    saved_redirect,
+    versioned_edit,
+)
 from pm.visibility import viewer_of
 from roadmap import public, selectors, services
 from roadmap.delivery import delivery_forecast, revenue_forecast
@@ -207,6 +214,7 @@ def _initiative_page(
         updates=selectors.initiative_updates(initiative=initiative)[:20],
         health_label=health.label if (health := selectors.health_of(initiative)) else "",
         update_form=update_form or StatusUpdateForm(),
+        panels=panels_for(request, product, registry.initiative_panels, initiative),
     )
     if context["sees_internal"]:  # history names people and shows internal notes: the team only
         context["history"] = activity_for_object(initiative, viewer_of(product), limit=20)

@@ -69,7 +69,16 @@ def _theme(cast):
 
 # The inbox, feedback items and research are a section stakeholders do not browse unless the
 # workspace shares it (pm.visibility): 403.
+def _initiative(cast):
+    from tests.roadmap.factories import InitiativeFactory
+
+    return {"key": cast.product.key, "pk": InitiativeFactory(product=cast.product).pk}
+
+
 ROUTES: dict[str, Route] = {
+    # "use the suggested confidence" (feedback.evidence)
+    "feature_confidence_apply": Route(Role.PM, kwargs=_feature, methods=("post",)),
+    "initiative_confidence_apply": Route(Role.PM, kwargs=_initiative, methods=("post",)),
     "feedback_inbox": Route(Role.ENGINEER, kwargs=_key),
     "feedback_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
     "feedback_detail": Route(Role.ENGINEER, kwargs=_item),
