@@ -136,17 +136,22 @@ def _clean_text(text: str, field: str = "text") -> str:
 
 
 def retro_add(*, sprint: Sprint, column: str, text: str, actor: User) -> RetroItem:
+    """A card on the sprint's board. A card is its author's words in a column: the same card
+    added again (a retried submit) is the card already there."""
     if column not in RetroColumn.values:
         raise ValidationError({"column": "Choose went well, to improve or ideas."})
-    item = RetroItem(
-        product_id=sprint.product_id,
-        sprint=sprint,
-        column=column,
-        text=_clean_text(text),
-        author=actor,
-    )
-    record_create(instance=item, actor=actor)
-    return item
+    text = _clean_text(text)
+    with transaction.atomic():
+        Sprint.objects.select_for_update().filter(pk=sprint.pk).first()
+        same = RetroItem.objects.filter(sprint=sprint, column=column, author=actor, text=text)
+        existing = same.first()
+        if existing is not None:
+            return existing
+        item = RetroItem(
+            product_id=sprint.product_id, sprint=sprint, column=column, text=text, author=actor
+        )
+        record_create(instance=item, actor=actor)
+        return item
 
 
 def retro_vote(*, item: RetroItem, voter: User, voted: bool | None = None) -> bool:
@@ -180,11 +185,20 @@ def action_add(*, sprint: Sprint, text: str, owner: User | None, actor: User) ->
         ).exists()
     ):
         raise ValidationError({"owner": "The owner must be a member of this workspace."})
-    action = ActionItem(
-        product_id=sprint.product_id, sprint=sprint, text=_clean_text(text), owner=owner
-    )
-    record_create(instance=action, actor=actor)
-    return action
+    text = _clean_text(text)
+    with transaction.atomic():
+        # An action is its words on the sprint: agreed twice (a retried submit) it is one
+        # action; a new owner given with the same words replaces the old one.
+        Sprint.objects.select_for_update().filter(pk=sprint.pk).first()
+        existing = ActionItem.objects.filter(sprint=sprint, text__iexact=text).first()
+        if existing is not None:
+            if existing.owner_id != (owner.pk if owner else None):
+                existing.owner = owner
+                existing.save(update_fields=["owner"])
+            return existing
+        action = ActionItem(product_id=sprint.product_id, sprint=sprint, text=text, owner=owner)
+        record_create(instance=action, actor=actor)
+        return action
 
 
 def action_set_done(*, action: ActionItem, done: bool, actor: User) -> ActionItem:

@@ -152,17 +152,40 @@ def competitor_price_add(
     currency: str,
     actor: User,
 ) -> CompetitorPrice:
+    """A competitor's price point. A competitor's plan has one price: the same plan added again
+    (a retry, or a newer price) updates the one row instead of listing the plan twice."""
     if competitor.product_id != product.pk:
         raise ValidationError({"competitor": "Choose a competitor of this product."})
-    price = CompetitorPrice(
-        product=product,
-        competitor=competitor,
-        plan_name=plan_name.strip(),
-        monthly_price=monthly_price,
-        currency=currency.upper(),
-    )
-    record_create(instance=price, actor=actor)
-    return price
+    plan_name = plan_name.strip()
+    with transaction.atomic():
+        Competitor.objects.select_for_update().filter(pk=competitor.pk).first()
+        existing = CompetitorPrice.objects.filter(
+            competitor=competitor, plan_name__iexact=plan_name
+        ).first()
+        if existing is not None:
+            changes = {"monthly_price": monthly_price, "currency": currency.upper()}
+            diff = {
+                k: [str(getattr(existing, k)), str(v)]
+                for k, v in changes.items()
+                if getattr(existing, k) != v
+            }
+            if diff:
+                existing.monthly_price, existing.currency = monthly_price, currency.upper()
+                existing.full_clean()
+                existing.save(update_fields=["monthly_price", "currency"])
+                activity_record(
+                    instance=existing, action=ActivityAction.UPDATED, actor=actor, changes=diff
+                )
+            return existing
+        price = CompetitorPrice(
+            product=product,
+            competitor=competitor,
+            plan_name=plan_name,
+            monthly_price=monthly_price,
+            currency=currency.upper(),
+        )
+        record_create(instance=price, actor=actor)
+        return price
 
 
 def competitor_price_delete(*, price: CompetitorPrice, actor: User) -> None:

@@ -488,16 +488,41 @@ def share_link_touch(*, link_id: int, now: datetime | None = None) -> bool:
 # --- status updates ------------------------------------------------------------------------
 
 
+RETRY_WINDOW = timedelta(minutes=10)
+
+
 def initiative_post_update(
     *, initiative: Initiative, status: str, note: str, actor: User
 ) -> InitiativeUpdate:
     """Post a status update: it becomes the initiative's health (roadmap, overview, digests)
-    and an entry in its history."""
+    and an entry in its history. The same update posted again by the same person within
+    RETRY_WINDOW while it is still the latest (a retried submit, a double click) is that
+    update, not a second one; the same words next week are a new update."""
+    note = note.strip()
+    with transaction.atomic():
+        # Serialise posts on the initiative so two retries cannot both miss the first.
+        Initiative.objects.select_for_update().filter(pk=initiative.pk).first()
+        latest = (
+            InitiativeUpdate.objects.filter(initiative=initiative)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if (
+            latest is not None
+            and latest.author_id == actor.pk
+            and (latest.status, latest.note) == (status, note)
+            and latest.created_at > timezone.now() - RETRY_WINDOW
+        ):
+            return latest
+        return _post_update(initiative, status, note, actor)
+
+
+def _post_update(initiative: Initiative, status: str, note: str, actor: User) -> InitiativeUpdate:
     update = InitiativeUpdate(
         product=initiative.product,
         initiative=initiative,
         status=status,
-        note=note.strip(),
+        note=note,
         author=actor,
     )
     record_create(instance=update, actor=actor)

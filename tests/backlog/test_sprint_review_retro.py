@@ -241,3 +241,22 @@ def test_a_retried_vote_click_counts_once(cast, sprint):
     client.post(_url("retro_item_vote", sprint, item.pk), {"voted": "0"})
     client.post(_url("retro_item_vote", sprint, item.pk), {"voted": "0"})
     assert not item.voters.exists()
+
+
+def test_a_retried_card_or_action_submit_adds_it_once(cast, sprint):
+    client = cast.client("engineer")
+    for _ in range(2):  # the browser retrying the same submit
+        client.post(_url("retro_item_add", sprint), {"column": "went_well", "text": "Pairing"})
+        client.post(_url("action_add", sprint), {"text": "Demo on Thursdays"})
+    assert RetroItem.objects.filter(sprint=sprint).count() == 1
+    assert ActionItem.objects.filter(sprint=sprint).count() == 1
+    # Someone else's card with the same words is their own card.
+    cast.client("pm").post(
+        _url("retro_item_add", sprint), {"column": "went_well", "text": "Pairing"}
+    )
+    assert RetroItem.objects.filter(sprint=sprint).count() == 2
+    # The same action agreed again with an owner gives it that owner, still one action.
+    cast.client("pm").post(
+        _url("action_add", sprint), {"text": "demo on thursdays", "owner": cast.engineer.pk}
+    )
+    assert list(ActionItem.objects.values_list("owner", flat=True)) == [cast.engineer.pk]

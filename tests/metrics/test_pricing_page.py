@@ -101,6 +101,27 @@ def test_competitor_prices_sit_beside_ours(cast):
     assert "Productboard" in row and "Pro" in row and "75 EUR" in row
 
 
+def test_a_competitors_plan_has_one_price_so_a_retry_or_a_new_price_updates_it(cast):
+    competitor = CompetitorFactory(product=cast.product, name="Productboard")
+    client = cast.client("pm")
+    for price in ("75", "75", "89"):  # a retried submit, then this year's price
+        client.post(
+            _url("competitor_price_add"),
+            {
+                "competitor": competitor.pk,
+                "plan_name": "pro ",
+                "monthly_price": price,
+                "currency": "EUR",
+            },
+        )
+    prices = list(CompetitorPrice.objects.values_list("plan_name", "monthly_price"))
+    assert prices == [("pro", Decimal("89.00"))]
+    assert (
+        ActivityLog.objects.filter(object_type="metrics.competitorprice", action="updated").count()
+        == 1
+    )
+
+
 def test_a_survey_is_analysed_with_the_hand_computed_points(cast):
     client = cast.client("pm")
     response = client.post(

@@ -194,3 +194,15 @@ def test_the_okr_panel_runs_a_constant_number_of_queries(cast, django_assert_max
     with django_assert_max_num_queries(5):
         panel = okr_health(None, product)
     assert len(panel["objectives"]) == n and len(panel["troubled"]) == n
+
+
+def test_a_retried_update_posts_once_but_the_same_words_later_are_a_new_update(cast):
+    initiative = _initiative(cast, "Dark mode")
+    for _ in range(2):  # a double click
+        _post(cast, initiative, "on_track", "Going well.")
+    assert InitiativeUpdate.objects.filter(initiative=initiative).count() == 1
+    _post(cast, initiative, "on_track", "Going well.", role="admin")  # someone else: their own
+    assert InitiativeUpdate.objects.filter(initiative=initiative).count() == 2
+    InitiativeUpdate.objects.update(created_at=timezone.now() - timedelta(days=7))
+    _post(cast, initiative, "on_track", "Going well.", role="admin")  # next week's check-in
+    assert InitiativeUpdate.objects.filter(initiative=initiative).count() == 3
