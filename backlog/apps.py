@@ -10,7 +10,7 @@ class BacklogConfig(AppConfig):
 
         collab.register()
         from backlog.demo import load_demo_backlog
-        from backlog.views import top_of_backlog_panel
+        from backlog.views.features import top_of_backlog_panel
         from pm.registry import NavItem, OverviewPanel, registry
         from pm.visibility import Section
 

@@ -1,66 +1,67 @@
 from django.urls import path
 
-from backlog import views
-from backlog import views_sprint_review as review_views
+from backlog.views import features, ideas, sprint_review, sprints, stories
 
 P = "p/<str:key>/"
 
 urlpatterns = [
     # ideas
-    path(P + "ideas/", views.ideas, name="ideas"),
-    path(P + "ideas/new/", views.idea_new, name="idea_new"),
-    path(P + "ideas/<int:pk>/", views.idea_detail, name="idea_detail"),
-    path(P + "ideas/<int:pk>/edit/", views.idea_edit, name="idea_edit"),
-    path(P + "ideas/<int:pk>/accept/", views.idea_accept, name="idea_accept"),
-    path(P + "ideas/<int:pk>/decline/", views.idea_decline, name="idea_decline"),
-    path(P + "ideas/<int:pk>/merge/", views.idea_merge, name="idea_merge"),
+    path(P + "ideas/", ideas.ideas, name="ideas"),
+    path(P + "ideas/new/", ideas.idea_new, name="idea_new"),
+    path(P + "ideas/<int:pk>/", ideas.idea_detail, name="idea_detail"),
+    path(P + "ideas/<int:pk>/edit/", ideas.idea_edit, name="idea_edit"),
+    path(P + "ideas/<int:pk>/accept/", ideas.idea_accept, name="idea_accept"),
+    path(P + "ideas/<int:pk>/decline/", ideas.idea_decline, name="idea_decline"),
+    path(P + "ideas/<int:pk>/merge/", ideas.idea_merge, name="idea_merge"),
     # the backlog
-    path(P + "backlog/", views.backlog, name="backlog"),
-    path(P + "backlog/new/", views.feature_new, name="feature_new"),
-    path(P + "backlog/export/", views.backlog_export, name="backlog_export"),
-    path(P + "backlog/settings/", views.backlog_settings, name="backlog_settings"),
-    path(P + "backlog/sort-by-score/", views.backlog_sort_by_score, name="backlog_sort_by_score"),
-    path(P + "backlog/bulk-status/", views.backlog_bulk_status, name="backlog_bulk_status"),
-    path(P + "backlog/<int:pk>/row/", views.feature_row, name="feature_row"),
-    path(P + "backlog/<int:pk>/score/", views.feature_score_edit, name="feature_score_edit"),
-    path(P + "backlog/<int:pk>/move/", views.feature_move, name="feature_move"),
+    path(P + "backlog/", features.backlog, name="backlog"),
+    path(P + "backlog/new/", features.feature_new, name="feature_new"),
+    path(P + "backlog/export/", features.backlog_export, name="backlog_export"),
+    path(P + "backlog/settings/", features.backlog_settings, name="backlog_settings"),
+    path(
+        P + "backlog/sort-by-score/", features.backlog_sort_by_score, name="backlog_sort_by_score"
+    ),
+    path(P + "backlog/bulk-status/", features.backlog_bulk_status, name="backlog_bulk_status"),
+    path(P + "backlog/<int:pk>/row/", features.feature_row, name="feature_row"),
+    path(P + "backlog/<int:pk>/score/", features.feature_score_edit, name="feature_score_edit"),
+    path(P + "backlog/<int:pk>/move/", features.feature_move, name="feature_move"),
     # features and stories
-    path(P + "features/<int:pk>/", views.feature_detail, name="feature_detail"),
-    path(P + "features/<int:pk>/edit/", views.feature_edit, name="feature_edit"),
-    path(P + "features/<int:pk>/stories/new/", views.story_new, name="story_new"),
-    path(P + "stories/<int:number>/", views.story_detail, name="story_detail"),
-    path(P + "stories/<int:number>/edit/", views.story_edit, name="story_edit"),
-    path(P + "stories/<int:number>/status/", views.story_status, name="story_status"),
-    path(P + "stories/<int:number>/move/", views.story_move, name="story_move"),
+    path(P + "features/<int:pk>/", features.feature_detail, name="feature_detail"),
+    path(P + "features/<int:pk>/edit/", features.feature_edit, name="feature_edit"),
+    path(P + "features/<int:pk>/stories/new/", features.story_new, name="story_new"),
+    path(P + "stories/<int:number>/", stories.story_detail, name="story_detail"),
+    path(P + "stories/<int:number>/edit/", stories.story_edit, name="story_edit"),
+    path(P + "stories/<int:number>/status/", stories.story_status, name="story_status"),
+    path(P + "stories/<int:number>/move/", stories.story_move, name="story_move"),
     path(
         P + "stories/<int:number>/criteria/<int:index>/",
-        views.story_criterion,
+        stories.story_criterion,
         name="story_criterion",
     ),
     # sprints
-    path(P + "sprints/", views.sprints, name="sprints"),
-    path(P + "sprints/new/", views.sprint_new, name="sprint_new"),
-    path(P + "sprints/<int:pk>/", views.sprint_board, name="sprint_board"),
-    path(P + "sprints/<int:pk>/edit/", views.sprint_edit, name="sprint_edit"),
-    path(P + "sprints/<int:pk>/plan/", views.sprint_plan, name="sprint_plan"),
-    path(P + "sprints/<int:pk>/review/", review_views.sprint_review, name="sprint_review"),
-    path(P + "sprints/<int:pk>/retro/", review_views.sprint_retro, name="sprint_retro"),
-    path(P + "sprints/<int:pk>/retro/items/", review_views.retro_item_add, name="retro_item_add"),
+    path(P + "sprints/", sprints.sprints, name="sprints"),
+    path(P + "sprints/new/", sprints.sprint_new, name="sprint_new"),
+    path(P + "sprints/<int:pk>/", sprints.sprint_board, name="sprint_board"),
+    path(P + "sprints/<int:pk>/edit/", sprints.sprint_edit, name="sprint_edit"),
+    path(P + "sprints/<int:pk>/plan/", sprints.sprint_plan, name="sprint_plan"),
+    path(P + "sprints/<int:pk>/review/", sprint_review.sprint_review, name="sprint_review"),
+    path(P + "sprints/<int:pk>/retro/", sprint_review.sprint_retro, name="sprint_retro"),
+    path(P + "sprints/<int:pk>/retro/items/", sprint_review.retro_item_add, name="retro_item_add"),
     path(
         P + "sprints/<int:pk>/retro/items/<int:item>/vote/",
-        review_views.retro_item_vote,
+        sprint_review.retro_item_vote,
         name="retro_item_vote",
     ),
     path(
         P + "sprints/<int:pk>/retro/items/<int:item>/delete/",
-        review_views.retro_item_delete,
+        sprint_review.retro_item_delete,
         name="retro_item_delete",
     ),
-    path(P + "sprints/<int:pk>/retro/actions/", review_views.action_add, name="action_add"),
+    path(P + "sprints/<int:pk>/retro/actions/", sprint_review.action_add, name="action_add"),
     path(
         P + "sprints/<int:pk>/retro/actions/<int:action>/done/",
-        review_views.action_done,
+        sprint_review.action_done,
         name="action_done",
     ),
-    path(P + "sprints/<int:pk>/plan/story/", views.sprint_plan_story, name="sprint_plan_story"),
+    path(P + "sprints/<int:pk>/plan/story/", sprints.sprint_plan_story, name="sprint_plan_story"),
 ]

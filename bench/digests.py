@@ -29,7 +29,8 @@ def fill():
     from django.contrib.auth.models import User
 
     from backlog import services as backlog
-    from feedback import services as feedback
+    from feedback.services.insights import insight_create
+    from feedback.services.items import feedback_create
     from pm.models import Membership, Product, Workspace
     from roadmap import services as roadmap
 
@@ -57,10 +58,10 @@ def fill():
             story=story, data={"status": "done"}, expected_version=story.version, actor=pm
         )
         backlog.feature_ship(feature=feature, shipped_at=django.utils.timezone.now(), actor=pm)
-        item = feedback.feedback_create(
+        item = feedback_create(
             product=product, content=f"Please improve {i}", source="email", actor=pm
         )
-        feedback.insight_create(item=item, feature=feature, actor=pm)
+        insight_create(item=item, feature=feature, actor=pm)
     return product, users
 
 

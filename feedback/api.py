@@ -16,9 +16,11 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from feedback import selectors, services
+from feedback import selectors
 from feedback.choices import FeedbackStatus, Sentiment, Source
 from feedback.models import Customer, FeedbackItem, Insight
+from feedback.services.customers import customer_resolve
+from feedback.services.items import feedback_create
 from pm import visibility
 from pm.api.exports import ExportMixin
 from pm.api.permissions import member_viewers
@@ -242,13 +244,13 @@ class FeedbackViewSet(
                         raise DjangoValidationError({"customer_id": "No such customer."})
                 elif data.get("customer"):
                     details = dict(data["customer"])
-                    customer = services.customer_resolve(
+                    customer = customer_resolve(
                         workspace=product.workspace,
                         name=details.pop("name"),
                         details=details,
                         actor=request.user,
                     )
-                item = services.feedback_create(
+                item = feedback_create(
                     product=product,
                     content=data["content"],
                     source=data["source"],

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from backlog import services as backlog_services
 from backlog.models import Idea
-from feedback import matching, selectors, services
+from feedback import matching, selectors
 from feedback.choices import (
     FeedbackStatus,
     Importance,
@@ -34,6 +34,11 @@ from feedback.models import (
     PortalVote,
     ResearchStudy,
 )
+from feedback.services.customers import customer_create
+from feedback.services.insights import insight_create
+from feedback.services.items import feedback_create, feedback_set_status
+from feedback.services.portal import portal_post_publish, portal_settings_update
+from feedback.services.studies import study_add_finding, study_create
 from pm.choices import Role
 
 # (name, segment, plan, ARR)
@@ -260,7 +265,7 @@ def load(*, workspace, product, users) -> None:
         customer = existing.get(name)
         if customer is None:
             domain = name.lower().replace(" ", "").replace("'", "")
-            customer = services.customer_create(
+            customer = customer_create(
                 workspace=workspace,
                 data={
                     "name": name,
@@ -283,7 +288,7 @@ def load(*, workspace, product, users) -> None:
             continue
         # Bigger customers speak up more often: weight by the square root of their ARR.
         customer = rng.choices(customers, weights=[float(c.arr) ** 0.5 for c in customers])[0]
-        item = services.feedback_create(
+        item = feedback_create(
             product=product,
             content=content,
             source=SOURCES[n % len(SOURCES)],
@@ -314,7 +319,7 @@ def _link_and_triage(items, product, pm, rng) -> None:
             best = best_for[topic]
             # A PM links only a convincing match: two topic words in common, one in the title.
             if best and _convincing(topic, best.obj):
-                services.insight_create(
+                insight_create(
                     item=item,
                     feature=best.obj if best.kind == "feature" else None,
                     idea=best.obj if best.kind == "idea" else None,
@@ -324,9 +329,9 @@ def _link_and_triage(items, product, pm, rng) -> None:
                 )
                 continue
         if roll < 0.80:
-            services.feedback_set_status(item=item, status=FeedbackStatus.TRIAGED, actor=pm)
+            feedback_set_status(item=item, status=FeedbackStatus.TRIAGED, actor=pm)
         elif roll < 0.85:
-            services.feedback_set_status(item=item, status=FeedbackStatus.ARCHIVED, actor=pm)
+            feedback_set_status(item=item, status=FeedbackStatus.ARCHIVED, actor=pm)
 
 
 def _convincing(text: str, target) -> bool:
@@ -342,7 +347,7 @@ def _studies(product, customers, pm) -> None:
     for index, (title, kind, status, goal, notes, summary, findings) in enumerate(STUDIES):
         if title in have:
             continue
-        study = services.study_create(
+        study = study_create(
             product=product,
             data={
                 "title": title,
@@ -358,7 +363,7 @@ def _studies(product, customers, pm) -> None:
             actor=pm,
         )
         for offset, finding in enumerate(findings):
-            services.study_add_finding(
+            study_add_finding(
                 study=study,
                 content=finding,
                 customer=customers[6 + index * 6 + offset],
@@ -374,7 +379,7 @@ def _portal(product, pm) -> None:
     settings, _ = PortalSettings.objects.get_or_create(product=product)
     if settings.enabled or PortalPost.objects.filter(product=product).exists():
         return
-    services.portal_settings_update(
+    portal_settings_update(
         product=product,
         data={"enabled": True, "accept_submissions": True, "intro": PORTAL_INTRO},
         expected_version=settings.version,
@@ -382,7 +387,7 @@ def _portal(product, pm) -> None:
     )
     ideas = list(Idea.objects.filter(product=product).filter(selectors.OPEN_IDEAS)[:6])
     for rank, idea in enumerate(ideas):
-        post = services.portal_post_publish(
+        post = portal_post_publish(
             idea=idea,
             title=idea.title,
             description="",

@@ -19,10 +19,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from feedback import selectors, services, tokens
+from feedback import selectors, tokens
 from feedback.choices import PostStatus
 from feedback.forms import PortalSubmitForm, PortalVoteForm
 from feedback.models import PortalPost, PortalSettings, PortalVote
+from feedback.services import portal as portal_services
 from pm.clientip import client_ip
 from pm.lockout import CACHE_ERRORS
 
@@ -129,7 +130,7 @@ def portal_vote(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         return _too_many(request, portal)
     if request.user.is_authenticated:
         try:
-            _vote, created = services.portal_vote_by_user(post=post, user=request.user)
+            _vote, created = portal_services.portal_vote_by_user(post=post, user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -152,7 +153,7 @@ def portal_vote(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _idea_page(request, portal, post, form=form)
     try:
-        services.portal_vote_request(post=post, email=form.cleaned_data["email"])
+        portal_services.portal_vote_request(post=post, email=form.cleaned_data["email"])
     except ValidationError as exc:
         form.add_error(None, exc)
         return _idea_page(request, portal, post, form=form)
@@ -178,7 +179,7 @@ def portal_vote_confirm(request: HttpRequest, key: str, token: str) -> HttpRespo
     if post.status != PostStatus.PUBLISHED:
         raise Http404("No such idea.")
     if request.method == "POST" and vote.confirmed_at is None:
-        services.portal_vote_confirm(vote=vote)
+        portal_services.portal_vote_confirm(vote=vote)
         return _render(
             request,
             "feedback/portal/message.html",
@@ -214,7 +215,7 @@ def portal_submit(request: HttpRequest, key: str) -> HttpResponse:
             return _render(request, "feedback/portal/message.html", portal, **thanks)
         if form.is_valid():
             try:
-                services.portal_post_submit(
+                portal_services.portal_post_submit(
                     product=portal.product,
                     title=form.cleaned_data["title"],
                     description=form.cleaned_data["description"],

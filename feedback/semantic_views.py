@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backlog import services as backlog_services
 from backlog.models import Feature, Idea
-from feedback import selectors, semantic_selectors, services
+from feedback import selectors, semantic_selectors
 from feedback.models import FeedbackItem, FeedbackTheme
 from feedback.portal_views import _limit, _portal_or_404, over_limit
+from feedback.services.suggestions import feedback_merge, suggestion_decide, theme_link_feature
 from pm.choices import Role
 from pm.htmx import render_fragment, render_page
 from pm.http import AuthedHttpRequest
@@ -109,11 +110,11 @@ def duplicates_decide(request: AuthedHttpRequest, key: str) -> HttpResponse:
             if isinstance(source, Idea) and isinstance(target, Idea):
                 backlog_services.idea_merge(idea=source, into=target, actor=request.user)
             elif isinstance(source, FeedbackItem) and isinstance(target, FeedbackItem):
-                services.feedback_merge(item=source, into=target, actor=request.user)
+                feedback_merge(item=source, into=target, actor=request.user)
             messages.success(request, f"Merged “{_label(source)}” into “{_label(target)}”.")
         else:
             messages.success(request, "Noted: not a duplicate. It will not be proposed again.")
-        services.suggestion_decide(
+        suggestion_decide(
             product=product,
             kind="duplicate",
             source=(kind, source.pk),
@@ -145,7 +146,7 @@ def suggestion_dismiss(request: AuthedHttpRequest, key: str, pk: int) -> HttpRes
         target = get_object_or_404(Feature, pk=int(target_id), product=product)
     else:
         target = get_object_or_404(Idea, pk=int(target_id), product=product)
-    services.suggestion_decide(
+    suggestion_decide(
         product=product,
         kind="link",
         source=("feedback", item.pk),
@@ -185,7 +186,7 @@ def theme_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     if feature is None:
         messages.error(request, "Choose a feature of this product.")
         return redirect("feedback_themes", key=product.key)
-    linked = services.theme_link_feature(theme=theme, feature=feature, actor=request.user)
+    linked = theme_link_feature(theme=theme, feature=feature, actor=request.user)
     messages.success(request, f"Linked {linked} feedback items to “{feature.title}”.")
     return redirect("feedback_themes", key=product.key)
 

@@ -64,8 +64,8 @@ def import_feedback_file(batch_id: int, skip_invalid: bool, actor_id: int | None
     from django.contrib.auth.models import User
     from django.core.exceptions import ValidationError
 
-    from feedback import services
     from feedback.models import FeedbackImport
+    from feedback.services.imports import feedback_import_run
     from pm.background import progress_set
     from pm.choices import ImportStatus
 
@@ -82,7 +82,7 @@ def import_feedback_file(batch_id: int, skip_invalid: bool, actor_id: int | None
         progress_set("feedback", batch_id, done=done, total=total, stage="Saving feedback")
 
     try:
-        batch = services.feedback_import_run(
+        batch = feedback_import_run(
             batch=batch, skip_invalid=skip_invalid, actor=actor, progress=progress
         )
     except ValidationError as exc:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from backlog.models import Feature
 from backlog.selectors import feature_get
-from feedback import csvimport, selectors, services
+from feedback import csvimport, selectors
 from feedback.choices import FeedbackStatus, PostStatus, Source
 from feedback.forms import (
     CustomerForm,
@@ -38,6 +38,23 @@ from feedback.models import (
     PortalPost,
     ResearchStudy,
 )
+from feedback.services.customers import customer_create, customer_resolve, customer_update
+from feedback.services.imports import (
+    feedback_import_earlier,
+    feedback_import_start,
+    feedback_import_upload,
+)
+from feedback.services.insights import insight_create, insight_delete
+from feedback.services.items import feedback_create, feedback_set_status, feedback_update
+from feedback.services.portal import (
+    portal_post_moderate,
+    portal_post_publish,
+    portal_post_unpublish,
+    portal_settings_get,
+    portal_settings_update,
+)
+from feedback.services.studies import study_add_finding, study_create, study_update
+from feedback.services.suggestions import suggestion_decide
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
@@ -202,7 +219,7 @@ def feedback_status(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
     item = get_object_or_404(product.feedback_items, pk=pk)
     status = request.POST.get("status", "")
     try:
-        item = services.feedback_set_status(item=item, status=status, actor=request.user)
+        item = feedback_set_status(item=item, status=status, actor=request.user)
     except ValidationError as exc:
         if not is_partial(request):
             messages.error(request, " ".join(exc.messages))
@@ -230,7 +247,7 @@ def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
     message = ""
     if form.is_valid():
         try:
-            insight = services.insight_create(
+            insight = insight_create(
                 item=item,
                 feature=form.cleaned_data["feature"],
                 idea=form.cleaned_data["idea"],
@@ -245,7 +262,7 @@ def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
             if request.POST.get("target", "other") != "other":
                 # Linked from a suggestion button: a confirmed suggestion (precision).
                 kind = "feature" if insight.feature_id else "idea"
-                services.suggestion_decide(
+                suggestion_decide(
                     product=product,
                     kind="link",
                     source=("feedback", item.pk),
@@ -290,7 +307,7 @@ def insight_unlink(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespons
     )
     item = insight.feedback_item
     target = insight.target
-    services.insight_delete(insight=insight, actor=request.user)
+    insight_delete(insight=insight, actor=request.user)
     message = f"Unlinked from “{target}”."
     if not is_partial(request):
         messages.success(request, message)
@@ -309,13 +326,13 @@ def feedback_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     form = FeedbackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_resolve(
+            customer = customer_resolve(
                 workspace=product.workspace,
                 name=form.cleaned_data["customer_name"],
                 details=form.customer_details(),
                 actor=request.user,
             )
-            item = services.feedback_create(
+            item = feedback_create(
                 product=product,
                 content=form.cleaned_data["content"],
                 source=form.cleaned_data["source"],
@@ -354,7 +371,7 @@ def feedback_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
     item = get_object_or_404(product.feedback_items.select_related("customer"), pk=pk)
 
     def save(form, *, expected_version, actor, **_) -> FeedbackItem:
-        customer = services.customer_resolve(
+        customer = customer_resolve(
             workspace=product.workspace,
             name=form.cleaned_data["customer_name"],
             details=form.customer_details(),
@@ -368,7 +385,7 @@ def feedback_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
         }
         if form.cleaned_data["received_on"] != item.received_at.date():
             data["received_at"] = form.received_at
-        return services.feedback_update(
+        return feedback_update(
             item=item, data=data, expected_version=expected_version or item.version, actor=actor
         )
 
@@ -395,7 +412,7 @@ def feedback_import(request: AuthedHttpRequest, key: str) -> HttpResponse:
             form.add_error("file", "The file is larger than 10 MB; split it into parts.")
         else:
             try:
-                batch = services.feedback_import_upload(
+                batch = feedback_import_upload(
                     product=product,
                     raw=upload.read(),
                     filename=upload.name,
@@ -426,7 +443,7 @@ def _preview_context(batch: FeedbackImport) -> dict:
         "more_errors": max(0, len(result.errors) - 200),
         "sample": result.rows[:10],
         "new_customers": len(new_customers),
-        "earlier": None if batch.imported_at else services.feedback_import_earlier(batch),
+        "earlier": None if batch.imported_at else feedback_import_earlier(batch),
         "progress": progress_get("feedback", batch.pk),
         "run_form": ImportRunForm(),
     }
@@ -471,7 +488,7 @@ def feedback_import_run(request: AuthedHttpRequest, key: str, pk: int) -> HttpRe
     form = ImportRunForm(request.POST)
     form.is_valid()
     try:
-        batch = services.feedback_import_start(
+        batch = feedback_import_start(
             batch=batch,
             skip_invalid=form.cleaned_data.get("skip_invalid", False),
             again=form.cleaned_data.get("again", False),
@@ -531,7 +548,7 @@ def customer_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     form = CustomerForm(request.POST or None, workspace=product.workspace)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_create(
+            customer = customer_create(
                 workspace=product.workspace, data=form.model_data(), actor=request.user
             )
         except ValidationError as exc:
@@ -573,7 +590,7 @@ def customer_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
         request,
         CustomerForm,
         customer,
-        lambda form, **kw: services.customer_update(customer=customer, **kw),
+        lambda form, **kw: customer_update(customer=customer, **kw),
         workspace=product.workspace,
     )
     if edit.saved:
@@ -631,7 +648,7 @@ def study_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     form = StudyForm(request.POST or None, product=product)
     if request.method == "POST" and form.is_valid():
         try:
-            study = services.study_create(
+            study = study_create(
                 product=product,
                 data=form.model_data(),
                 participants=form.cleaned_data.get("participants"),
@@ -678,7 +695,7 @@ def study_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
         request,
         StudyForm,
         study,
-        lambda form, **kw: services.study_update(
+        lambda form, **kw: study_update(
             study=study, participants=form.cleaned_data.get("participants"), **kw
         ),
         product=product,
@@ -700,12 +717,12 @@ def study_finding_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
     message = ""
     if form.is_valid():
         try:
-            customer = services.customer_resolve(
+            customer = customer_resolve(
                 workspace=product.workspace,
                 name=form.cleaned_data["customer_name"],
                 actor=request.user,
             )
-            services.study_add_finding(
+            study_add_finding(
                 study=study,
                 content=form.cleaned_data["content"],
                 sentiment=form.cleaned_data["sentiment"],
@@ -731,7 +748,7 @@ def study_finding_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
 
 
 def _portal_context(context: dict, product, settings_form=None) -> dict:
-    settings = services.portal_settings_get(product)
+    settings = portal_settings_get(product)
     context.update(
         portal=settings,
         settings_form=settings_form or PortalSettingsForm(instance=settings),
@@ -750,12 +767,12 @@ def _portal_context(context: dict, product, settings_form=None) -> dict:
 def portal_admin(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     context = _context(request, product, "portal")
-    settings = services.portal_settings_get(product)
+    settings = portal_settings_get(product)
     edit = versioned_edit(
         request,
         PortalSettingsForm,
         settings,
-        lambda form, **kw: services.portal_settings_update(product=product, **kw),
+        lambda form, **kw: portal_settings_update(product=product, **kw),
     )
     if edit.saved:
         return saved_redirect(request, "Portal settings saved.", "portal_admin", key=product.key)
@@ -775,7 +792,7 @@ def portal_moderate(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
         messages.error(request, "Choose approve or reject.")
         return redirect("portal_admin", key=product.key)
     try:
-        post = services.portal_post_moderate(
+        post = portal_post_moderate(
             post=post,
             approve=form.cleaned_data["decision"] == "approve",
             title=form.cleaned_data["title"],
@@ -798,7 +815,7 @@ def portal_publish(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     form = PublishForm(request.POST, ideas=selectors.ideas_not_on_portal(product))
     if form.is_valid():
-        post = services.portal_post_publish(
+        post = portal_post_publish(
             idea=form.cleaned_data["idea"],
             title=form.cleaned_data["title"],
             description=form.cleaned_data["description"],
@@ -815,6 +832,6 @@ def portal_publish(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def portal_unpublish(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     post = get_object_or_404(PortalPost.objects.select_related("idea"), product=product, pk=pk)
-    services.portal_post_unpublish(post=post, actor=request.user)
+    portal_post_unpublish(post=post, actor=request.user)
     messages.success(request, f"“{post.title}” was removed from the portal.")
     return redirect("portal_admin", key=product.key)

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from backlog.models import Idea
-from feedback import services as feedback_services
 from feedback.models import PortalSettings
+from feedback.services.portal import portal_post_publish, portal_vote_confirm, portal_vote_request
 from tests.feedback.factories import make_idea
 from tests.pm.helpers import text_of
 
@@ -15,12 +15,10 @@ HTMX = {"HX-Request": "true"}
 
 def _voted(cast, title: str, emails: list[str]):
     idea = make_idea(cast.product, title, actor=cast.pm)
-    post = feedback_services.portal_post_publish(
-        idea=idea, title=title, description="", actor=cast.pm
-    )
+    post = portal_post_publish(idea=idea, title=title, description="", actor=cast.pm)
     for email in emails:
-        vote, _ = feedback_services.portal_vote_request(post=post, email=email)
-        feedback_services.portal_vote_confirm(vote=vote)
+        vote, _ = portal_vote_request(post=post, email=email)
+        portal_vote_confirm(vote=vote)
     return Idea.objects.get(pk=idea.pk)
 
 

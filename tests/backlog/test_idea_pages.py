@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from backlog.models import Idea
-from feedback import services as feedback_services
+from feedback.services.insights import insight_create
 from tests.backlog.factories import IdeaFactory
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory
 from tests.pm.helpers import form_data, text_of
@@ -76,7 +76,7 @@ def idea(cast):
         content="We plan our launches in a calendar",
         customer=CustomerFactory(workspace=cast.workspace, name="Initech"),
     )
-    feedback_services.insight_create(item=item, idea=idea, actor=cast.pm, quote="in a calendar")
+    insight_create(item=item, idea=idea, actor=cast.pm, quote="in a calendar")
     return idea
 
 
@@ -162,7 +162,7 @@ def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history
         item = FeedbackItemFactory(
             product=cast.product, customer=CustomerFactory(workspace=cast.workspace)
         )
-        feedback_services.insight_create(item=item, idea=idea, actor=cast.pm)
+        insight_create(item=item, idea=idea, actor=cast.pm)
         dup = IdeaFactory(product=cast.product, title=f"Duplicate {i}", votes=1)
         backlog_services.idea_merge(idea=dup, into=idea, actor=cast.pm)
     client = cast.client("pm")

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from backlog import services as backlog_services
 from backlog.choices import StoryStatus
-from feedback import services as feedback_services
+from feedback.services.customers import customer_create
+from feedback.services.insights import insight_create
+from feedback.services.items import feedback_create
 from pm import digests
 from pm.choices import DigestFrequency
 from pm.models import DigestDelivery
@@ -50,19 +52,19 @@ def busy_week(cast):
         story=story, data={"status": StoryStatus.DONE}, expected_version=story.version, actor=pm
     )
     backlog_services.feature_ship(feature=feature, shipped_at=timezone.now(), actor=pm)
-    customer = feedback_services.customer_create(
+    customer = customer_create(
         workspace=cast.workspace,
         data={"name": f"{SENTINEL} Corp", "contact": f"{SENTINEL}@corp.example", "arr": 777777},
         actor=pm,
     )
-    item = feedback_services.feedback_create(
+    item = feedback_create(
         product=cast.product,
         content="We need single sign-on before we can roll out",
         source="sales_call",
         customer=customer,
         actor=pm,
     )
-    feedback_services.insight_create(item=item, feature=feature, actor=pm, quote="single sign-on")
+    insight_create(item=item, feature=feature, actor=pm, quote="single sign-on")
     return cast
 
 

@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from backlog import services as backlog_services
-from feedback import services as feedback_services
+from feedback.services.insights import insight_create
+from feedback.services.items import feedback_create
 from pm.models import Notification
 from tests.factories import UserFactory
 
@@ -71,10 +72,10 @@ def test_mentions_notify_members_newly_mentioned_and_nobody_outside(cast, featur
 
 def test_linking_feedback_notifies_the_feature_owner(cast, feature):
     assert feature.owner == cast.pm
-    item = feedback_services.feedback_create(
+    item = feedback_create(
         product=cast.product, content="SSO please", source="email", actor=cast.admin
     )
-    feedback_services.insight_create(item=item, feature=feature, actor=cast.admin)
+    insight_create(item=item, feature=feature, actor=cast.admin)
     [note] = Notification.objects.filter(user=cast.pm)
     assert note.kind == "feedback_linked"
     assert "Single sign-on" in note.message

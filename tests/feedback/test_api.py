@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from feedback import services
 from feedback.models import Customer, FeedbackItem
+from feedback.services.insights import insight_create
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature
 
 LIST = "api-feedback-list"
@@ -18,7 +18,7 @@ def item(cast):
     customer = CustomerFactory(workspace=cast.workspace, name="Initech", arr=Decimal("1000"))
     item = FeedbackItemFactory(product=cast.product, customer=customer, content="Jira sync")
     feature = make_feature(cast.product, "Jira sync", actor=cast.pm)
-    services.insight_create(item=item, feature=feature, quote="Jira", actor=cast.pm)
+    insight_create(item=item, feature=feature, quote="Jira", actor=cast.pm)
     return item
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from backlog.models import Feature
-from feedback import services
+from feedback.services.insights import insight_create
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +29,7 @@ def test_concurrent_links_to_one_feature_count_every_customer(cast):
     def link(item):
         try:
             barrier.wait(timeout=10)
-            services.insight_create(item=item, feature=feature, actor=cast.pm)
+            insight_create(item=item, feature=feature, actor=cast.pm)
         except Exception as exc:  # reported below, with the thread's own error
             errors.append(exc)
         finally:

@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.urls import reverse
 
-from feedback import csvimport, services
+from feedback import csvimport
 from feedback.models import Customer, FeedbackImport, FeedbackItem
+from feedback.services.imports import feedback_import_run, feedback_import_upload
 from tests.feedback.factories import CustomerFactory
 from tests.pm.helpers import field_errors, text_of
 
@@ -135,7 +136,7 @@ def test_a_file_is_imported_at_most_once(cast, client):
 
 def test_a_failure_halfway_through_the_insert_leaves_nothing_behind(cast, monkeypatch):
     rows = "".join(f"Row {n},email,2026-10-01,Customer {n % 7},,,,,\n" for n in range(2500))
-    batch = services.feedback_import_upload(
+    batch = feedback_import_upload(
         product=cast.product,
         raw=(HEADER + rows).encode(),
         filename="big.csv",
@@ -153,7 +154,7 @@ def test_a_failure_halfway_through_the_insert_leaves_nothing_behind(cast, monkey
 
     monkeypatch.setattr(FeedbackItem.objects, "bulk_create", failing_third_batch)
     with pytest.raises(IntegrityError):
-        services.feedback_import_run(batch=batch, skip_invalid=False, actor=cast.pm)
+        feedback_import_run(batch=batch, skip_invalid=False, actor=cast.pm)
     assert calls == [1000, 1000, 500]
     assert FeedbackItem.objects.count() == 0
     assert not Customer.objects.exists()

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from backlog.models import Feature
-from feedback import services
 from feedback.models import Customer, FeedbackItem, Insight, PortalPost, ResearchStudy
+from feedback.services.insights import insight_create
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature
 from tests.pm.helpers import text_of
 
@@ -36,7 +36,7 @@ def test_the_feature_page_shows_demand_with_arr_only_for_the_team(cast):
         item = FeedbackItemFactory(
             product=cast.product, customer=CustomerFactory(workspace=cast.workspace, arr=arr)
         )
-        services.insight_create(item=item, feature=feature, importance=importance, actor=cast.pm)
+        insight_create(item=item, feature=feature, importance=importance, actor=cast.pm)
     url = reverse("feature_detail", args=[cast.product.key, feature.pk])
     engineer = text_of(cast.client("engineer").get(url).content)
     assert "Critical 2 2 3,500" in engineer
@@ -51,7 +51,7 @@ def test_a_customer_page_lists_their_feedback_and_what_they_asked_for(cast):
     sso = make_feature(cast.product, "SSO", actor=cast.pm)
     for importance, feature in [("nice_to_have", jira), ("critical", jira), ("important", sso)]:
         item = FeedbackItemFactory(product=cast.product, customer=customer)
-        services.insight_create(item=item, feature=feature, importance=importance, actor=cast.pm)
+        insight_create(item=item, feature=feature, importance=importance, actor=cast.pm)
     FeedbackItemFactory(product=cast.product, customer=customer, content="Unlinked remark")
     page = cast.client("engineer").get(reverse("customer_detail", args=["LOD", customer.pk]))
     text = text_of(page.content)

@@ -9,8 +9,14 @@ from django.urls import reverse
 
 from backlog import services as backlog_services
 from backlog.models import Idea
-from feedback import services
 from feedback.models import PortalPost, PortalSettings, PortalVote
+from feedback.services.portal import (
+    portal_post_publish,
+    portal_post_submit,
+    portal_vote_by_user,
+    portal_vote_confirm,
+    portal_vote_request,
+)
 from tests.feedback.factories import make_idea
 from tests.pm.helpers import field_errors, text_of
 
@@ -25,7 +31,7 @@ def post(cast, portal):
     idea = make_idea(
         cast.product, "Calendar view", "Internal: asked by a big account", actor=cast.pm
     )
-    return services.portal_post_publish(
+    return portal_post_publish(
         idea=idea, title="A calendar view", description="See releases by month.", actor=cast.pm
     )
 
@@ -93,7 +99,7 @@ def test_a_submission_waits_for_a_pm_then_lands_in_the_ideas_list(cast, portal):
 
 
 def test_a_rejected_submission_never_shows(cast, portal):
-    services.portal_post_submit(product=cast.product, title="Buy my crypto", description="")
+    portal_post_submit(product=cast.product, title="Buy my crypto", description="")
     submission = PortalPost.objects.get()
     cast.client("pm").post(url("portal_moderate", cast, submission.pk), {"decision": "reject"})
     submission.refresh_from_db()
@@ -235,16 +241,14 @@ def test_submissions_can_be_switched_off(cast, portal):
 def test_merging_ideas_moves_portal_votes_without_counting_a_voter_twice(cast, portal):
     a = make_idea(cast.product, "Calendar", actor=cast.pm)
     b = make_idea(cast.product, "Release calendar", actor=cast.pm)
-    post_a = services.portal_post_publish(idea=a, title="Calendar", description="", actor=cast.pm)
-    post_b = services.portal_post_publish(
-        idea=b, title="Release calendar", description="", actor=cast.pm
-    )
+    post_a = portal_post_publish(idea=a, title="Calendar", description="", actor=cast.pm)
+    post_b = portal_post_publish(idea=b, title="Release calendar", description="", actor=cast.pm)
     for email in ("x@example.com", "both@example.com"):
-        vote, _ = services.portal_vote_request(post=post_a, email=email)
-        services.portal_vote_confirm(vote=vote)
-    vote, _ = services.portal_vote_request(post=post_b, email="both@example.com")
-    services.portal_vote_confirm(vote=vote)
-    services.portal_vote_by_user(post=post_b, user=cast.engineer)
+        vote, _ = portal_vote_request(post=post_a, email=email)
+        portal_vote_confirm(vote=vote)
+    vote, _ = portal_vote_request(post=post_b, email="both@example.com")
+    portal_vote_confirm(vote=vote)
+    portal_vote_by_user(post=post_b, user=cast.engineer)
     assert Idea.objects.get(pk=b.pk).votes == 2
 
     backlog_services.idea_merge(idea=a, into=b, actor=cast.pm)
@@ -258,7 +262,7 @@ def test_merging_ideas_moves_portal_votes_without_counting_a_voter_twice(cast, p
 def test_the_vote_confirmation_task_skips_votes_already_confirmed(cast, post, mailoutbox):
     from feedback.tasks import send_vote_confirmation
 
-    vote, _ = services.portal_vote_request(post=post, email="a@example.com")
-    services.portal_vote_confirm(vote=vote)
+    vote, _ = portal_vote_request(post=post, email="a@example.com")
+    portal_vote_confirm(vote=vote)
     assert send_vote_confirmation(vote.pk) is False
     assert mailoutbox == []

@@ -5,7 +5,8 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from feedback import panels, services
+from feedback import panels
+from feedback.services.insights import insight_create
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature, make_idea
 from tests.pm.helpers import HX
 
@@ -23,10 +24,10 @@ def filled(cast, request):
         linked = FeedbackItemFactory(
             product=cast.product, customer=customer, content=f"Jira sync please ({i})"
         )
-        services.insight_create(
+        insight_create(
             item=linked, feature=feature, quote="Jira", importance="critical", actor=cast.pm
         )
-        services.insight_create(item=linked, idea=idea, actor=cast.pm)
+        insight_create(item=linked, idea=idea, actor=cast.pm)
         FeedbackItemFactory(product=cast.product, customer=customer, content=f"Dark theme {i}")
     return {"feature": feature, "n": n}
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 from django.urls import reverse
 
 from backlog.models import Feature
-from feedback import services
 from feedback.models import FeedbackItem, ResearchStudy
+from feedback.services.insights import insight_create
+from feedback.services.studies import study_create
 from tests.feedback.factories import CustomerFactory, make_feature
 from tests.pm.helpers import HX, field_errors, text_of
 
@@ -51,7 +52,7 @@ def test_a_study_cannot_end_before_it_starts(cast):
 
 
 def test_a_finding_is_feedback_in_the_inbox_and_links_to_a_feature(cast):
-    study = services.study_create(
+    study = study_create(
         product=cast.product,
         data={"title": "Usability test", "kind": "usability_test", "goal": "Find friction"},
         actor=cast.pm,
@@ -76,14 +77,14 @@ def test_a_finding_is_feedback_in_the_inbox_and_links_to_a_feature(cast):
     finding.customer.arr = Decimal("30000")
     finding.customer.save()
     feature = make_feature(cast.product, "Export", actor=cast.pm)
-    services.insight_create(item=finding, feature=feature, actor=cast.pm)
+    insight_create(item=finding, feature=feature, actor=cast.pm)
     feature = Feature.objects.get(pk=feature.pk)
     assert (feature.demand_customers, feature.demand_arr) == (1, Decimal("30000"))
 
 
 def test_stakeholders_read_studies_without_participant_names(cast):
     ada = CustomerFactory(workspace=cast.workspace, name="Ada Corp")
-    study = services.study_create(
+    study = study_create(
         product=cast.product,
         data={"title": "Interviews", "kind": "interview", "goal": "Learn"},
         participants=[ada],

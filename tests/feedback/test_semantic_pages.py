@@ -17,6 +17,7 @@ from feedback.models import (
     PortalSettings,
     SuggestionDecision,
 )
+from feedback.services.insights import insight_create
 from pm.models import ActivityLog
 from tests.feedback.factories import (
     CustomerFactory,
@@ -125,9 +126,8 @@ def test_duplicate_feedback_merges_keep_the_customer_and_links(cast, dark):
     older = FeedbackItemFactory(product=cast.product, content=DARK)
     customer = CustomerFactory(workspace=cast.workspace)
     newer = FeedbackItemFactory(product=cast.product, content=DARK + " Thanks!", customer=customer)
-    from feedback import services
 
-    services.insight_create(item=older, feature=dark, quote="black background", actor=cast.pm)
+    insight_create(item=older, feature=dark, quote="black background", actor=cast.pm)
     _embed("feedback", older, newer)
     html = cast.client("pm").get(reverse("feedback_duplicates", args=["LOD"])).content.decode()
     assert f"Merge #{newer.pk}" in html

@@ -7,8 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from feedback import services
 from feedback.models import PortalSettings
+from feedback.services.insights import insight_create
+from feedback.services.items import feedback_create, feedback_update
+from feedback.services.portal import portal_post_publish, portal_post_submit
+from feedback.services.studies import study_add_finding, study_create
 from tests.feedback.factories import CustomerFactory, make_feature, make_idea
 
 NAME = "Quokkabyte Holdings"
@@ -22,37 +25,35 @@ def world(cast):
     customer = CustomerFactory(workspace=cast.workspace, name=NAME, contact=CONTACT, arr=ARR)
     feature = make_feature(cast.product, "Two-way Jira sync", "Sync with Jira.", actor=cast.pm)
     idea = make_idea(cast.product, "Calendar view", "A month view.", actor=cast.pm)
-    item = services.feedback_create(
+    item = feedback_create(
         product=cast.product,
         content="Jira sync would save us hours.",
         source="sales_call",
         customer=customer,
         actor=cast.pm,
     )
-    services.insight_create(
+    insight_create(
         item=item, feature=feature, quote="save us hours", importance="critical", actor=cast.pm
     )
-    services.feedback_update(
+    feedback_update(
         item=item,
         data={"content": "Jira sync would save us days."},
         expected_version=1,
         actor=cast.pm,
     )
-    study = services.study_create(
+    study = study_create(
         product=cast.product,
         data={"title": "Interviews", "kind": "interview", "goal": "Learn"},
         participants=[customer],
         actor=cast.pm,
     )
-    finding = services.study_add_finding(
+    finding = study_add_finding(
         study=study, content="Wants exports", customer=customer, actor=cast.pm
     )
     PortalSettings.objects.create(product=cast.product, enabled=True)
-    post = services.portal_post_publish(idea=idea, title="Calendar", description="", actor=cast.pm)
+    post = portal_post_publish(idea=idea, title="Calendar", description="", actor=cast.pm)
     # A portal submission by the customer's own contact must not leak either.
-    services.portal_post_submit(
-        product=cast.product, title="Their idea", description="", email=CONTACT
-    )
+    portal_post_submit(product=cast.product, title="Their idea", description="", email=CONTACT)
     return {"item": item, "feature": feature, "study": study, "finding": finding, "post": post}
 
 

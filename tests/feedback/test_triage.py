@@ -8,8 +8,10 @@ import pytest
 from django.urls import reverse
 
 from backlog.models import BacklogSettings, Feature
-from feedback import services
 from feedback.models import FeedbackItem, Insight
+from feedback.services.customers import customer_update
+from feedback.services.insights import insight_create, insight_delete
+from feedback.services.items import feedback_create, feedback_set_status, feedback_update
 from pm.models import ActivityLog
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature
 from tests.pm.helpers import HX, text_of
@@ -119,22 +121,22 @@ def test_demand_counts_each_customer_once_and_follows_unlinks_archives_and_arr(c
         FeedbackItemFactory(product=cast.product, customer=small),
         FeedbackItemFactory(product=cast.product, customer=None),
     ]
-    insights = [services.insight_create(item=i, feature=jira, actor=cast.pm) for i in items]
+    insights = [insight_create(item=i, feature=jira, actor=cast.pm) for i in items]
 
     def demand():
         jira.refresh_from_db()
         return jira.demand_customers, jira.demand_arr
 
     assert demand() == (2, Decimal("105000"))
-    services.insight_delete(insight=insights[0], actor=cast.pm)
+    insight_delete(insight=insights[0], actor=cast.pm)
     assert demand() == (2, Decimal("105000"))  # big still asks through another item
-    services.feedback_set_status(item=items[2], status="archived", actor=cast.pm)
+    feedback_set_status(item=items[2], status="archived", actor=cast.pm)
     assert demand() == (1, Decimal("100000"))
-    services.customer_update(
+    customer_update(
         customer=big, data={"arr": Decimal("120000")}, expected_version=big.version, actor=cast.pm
     )
     assert demand() == (1, Decimal("120000"))
-    services.feedback_update(
+    feedback_update(
         item=items[1],
         data={"customer": small},
         expected_version=items[1].version,
@@ -150,7 +152,7 @@ def test_demand_becomes_rice_reach_when_the_product_says_so(cast, backlog):
     )
     customer = CustomerFactory(workspace=cast.workspace, arr=Decimal("42000"))
     item = FeedbackItemFactory(product=cast.product, customer=customer)
-    services.insight_create(item=item, feature=backlog["sso"], actor=cast.pm)
+    insight_create(item=item, feature=backlog["sso"], actor=cast.pm)
     sso = Feature.objects.get(pk=backlog["sso"].pk)
     assert sso.reach == Decimal("42000")
 
@@ -216,11 +218,11 @@ def test_marking_an_item_moves_the_panel_on_to_the_next_new_item(cast, status):
 
 def test_a_linked_item_stays_linked_when_marked_triaged_and_can_be_reopened(cast, backlog):
     item = FeedbackItemFactory(product=cast.product)
-    services.insight_create(item=item, feature=backlog["jira"], actor=cast.pm)
-    services.feedback_set_status(item=item, status="triaged", actor=cast.pm)
+    insight_create(item=item, feature=backlog["jira"], actor=cast.pm)
+    feedback_set_status(item=item, status="triaged", actor=cast.pm)
     assert FeedbackItem.objects.get(pk=item.pk).status == "linked"
     other = FeedbackItemFactory(product=cast.product, status="archived")
-    services.feedback_set_status(item=other, status="new", actor=cast.pm)
+    feedback_set_status(item=other, status="new", actor=cast.pm)
     assert FeedbackItem.objects.get(pk=other.pk).status == "new"
 
 
@@ -309,7 +311,7 @@ def test_editing_a_stale_version_is_refused_and_explained(cast):
     from tests.pm.helpers import alert_text
 
     item = FeedbackItemFactory(product=cast.product, content="Original")
-    services.feedback_update(
+    feedback_update(
         item=item, data={"content": "Changed by someone"}, expected_version=1, actor=cast.admin
     )
     response = cast.client("pm").post(
@@ -329,11 +331,11 @@ def test_editing_a_stale_version_is_refused_and_explained(cast):
 
 def test_activity_entries_never_name_the_customer(cast, backlog):
     customer = CustomerFactory(workspace=cast.workspace, name="Zyxwv Secret Corp")
-    item = services.feedback_create(
+    item = feedback_create(
         product=cast.product, content="Hi", source="email", customer=customer, actor=cast.pm
     )
-    services.feedback_update(item=item, data={"customer": None}, expected_version=1, actor=cast.pm)
-    services.insight_create(item=item, feature=backlog["jira"], actor=cast.pm)
+    feedback_update(item=item, data={"customer": None}, expected_version=1, actor=cast.pm)
+    insight_create(item=item, feature=backlog["jira"], actor=cast.pm)
     entries = ActivityLog.objects.filter(product=cast.product)
     assert entries.exists()
     assert "Zyxwv" not in str(list(entries.values_list("object_repr", "changes")))

@@ -6,8 +6,8 @@ import re
 import pytest
 from django.test import Client
 
-from feedback import services
 from feedback.models import PortalPost, PortalSettings
+from feedback.services.portal import portal_post_publish, portal_vote_request
 from tests.feedback.factories import make_idea
 from tests.worker import mailed, running_worker
 
@@ -18,10 +18,10 @@ SITE = "https://lodestar.example"
 def test_a_real_worker_emails_the_signed_link_that_confirms_a_vote(cast, tmp_path):
     PortalSettings.objects.create(product=cast.product, enabled=True)
     idea = make_idea(cast.product, "Calendar view", actor=cast.pm)
-    post = services.portal_post_publish(idea=idea, title="Calendar", description="", actor=cast.pm)
+    post = portal_post_publish(idea=idea, title="Calendar", description="", actor=cast.pm)
     env = {"EMAIL_HOST": None, "EMAIL_FILE_PATH": str(tmp_path), "SITE_URL": SITE}
     with running_worker(env=env) as worker:
-        services.portal_vote_request(post=post, email="Fan@Example.com")  # enqueued on commit
+        portal_vote_request(post=post, email="Fan@Example.com")  # enqueued on commit
         worker.wait_for_log("feedback.tasks.send_vote_confirmation[")
         (message,) = mailed(tmp_path)
     assert message["To"] == "fan@example.com"

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback import services as feedback
 from feedback.choices import Importance
+from feedback.services.insights import insight_create
 from hooks import chat, sending, services
 from hooks.models import Delivery, Endpoint
 from metrics.tasks import recalculate_kpi
@@ -176,13 +176,9 @@ def test_critical_feedback_is_an_event_and_other_importances_are_not(cast):
     feature = FeatureFactory(product=cast.product, title="SSO")
     item = FeedbackItemFactory(product=cast.product, content="We cannot roll out without SSO.")
     other = FeedbackItemFactory(product=cast.product, content="Nice to have dark mode.")
-    feedback.insight_create(
-        item=other, actor=cast.pm, feature=feature, importance=Importance.IMPORTANT
-    )
+    insight_create(item=other, actor=cast.pm, feature=feature, importance=Importance.IMPORTANT)
     assert not Delivery.objects.exists()
-    feedback.insight_create(
-        item=item, actor=cast.pm, feature=feature, importance=Importance.CRITICAL
-    )
+    insight_create(item=item, actor=cast.pm, feature=feature, importance=Importance.CRITICAL)
     (delivery,) = Delivery.objects.all()
     assert delivery.endpoint == endpoint
     assert delivery.payload["data"]["content"] == "We cannot roll out without SSO."

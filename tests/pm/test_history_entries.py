@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from backlog import services as backlog_services
-from feedback import services as feedback_services
+from feedback.services.imports import feedback_import_run, feedback_import_upload
 from tests.backlog.factories import FeatureFactory
 from tests.conftest import ROLES
 from tests.pm.helpers import text_of
@@ -27,10 +27,10 @@ def _history_text(cast, role="pm") -> str:
 
 @pytest.mark.parametrize("role", [r.value for r in ROLES])
 def test_history_page_renders_after_a_feedback_csv_import(cast, role):
-    batch = feedback_services.feedback_import_upload(
+    batch = feedback_import_upload(
         product=cast.product, raw=CSV.encode(), filename="f.csv", encoding="utf-8", actor=cast.pm
     )
-    feedback_services.feedback_import_run(batch=batch, skip_invalid=False, actor=cast.pm)
+    feedback_import_run(batch=batch, skip_invalid=False, actor=cast.pm)
 
     response = cast.client(role).get(reverse("product_history", args=[cast.product.key]))
 

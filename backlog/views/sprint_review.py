@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from backlog import retro
 from backlog.models import ActionItem, RetroColumn, RetroItem, Sprint, SprintReview
-from backlog.views import _context, _sprint_or_404
+from backlog.views.common import _context, _sprint_or_404
 from pm.choices import Role
 from pm.forms import VersionedForm
 from pm.htmx import is_partial, render_fragment, render_page
