@@ -245,7 +245,8 @@ class StoryUpdateSerializer(serializers.Serializer):
     assignee = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="User id."
     )
-    acceptance_criteria = StoryCriterionInput(many=True, required=False, max_length=200)
+    # DRF hands max_length to the list (LIST_SERIALIZER_KWARGS); its stubs do not know it.
+    acceptance_criteria = StoryCriterionInput(many=True, required=False, max_length=200)  # type: ignore[call-arg]
     title = serializers.CharField(required=False, max_length=200)
     as_a = serializers.CharField(required=False, allow_blank=True, max_length=200)
     i_want = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
@@ -639,7 +640,8 @@ class IdeaSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.ModelSer
 class IdeaFilterSerializer(serializers.Serializer):
     product = ProductRefField(required=False)
     status = serializers.ChoiceField(choices=IdeaStatus.choices, required=False)
-    source = serializers.ChoiceField(choices=IdeaSource.choices, required=False)
+    # DRF's serializer metaclass takes declared fields off the class: no clash with Field.source.
+    source = serializers.ChoiceField(choices=IdeaSource.choices, required=False)  # type: ignore[assignment]
     updated_since = UpdatedSinceField()
 
 

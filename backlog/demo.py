@@ -796,7 +796,7 @@ def _sprints(product, pm) -> list[Sprint]:
 
 # Which sprint each feature's stories went into, and how far they got.
 # (feature title, sprint index, statuses by story order)
-SCHEDULE = [
+SCHEDULE: list[tuple[str, int, list[StoryStatus | None]]] = [
     ("Unified feedback inbox", 0, [StoryStatus.DONE] * 4),
     ("Public roadmap share links", 1, [StoryStatus.DONE] * 3),
     ("Roadmap 'what changed' view", 1, [StoryStatus.DONE, StoryStatus.DONE]),

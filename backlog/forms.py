@@ -11,7 +11,7 @@ from backlog import scoring
 from backlog.choices import STORY_POINTS, FeatureStatus, Framework, MoSCoW, StoryStatus
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
 from backlog.selectors import assignable_users
-from pm.forms import VersionedForm, choice_field, model_choice
+from pm.forms import MemberChoiceField, VersionedForm, choice_field, model_choice
 from pm.models import Persona, Product, StrategicTheme
 
 ROI_FIELDS = ["expected_revenue", "cost", "roi_horizon_months"]
@@ -93,6 +93,7 @@ class FeatureForm(VersionedForm):
             *SCORE_FIELDS,
             *ROI_FIELDS,
         ]
+        field_classes = {"owner": MemberChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 6}),
             **_number_widgets(SCORE_FIELDS + ROI_FIELDS),
@@ -117,7 +118,6 @@ class FeatureForm(VersionedForm):
             .distinct()
             .order_by("username")
         )
-        model_choice(self, "owner").label_from_instance = lambda u: u.get_full_name() or u.username
         if reach_locked:
             self.fields["reach"].disabled = True
             self.fields["reach"].help_text = "Filled from linked customer feedback."
@@ -167,16 +167,18 @@ class BacklogSettingsForm(forms.Form):
     reach_source = forms.ChoiceField(choices=BacklogSettings.ReachSource.choices, required=False)
 
 
+class _FeatureIdsField(forms.TypedMultipleChoiceField):
+    def valid_value(self, value: Any) -> bool:
+        # Any id may be posted; the service scopes them to the product.
+        return str(value).isdigit()
+
+
 class BulkStatusForm(forms.Form):
     # Not `status`: the bulk form also carries the page's filters, and `status` is one of them.
     new_status = forms.ChoiceField(choices=FeatureStatus.choices, label="New status")
-    features = forms.TypedMultipleChoiceField(coerce=int, choices=())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Any id may be posted; the service scopes them to the product.
-        choice_field(self, "features").valid_value = lambda value: str(value).isdigit()
-        self.fields["features"].error_messages["required"] = "Select at least one feature."
+    features = _FeatureIdsField(
+        coerce=int, choices=(), error_messages={"required": "Select at least one feature."}
+    )
 
 
 def _criteria_text(criteria: list[dict[str, Any]]) -> str:
@@ -215,6 +217,7 @@ class StoryForm(VersionedForm):
             "sprint",
             "jira_url",
         ]
+        field_classes = {"assignee": MemberChoiceField}
         widgets = {
             "i_want": forms.Textarea(attrs={"rows": 2}),
             "so_that": forms.Textarea(attrs={"rows": 2}),
@@ -225,9 +228,6 @@ class StoryForm(VersionedForm):
         super().__init__(*args, **kwargs)
         model_choice(self, "persona").queryset = Persona.objects.filter(product=product)
         model_choice(self, "assignee").queryset = assignable_users(product)
-        model_choice(self, "assignee").label_from_instance = lambda u: (
-            u.get_full_name() or u.username
-        )
         model_choice(self, "sprint").queryset = Sprint.objects.filter(product=product)
         self.fields["points"] = forms.TypedChoiceField(
             choices=[("", "—"), *STORY_POINTS],
@@ -252,14 +252,12 @@ class EngineerStoryForm(VersionedForm):
     class Meta:
         model = UserStory
         fields = ["status", "points", "assignee"]
+        field_classes = {"assignee": MemberChoiceField}
 
     def __init__(self, *args, product: Product, **kwargs):
         self.product = product
         super().__init__(*args, **kwargs)
         model_choice(self, "assignee").queryset = assignable_users(product)
-        model_choice(self, "assignee").label_from_instance = lambda u: (
-            u.get_full_name() or u.username
-        )
         self.fields["points"] = forms.TypedChoiceField(
             choices=[("", "—"), *STORY_POINTS], coerce=int, empty_value=None, required=False
         )

@@ -16,8 +16,17 @@ room left (practically never) does it re-space the whole list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from django.db import models, transaction
+
+
+class Ranked(Protocol):
+    """A row ordered by a rank key (a feature, a story, an initiative)."""
+
+    pk: Any
+    rank: str
+
 
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ZERO = DIGITS[0]
@@ -208,7 +217,7 @@ def _respace(scope: models.QuerySet, ordered_pks: Sequence[int], keys: Sequence[
 
 def move(
     scope: models.QuerySet,
-    obj: models.Model,
+    obj: Ranked,
     *,
     above: models.Model | None,
     below: models.Model | None,
@@ -243,7 +252,7 @@ def move(
     return _rebalance_around(scope, obj, lo, hi)
 
 
-def _rebalance_around(scope, obj, lo: str | None, hi: str | None) -> int:
+def _rebalance_around(scope: models.QuerySet, obj: Ranked, lo: str | None, hi: str | None) -> int:
     """Re-space up to WINDOW neighbours on each side of the gap (lo, hi) with `obj` in it."""
     others = scope.exclude(pk=obj.pk).order_by("rank").values_list("pk", "rank")
     below = list(others.filter(rank__lte=lo).order_by("-rank")[: WINDOW + 1]) if lo else []

@@ -45,7 +45,7 @@ FORMULAS = {
 }
 
 # Inputs each framework reads (names of Feature fields), in the order shown in the UI.
-INPUTS = {
+INPUTS: dict[str, list[str]] = {
     Framework.RICE: ["reach", "impact", "confidence", "effort"],
     Framework.ICE: ["impact", "confidence", "ease"],
     Framework.WSJF: ["business_value", "time_criticality", "risk_reduction", "job_size"],

@@ -14,6 +14,7 @@ touches real data.
 
 import time
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import _common
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -70,10 +71,13 @@ def main() -> None:
     # A worker is there: the requests only queue (the broker is not read by anyone here, so
     # the queued tasks are run below by hand, exactly as the worker would run them).
     app.conf.task_always_eager = False
-    sent = []
-    original = import_feedback_file.delay, import_points_file.delay
-    import_feedback_file.delay = lambda *a: sent.append((import_feedback_file, a))
-    import_points_file.delay = lambda *a: sent.append((import_points_file, a))
+    sent: list = []
+    queued = [
+        patch.object(task, "delay", lambda *a, task=task: sent.append((task, a)))
+        for task in (import_feedback_file, import_points_file)
+    ]
+    for queue in queued:
+        queue.start()
 
     raw = feedback_csv()
     response, upload_s = timed(
@@ -105,7 +109,8 @@ def main() -> None:
     _, kpi_task_s = timed(lambda: task.apply(args=args, throw=True))
     assert PointsUpload.objects.get().status == "done"
     assert DataPoint.objects.count() == KPI_ROWS
-    import_feedback_file.delay, import_points_file.delay = original
+    for queue in queued:
+        queue.stop()
 
     print(f"feedback CSV, {FEEDBACK_ROWS:,} rows ({len(raw) // 1024:,} KiB)")
     print(f"  upload request (check rows, keep file)  {upload_s * 1000:8.0f} ms")

@@ -185,7 +185,8 @@ def main() -> None:
     api_ms = statistics.median(api_times)
 
     print()
-    print(f"PostgreSQL {connection.pg_version // 10000}, database {BENCH_DB}, time zone {tz_name}")
+    server = connection.cursor().connection.info.server_version // 10000
+    print(f"PostgreSQL {server}, database {BENCH_DB}, time zone {tz_name}")
     print(f"Data: {n:,} points for one KPI over 365 days")
     print(f"Buckets: {buckets['day']} days, {buckets['week']} weeks, {buckets['month']} months")
     print()

@@ -234,17 +234,18 @@ def measure(port: int, probe: Probe, seconds: float) -> dict:
 def interleaved(port: int, paths: dict[str, Probe]) -> dict[str, dict]:
     """Each URL measured in turn, `args.rounds` times, so a change in the machine's load
     (other processes) affects them alike; figures are over all rounds."""
-    totals = {name: {"latencies": [], "elapsed": 0.0} for name in paths}
+    latencies_of: dict[str, list[float]] = {name: [] for name in paths}
+    elapsed_of: dict[str, float] = dict.fromkeys(paths, 0.0)
     for _ in range(args.rounds):
         for name, probe in paths.items():
             result = measure(port, probe, args.seconds / args.rounds)
-            totals[name]["latencies"] += result["latencies"]
-            totals[name]["elapsed"] += result["elapsed"]
+            latencies_of[name] += result["latencies"]
+            elapsed_of[name] += result["elapsed"]
     out = {}
-    for name, total in totals.items():
-        latencies = sorted(total["latencies"])
+    for name in paths:
+        latencies = sorted(latencies_of[name])
         out[name] = {
-            "rps": len(latencies) / total["elapsed"],
+            "rps": len(latencies) / elapsed_of[name],
             "median_ms": statistics.median(latencies) * 1000,
             "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
             "n": len(latencies),
@@ -291,7 +292,9 @@ def first_render_after_edit(token: str, product_id: int) -> None:
     client = Client()
     page = f"/share/{token}/"
     pm = User.objects.get(username="bench-pm")
-    initiative = Initiative.objects.filter(product_id=product_id, visibility="public").first()
+    found = Initiative.objects.filter(product_id=product_id, visibility="public").first()
+    assert found is not None, "the bench's roadmap has a public initiative"
+    initiative: Initiative = found
     edits = iter(range(10**6))
 
     def edit() -> None:
@@ -323,6 +326,7 @@ def first_render_after_edit(token: str, product_id: int) -> None:
         cached.append((time.perf_counter() - start) * 1000)
     read = _common.median_ms(lambda: selectors.public_roadmap_for(product_id), runs=args.edits)
     data = selectors.public_roadmap_for(product_id)
+    assert data is not None, "the bench's product is there"
     render = _common.median_ms(lambda: public._render("x", data), runs=args.edits)
     print(f"In-process, {args.edits} edits, each followed by two requests of the share page:")
     print(

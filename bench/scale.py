@@ -228,7 +228,7 @@ def main() -> None:
             .order_by("-received_at", "-id")
             .values_list("pk", flat=True)[: args.runs + 10]
         )
-        some_item = FeedbackItem.objects.filter(product=product).order_by("?").first().pk
+        some_item = FeedbackItem.objects.filter(product=product).order_by("?")[0].pk
         some_feature = product.features.order_by("rank")[size["features"] // 2].pk
         some_kpi = product.kpis.order_by("pk").first().pk
         current_sprint = product.sprints.order_by("-start").first().pk

@@ -61,7 +61,9 @@ class CustomerIn(serializers.Serializer):
 class FeedbackIn(serializers.Serializer):
     product = serializers.CharField(max_length=20, help_text="Product key or id.")
     content = serializers.CharField(max_length=10_000)
-    source = serializers.ChoiceField(choices=Source.choices)
+    # DRF's serializer metaclass takes declared fields off the class, so this `source` does not
+    # shadow Field.source at run time; the stubs cannot know.
+    source = serializers.ChoiceField(choices=Source.choices)  # type: ignore[assignment]
     sentiment = serializers.ChoiceField(
         choices=Sentiment.choices, required=False, default=Sentiment.NEUTRAL
     )
@@ -91,8 +93,8 @@ class CustomerOut(serializers.ModelSerializer):
 
 
 class InsightOut(serializers.ModelSerializer):
-    feature = serializers.PrimaryKeyRelatedField(read_only=True)
-    idea = serializers.PrimaryKeyRelatedField(read_only=True)
+    feature: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    idea: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Insight
@@ -103,7 +105,7 @@ class FeedbackOut(serializers.ModelSerializer):
     product = serializers.CharField(source="product.key")
     customer = serializers.SerializerMethodField()
     insights = InsightOut(many=True, read_only=True)
-    study = serializers.PrimaryKeyRelatedField(read_only=True)
+    study: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = FeedbackItem
@@ -200,7 +202,7 @@ class FeedbackViewSet(
         return qs.order_by("-received_at", "-id")
 
     def get_serializer_context(self):
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         roles = self._workspace_roles() if self.request.user.is_authenticated else {}
         # Workspaces where the caller may see customer names, contacts and ARR.
         context["internal"] = {ws for ws, role in roles.items() if role_allows(role, Role.ENGINEER)}

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.db.models import Choices
 from django.utils import timezone
 
 from feedback.choices import Sentiment, Source
@@ -175,7 +176,7 @@ def _normalise_header(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-def _choice(value: str, choices: type, words: dict | None = None) -> str | None:
+def _choice(value: str, choices: type[Choices], words: dict | None = None) -> str | None:
     key = value.strip().lower()
     if words and key in words:
         return words[key]
@@ -239,7 +240,7 @@ def parse(text: str, *, tz: ZoneInfo | None = None) -> ParseResult:
     result.ignored_columns = [h for h, c in zip(header, columns, strict=True) if c not in known]
     if result.missing_columns:
         return result
-    index = {}
+    index: dict[str, int] = {}
     for position, name in enumerate(columns):
         index.setdefault(name, position)
     now = timezone.now()
@@ -342,7 +343,8 @@ def _check_row(record, index, line, tz, now, result) -> list[RowError]:
                 errors.append(RowError(line, name, f"Longer than {limit} characters.", value[:60]))
                 continue
             details[name] = value
-    if not errors:
+    # Each None above added an error; the type checker needs the checks spelled out.
+    if not errors and source is not None and sentiment is not None and received_at is not None:
         result.rows.append(
             ParsedRow(
                 line=line,

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backlog import services as backlog_services
-from backlog.models import Idea
+from backlog.models import Feature, Idea
 from feedback import matching, selectors
 from feedback.choices import (
     FeedbackStatus,
@@ -309,7 +309,7 @@ def _link_and_triage(items, product, pm, rng) -> None:
     topic (as a PM would from the suggestions), mark some triaged or archived, leave the rest
     new."""
     importance = [Importance.NICE_TO_HAVE, Importance.IMPORTANT, Importance.CRITICAL]
-    best_for: dict[str, object] = {}
+    best_for: dict[str, selectors.Suggestion | None] = {}
     for item, topic in sorted(items, key=lambda pair: pair[0].received_at):
         roll = rng.random()
         if roll < 0.66:
@@ -321,8 +321,8 @@ def _link_and_triage(items, product, pm, rng) -> None:
             if best and _convincing(topic, best.obj):
                 insight_create(
                     item=item,
-                    feature=best.obj if best.kind == "feature" else None,
-                    idea=best.obj if best.kind == "idea" else None,
+                    feature=best.obj if isinstance(best.obj, Feature) else None,
+                    idea=best.obj if isinstance(best.obj, Idea) else None,
                     quote=item.content.split(";")[0].split(". ")[0].strip(". "),
                     importance=rng.choices(importance, weights=[3, 5, 2])[0],
                     actor=pm,

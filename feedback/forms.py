@@ -128,7 +128,8 @@ class LinkForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         target = cleaned.get("target")
         if target == "other":
             target = cleaned.get("other")
@@ -136,9 +137,12 @@ class LinkForm(forms.Form):
                 self.add_error("other", "Choose an idea or a feature.")
                 return cleaned
         kind, _, pk = (target or "").partition(":")
-        model = {"feature": Feature, "idea": Idea}.get(kind)
-        obj = model.objects.filter(product=self.product, pk=pk).first() if pk.isdigit() else None
-        if model is None or obj is None:
+        obj: Feature | Idea | None = None
+        if kind == "feature" and pk.isdigit():
+            obj = Feature.objects.filter(product=self.product, pk=pk).first()
+        elif kind == "idea" and pk.isdigit():
+            obj = Idea.objects.filter(product=self.product, pk=pk).first()
+        if obj is None:
             self.add_error(None, "That idea or feature no longer exists.")
             return cleaned
         if cleaned.get("target") == "other":

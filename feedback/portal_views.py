@@ -8,6 +8,7 @@ a public status derived from the backlog. Writes are rate limited per IP through
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -65,7 +66,9 @@ def over_limit(request: HttpRequest, bucket: str, limit: int) -> bool:
     return count > limit
 
 
-def _render(request, template: str, portal: PortalSettings, status: int = 200, **context):
+def _render(
+    request: HttpRequest, template: str, portal: PortalSettings, status: int = 200, **context: Any
+) -> HttpResponse:
     context.update(portal=portal, portal_product=portal.product)
     return render(request, template, context, status=status)
 
@@ -140,7 +143,7 @@ def portal_vote(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 messages.info(request, "You already voted for this idea.")
         return redirect("portal_idea", key=portal.product.key, pk=post.pk)
     form = PortalVoteForm(request.POST)
-    check_inbox = {
+    check_inbox: dict[str, Any] = {
         "heading": "Check your inbox",
         "message": (
             "We sent you a link. Your vote counts once you follow it — one vote per address."
@@ -203,7 +206,7 @@ def portal_submit(request: HttpRequest, key: str) -> HttpResponse:
             message="You can still vote for the ideas on the portal.",
         )
     form = PortalSubmitForm(request.POST or None)
-    thanks = {
+    thanks: dict[str, Any] = {
         "heading": "Thanks for your idea",
         "message": "The product team reads every submission and publishes it here once "
         "reviewed, usually within a few days.",

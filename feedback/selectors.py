@@ -44,9 +44,12 @@ from pm.permissions import viewer_for_user
 from pm.visibility import rows_q, viewer_for
 
 if TYPE_CHECKING:
+    import numpy as np
     from django.contrib.postgres.search import SearchQuery
     from django.db.models import Model
     from django.db.models.expressions import RawSQL
+
+    from feedback.semantic import Index
 
 # Ideas still open for linking: not merged away, not declined.
 OPEN_IDEAS = ~Q(status__in=[IdeaStatus.MERGED, IdeaStatus.DECLINED])
@@ -238,7 +241,9 @@ def _candidates_ideas(product: Product) -> QuerySet[Idea]:
 SUGGESTION_POOL = 50  # how deep each ranked list goes before fusion
 
 
-def _vector_for(product_id: int, text: str, vector, index) -> object | None:
+def _vector_for(
+    product_id: int, text: str, vector: np.ndarray | None, index: Index
+) -> np.ndarray | None:
     """The query vector: the stored one when given, else the text embedded now. None when
     there is nothing to compare with (no vectors yet: full-text alone)."""
     if vector is not None:
@@ -251,7 +256,12 @@ def _vector_for(product_id: int, text: str, vector, index) -> object | None:
 
 
 def suggest_targets(
-    *, product: Product, text: str, limit: int = 5, vector=None, exclude: set | None = None
+    *,
+    product: Product,
+    text: str,
+    limit: int = 5,
+    vector: np.ndarray | None = None,
+    exclude: set[tuple[str, int]] | None = None,
 ) -> list[Suggestion]:
     """Ideas and features the text is probably about, best first: full-text search and
     similarity of meaning (feedback.semantic), fused by reciprocal rank. A feature is found by
@@ -263,12 +273,15 @@ def suggest_targets(
     exclude = exclude or set()
     features = _candidates_features(product)
     ideas = _candidates_ideas(product)
+    text_ranked: list[tuple[str, Feature | Idea]]
     if _postgres():
-        text_ranked = [("feature", o) for o, _ in _fts_rank(features, text, SUGGESTION_POOL)] + [
-            ("idea", o) for o, _ in _fts_rank(ideas, text, SUGGESTION_POOL)
+        scored: list[tuple[str, Feature | Idea, float]] = [
+            ("feature", o, rank) for o, rank in _fts_rank(features, text, SUGGESTION_POOL)
         ]
-        by_rank = sorted(text_ranked, key=lambda pair: -float(pair[1].search_rank))
-        text_keys = [(kind, o.pk) for kind, o in by_rank]
+        scored += [("idea", o, rank) for o, rank in _fts_rank(ideas, text, SUGGESTION_POOL)]
+        text_ranked = [(kind, o) for kind, o, _ in scored]
+        by_rank = sorted(scored, key=lambda row: -row[2])
+        text_keys = [(kind, o.pk) for kind, o, _ in by_rank]
     else:
         Target = tuple[str, Feature | Idea]
         candidates: list[matching.Candidate[Target]] = [
@@ -329,7 +342,7 @@ def similar_posts(*, product: Product, text: str, limit: int = 5) -> list[Portal
     candidates = [matching.Candidate(p.pk, p.title, p.description) for p in published]
     text_keys = [("post", pk) for pk, _ in matching.rank_by_overlap(text, candidates, limit=20)]
     index = embeddings.post_index(product.pk)
-    vector_keys: list = []
+    vector_keys: list[tuple[str, int]] = []
     if index.keys:
         query = semantic.embed_query(text)
         vector_keys = [

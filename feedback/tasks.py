@@ -75,7 +75,7 @@ def import_feedback_file(batch_id: int, skip_invalid: bool, actor_id: int | None
     if not started:
         return {"imported": 0, "already": True}
     batch = FeedbackImport.objects.select_related("product__workspace").get(pk=batch_id)
-    actor = User.objects.filter(pk=actor_id).first()
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
     progress_set("feedback", batch_id, done=0, total=batch.row_count, stage="Reading the file")
 
     def progress(done: int, total: int) -> None:

@@ -19,11 +19,11 @@ def vote_from_token(token: str) -> PortalVote | None:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE)
     except signing.BadSignature:  # includes SignatureExpired
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("v"), int):
         return None
     vote = (
         PortalVote.objects.select_related("post__product", "post__idea")
-        .filter(pk=data.get("v"), email=data.get("e") or "-")
+        .filter(pk=data["v"], email=data.get("e") or "-")
         .first()
     )
     return vote

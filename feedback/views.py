@@ -259,14 +259,15 @@ def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
             add_service_errors(form, exc)
         else:
             message = f"Linked to {'feature' if insight.feature_id else 'idea'} “{insight.target}”."
-            if request.POST.get("target", "other") != "other":
+            target_id = insight.feature_id or insight.idea_id
+            if request.POST.get("target", "other") != "other" and target_id is not None:
                 # Linked from a suggestion button: a confirmed suggestion (precision).
                 kind = "feature" if insight.feature_id else "idea"
                 suggestion_decide(
                     product=product,
                     kind="link",
                     source=("feedback", item.pk),
-                    target=(kind, insight.feature_id or insight.idea_id),
+                    target=(kind, target_id),
                     accepted=True,
                     actor=request.user,
                 )
@@ -276,7 +277,8 @@ def feedback_link(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse
         else:
             messages.error(
                 request,
-                "Not linked: " + " ".join(e for errors in form.errors.values() for e in errors),
+                "Not linked: "
+                + " ".join(str(e) for errors in form.errors.values() for e in errors),
             )
         return redirect("feedback_detail", key=product.key, pk=pk)
     if not message:
@@ -733,12 +735,12 @@ def study_finding_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
             add_service_errors(form, exc)
         else:
             message = "Finding added; it is in the triage inbox to link to features."
-            form = None
     if not is_partial(request):
         if message:
             messages.success(request, message)
         return redirect("study_detail", key=product.key, pk=study.pk)
-    context = _study_context(context, study, finding_form=form)
+    # Once added, a fresh form for the next finding.
+    context = _study_context(context, study, finding_form=None if message else form)
     context["customer_names"] = _customer_names(product)
     response = render_fragment(request, "feedback/study.html", "findings", context)
     return toast(response, message) if message else response

@@ -194,7 +194,7 @@ def _mark_done(story: UserStory, *, provider: str, mention: Mention) -> None:
         instance=current,
         data={"status": StoryStatus.DONE},
         expected_version=current.version,
-        actor=None,  # type: ignore[arg-type]
+        actor=None,
         # The history says how, not which pull request: that is the team's (the panel).
         extra_changes={"via": [None, f"a merged {label} pull request"]},
     )

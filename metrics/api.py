@@ -267,8 +267,9 @@ class KPICreateSerializer(serializers.ModelSerializer):
 def _with_latest(kpis: list[KPI]) -> list[KPI]:
     """Attach each KPI's latest value and period (one query for all of them)."""
     for summary in kpi_summaries(kpis):
-        summary.kpi.latest_value = summary.latest
-        summary.kpi.latest_period = summary.latest_bucket
+        # Read by KPISerializer; not model fields, so set the way Django sets annotations.
+        setattr(summary.kpi, "latest_value", summary.latest)  # noqa: B010
+        setattr(summary.kpi, "latest_period", summary.latest_bucket)  # noqa: B010
     return kpis
 
 

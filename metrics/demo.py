@@ -46,8 +46,7 @@ def _series(name: str, first: date, ships: dict[str, int | None]) -> list[float]
             signups = (48 + i * 0.06 + 6 * season) * (0.55 if weekend else 1)
             v = signups * (0.31 + i / DAYS * 0.08) + rng.gauss(0, 2.5)
         elif name == "Feedback triaged within 2 days":
-            after = inbox is not None and i > inbox
-            ramp = min(1.0, (i - inbox) / 4) if after else 0.0
+            ramp = min(1.0, (i - inbox) / 4) if inbox is not None and i > inbox else 0.0
             v = 47 + 22 * ramp + rng.gauss(0, 3.5)
         elif name == "Monthly recurring revenue":
             v = 61_500 * (1.011 ** (i / 30.4)) + rng.gauss(0, 250)

@@ -22,7 +22,7 @@ def kpi_section_build(*, product: Product, since: datetime, until: datetime, rol
     site = settings.SITE_URL
     moved = sorted(
         (s for s in summaries if s.change is not None and abs(s.change) >= MOVED),
-        key=lambda s: abs(s.change),
+        key=lambda s: abs(s.change or 0),
         reverse=True,
     )[:TOP]
     # Off target: a target is set, not met, and less than 90% of the way there.

@@ -7,7 +7,7 @@ from backlog.models import Feature
 from metrics.choices import Aggregation
 from metrics.models import KPI, Experiment, Funnel, LaunchImpact
 from pm.fields import validate_plausible_date
-from pm.forms import VersionedForm, model_choice
+from pm.forms import MemberChoiceField, VersionedForm, model_choice
 from pm.models import KeyResult, Product
 
 
@@ -28,6 +28,7 @@ class KPIForm(VersionedForm):
             "target_date",
             "owner",
         ]
+        field_classes = {"owner": MemberChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "target_date": forms.DateInput(attrs={"type": "date"}),
@@ -47,7 +48,6 @@ class KPIForm(VersionedForm):
         model_choice(self, "owner").queryset = User.objects.filter(
             memberships__workspace_id=product.workspace_id
         ).order_by("first_name", "username")
-        model_choice(self, "owner").label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["target_value"].help_text = "In the KPI's unit, e.g. 4.5 for 4.5 %."
 
     def clean_name(self) -> str:
@@ -118,24 +118,27 @@ class PointsDeleteForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first, last = cleaned.get("first_day"), cleaned.get("last_day")
         if first and last and last < first:
             self.add_error("last_day", "Choose a day on or after the first day.")
         return cleaned
 
 
+class KeyResultChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: KeyResult) -> str:
+        return f"{obj.objective.title} — {obj.description}"
+
+
 class KeyResultLinkForm(forms.Form):
-    key_result = forms.ModelChoiceField(queryset=KeyResult.objects.none(), label="Key result")
+    key_result = KeyResultChoiceField(queryset=KeyResult.objects.none(), label="Key result")
 
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
         model_choice(self, "key_result").queryset = KeyResult.objects.filter(
             objective__product=product
         ).select_related("objective")
-        model_choice(self, "key_result").label_from_instance = lambda kr: (
-            f"{kr.objective.title} — {kr.description}"
-        )
 
 
 class LaunchImpactForm(VersionedForm):
@@ -195,18 +198,15 @@ class VariantForm(forms.Form):
     conversions = forms.IntegerField(min_value=0, max_value=2_000_000_000)
 
 
-class _RowsFormSet(forms.BaseFormSet):
-    def rows(self) -> list[dict]:
-        return [
-            f.cleaned_data
-            for f in self.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
+def formset_rows(formset: forms.BaseFormSet) -> list[dict]:
+    """The cleaned rows of a valid formset, without blank extra rows and deleted ones."""
+    return [
+        f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
 
 
 VariantFormSet = forms.formset_factory(
     VariantForm,
-    formset=_RowsFormSet,
     extra=1,
     min_num=2,
     max_num=8,
@@ -237,7 +237,6 @@ class StepForm(forms.Form):
 
 StepFormSet = forms.formset_factory(
     StepForm,
-    formset=_RowsFormSet,
     extra=1,
     min_num=2,
     max_num=12,

@@ -432,7 +432,7 @@ class Experiment(Versioned):
 
     def clean(self) -> None:
         super().clean()
-        if self.feature_id and self.feature.product_id != self.product_id:
+        if self.feature is not None and self.feature.product_id != self.product_id:
             raise ValidationError({"feature": "Choose a feature of this product."})
 
 

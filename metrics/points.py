@@ -127,11 +127,10 @@ def parse_value(raw: Any) -> Decimal:
         value = Decimal(raw)
     elif isinstance(raw, str):
         try:
-            value = Decimal(raw.strip().replace(",", "")) if raw.strip() else None
+            value = Decimal(raw.strip().replace(",", ""))
         except InvalidOperation:
-            value = None
-        if value is None:
-            raise ValueError(f"“{raw[:40]}” is not a number.")
+            # Also a blank string: Decimal("") is invalid.
+            raise ValueError(f"“{raw[:40]}” is not a number.") from None
     else:
         raise ValueError("Enter a number.")
     if not value.is_finite():

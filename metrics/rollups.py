@@ -26,11 +26,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions.datetime import TruncBase
 
 from metrics.choices import Aggregation, Granularity
 from metrics.models import KPI, DataPoint, DirtyRange, HourRollup, Rollup
@@ -157,12 +159,13 @@ def _divide(numerator: str, denominator: str) -> str:
 
 
 def _value_expression(aggregation: str) -> str:
-    return {
+    expressions: dict[str, str] = {
         Aggregation.SUM: "x.s",
         Aggregation.COUNT: "x.c",
         Aggregation.AVERAGE: _divide("x.s", "x.c"),
         Aggregation.LAST: "x.last_value",
-    }[aggregation]
+    }
+    return expressions[aggregation]
 
 
 @dataclass
@@ -255,7 +258,8 @@ def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list
             Q(d__gt=first.date()) | Q(d=first.date(), hr__gte=first.hour),
             Q(d__lt=last.date()) | Q(d=last.date(), hr__lte=last.hour),
         )
-    return grouped.query.sql_with_params()
+    sql, query_params = grouped.query.sql_with_params()
+    return sql, list(query_params)
 
 
 def _hours_from_points(run: Run, kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> None:
@@ -280,7 +284,8 @@ def _hours_from_points(run: Run, kpi: KPI, tz: ZoneInfo, hours: Hours | None) ->
 
 
 def _days_from_hours(run: Run, kpi: KPI, span: Span | None) -> None:
-    where, params = "h.kpi_id = %s", [kpi.pk]
+    where = "h.kpi_id = %s"
+    params: list[Any] = [kpi.pk]
     if span is not None:
         where += " AND h.day >= %s AND h.day <= %s"
         params += [span.first, span.last]
@@ -305,7 +310,7 @@ def _days_from_hours(run: Run, kpi: KPI, span: Span | None) -> None:
     )
 
 
-_TRUNC = {Granularity.WEEK: TruncWeek, Granularity.MONTH: TruncMonth}
+_TRUNC: dict[str, type[TruncBase]] = {Granularity.WEEK: TruncWeek, Granularity.MONTH: TruncMonth}
 
 
 def _coarse_groups(kpi: KPI, granularity: str, span: Span | None) -> tuple[str, list]:
@@ -330,8 +335,8 @@ def _coarse_groups(kpi: KPI, granularity: str, span: Span | None) -> tuple[str, 
         .annotate(s=Sum("sum"), c=Sum("count"), last_at=Max("last_at"))
         .order_by()
     )
-    sql, params = grouped.query.sql_with_params()
-    return f"SELECT %s AS granularity, cg.* FROM ({sql}) cg", [granularity, *params]
+    sql, query_params = grouped.query.sql_with_params()
+    return f"SELECT %s AS granularity, cg.* FROM ({sql}) cg", [granularity, *query_params]
 
 
 def _coarse_from_days(run: Run, kpi: KPI, span: Span | None) -> None:
@@ -366,7 +371,10 @@ def _ratio(run: Run, ratio: KPI, granularity: str, span: Span | None) -> None:
     """A ratio's buckets from its numerator's and denominator's buckets of the same period."""
     if span is not None and granularity != Granularity.DAY:
         span = widen(granularity, span)
-    numerator_sums = ratio.numerator.aggregation in (Aggregation.SUM, Aggregation.COUNT)
+    numerator = ratio.numerator
+    if numerator is None:  # the kpi_ratio_has_both_parts constraint rules this out
+        raise ValueError(f"KPI {ratio.pk} is a ratio without a numerator.")
+    numerator_sums = numerator.aggregation in (Aggregation.SUM, Aggregation.COUNT)
     # No numerator points in a period means 0 for a sum or a count, and "unknown" otherwise.
     top = "COALESCE(n.value, 0)" if numerator_sums else "n.value"
     sql = (
@@ -446,13 +454,13 @@ def recalculate(kpi: KPI, *, full: bool = False) -> Result:
     # has removed the ranges it covered. Points of a range are committed with it, so they are
     # visible to every statement below; if this transaction fails, the claim is undone.
     pending = _claim_dirty_ranges(run, kpi.pk)
-    if full:
-        hour_spans: list[Hours | None] = [None]
-    else:
-        hour_spans = list(merge_hours(local_hours(start, end, tz) for start, end in pending))
-    day_spans: list[Span | None] = (
-        [None] if full else merge_spans(h.days for h in hour_spans if h is not None)
-    )
+    # None: everything (a full recalculation).
+    hour_spans: list[Hours | None] = [None]
+    day_spans: list[Span | None] = [None]
+    if not full:
+        hours_pending = merge_hours(local_hours(start, end, tz) for start, end in pending)
+        hour_spans = [*hours_pending]
+        day_spans = [*merge_spans(h.days for h in hours_pending)]
 
     if not kpi.is_ratio:
         for hours in hour_spans:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from metrics import api, api_events, api_pricing, views, views_pricing
@@ -12,7 +12,7 @@ _KPIS = "p/<str:key>/kpis/"
 
 _PRICING = "p/<str:key>/pricing/"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path(_PRICING, views_pricing.pricing, name="pricing"),
     path(_PRICING + "plans/new/", views_pricing.plan_new, name="plan_new"),
     path(_PRICING + "plans/<int:pk>/edit/", views_pricing.plan_edit, name="plan_edit"),

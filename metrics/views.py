@@ -27,6 +27,7 @@ from metrics.forms import (
     StepFormSet,
     UploadForm,
     VariantFormSet,
+    formset_rows,
 )
 from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact, PointsUpload
 from metrics.rollups import kpi_time_zone
@@ -70,7 +71,7 @@ def kpi_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     return render_page(request, "metrics/kpi_detail.html", context, partial="chart")
 
 
-def _detail_context(request: HttpRequest, product, pk: int, **forms) -> dict:
+def _detail_context(request: AuthedHttpRequest, product, pk: int, **forms) -> dict:
     kpi = get_object_or_404(
         KPI.objects.select_related("owner", "numerator", "denominator"), product=product, pk=pk
     )
@@ -223,7 +224,8 @@ def kpi_upload(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
             )
     if not is_partial(request):
         if upload is None:
-            messages.error(request, " ".join(sum(form.errors.values(), [])) or "Choose a file.")
+            errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+            messages.error(request, " ".join(errors) or "Choose a file.")
         elif upload.status == ImportStatus.DONE:
             span = _upload_status(upload, kpi)["upload_span"]
             messages.success(request, f"{upload.summary} ({span}); the chart updates shortly.")
@@ -267,9 +269,9 @@ def kpi_upload_progress(request: AuthedHttpRequest, key: str, pk: int, upload: i
     """The progress of an upload being imported (polled by htmx), then its outcome."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     kpi = get_object_or_404(KPI, product=product, pk=pk)
-    upload = get_object_or_404(PointsUpload.objects.defer("content"), kpi=kpi, pk=upload)
+    batch = get_object_or_404(PointsUpload.objects.defer("content"), kpi=kpi, pk=upload)
     context = _context(request, product, "kpis")
-    context.update(kpi=kpi, **_upload_status(upload, kpi))
+    context.update(kpi=kpi, **_upload_status(batch, kpi))
     return render_fragment(request, "metrics/kpi_detail.html", "upload_status", context)
 
 
@@ -425,7 +427,7 @@ def experiment_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
             experiment = services.experiment_create(
                 product=product,
                 data=form.model_data(),
-                variants=formset.rows(),
+                variants=formset_rows(formset),
                 actor=request.user,
             )
         except ValidationError as exc:
@@ -451,7 +453,7 @@ def experiment_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
         ExperimentForm,
         experiment,
         lambda form, **kw: services.experiment_update(
-            experiment=experiment, variants=formset.rows(), **kw
+            experiment=experiment, variants=formset_rows(formset), **kw
         ),
         formset=formset,
         product=product,
@@ -503,7 +505,10 @@ def funnel_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             funnel = services.funnel_create(
-                product=product, data=form.model_data(), steps=formset.rows(), actor=request.user
+                product=product,
+                data=form.model_data(),
+                steps=formset_rows(formset),
+                actor=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc, formset)
@@ -527,7 +532,7 @@ def funnel_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
         request,
         FunnelForm,
         funnel,
-        lambda form, **kw: services.funnel_update(funnel=funnel, steps=formset.rows(), **kw),
+        lambda form, **kw: services.funnel_update(funnel=funnel, steps=formset_rows(formset), **kw),
         formset=formset,
         product=product,
     )

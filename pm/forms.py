@@ -27,6 +27,13 @@ def model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
     return field
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    """Chooses a workspace member, shown by full name (the username when they gave none)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.username
+
+
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     """A form's choice field as what it is (see model_choice)."""
     field = form.fields[name]

@@ -8,7 +8,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 def is_partial(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)  # django_htmx's middleware sets it on every request
-    return bool(htmx) and not htmx.boosted
+    return htmx is not None and bool(htmx) and not htmx.boosted
 
 
 def render_page(

@@ -4,6 +4,7 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
@@ -20,9 +21,12 @@ class HealthCheckMiddleware:
             XFrameOptionsMiddleware(ContentSecurityPolicyMiddleware(healthz))
         )
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path == "/healthz" and request.method in ("GET", "HEAD"):
-            return self.healthz(request)
+            response = self.healthz(request)
+            # The wrapped stack is synchronous (as is this middleware): never an awaitable.
+            assert isinstance(response, HttpResponseBase)
+            return response
         return self.get_response(request)
 
 

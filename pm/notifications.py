@@ -27,10 +27,14 @@ def notification_create(
     workspace, or to `workspace` when it is about no product."""
     if actor is not None and actor.pk == user.pk:
         return None
-    if product is None and workspace is None:
+    if product is not None:
+        workspace_id = product.workspace_id
+    elif workspace is not None:
+        workspace_id = workspace.pk
+    else:
         raise ValueError("A notification needs its product or its workspace.")
     return Notification.objects.create(
-        workspace_id=product.workspace_id if product is not None else workspace.pk,
+        workspace_id=workspace_id,
         user=user,
         kind=kind,
         message=message[:300],

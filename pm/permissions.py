@@ -23,10 +23,11 @@ NO_WORKSPACE = "No such workspace."
 NO_PRODUCT = "No such product."
 
 
-def membership_for(user: User | AnonymousUser, workspace_id: int) -> Membership | None:
+def memberships_of(user: User | AnonymousUser) -> dict[int, Membership]:
+    """{workspace id: membership} of the user, loaded once per request."""
     if not user.is_authenticated:
-        return None
-    cache = getattr(user, "_lodestar_memberships", None)
+        return {}
+    cache: dict[int, Membership] | None = getattr(user, "_lodestar_memberships", None)
     if cache is None:
         # The workspace comes along: its stakeholder_sections setting decides what a
         # stakeholder browses (pm.visibility), without a query of its own.
@@ -34,7 +35,11 @@ def membership_for(user: User | AnonymousUser, workspace_id: int) -> Membership 
         cache = {m.workspace_id: m for m in memberships}
         # Django's User cannot declare it: the per-request cache rides on the instance.
         setattr(user, "_lodestar_memberships", cache)  # noqa: B010
-    return cache.get(workspace_id)
+    return cache
+
+
+def membership_for(user: User | AnonymousUser, workspace_id: int) -> Membership | None:
+    return memberships_of(user).get(workspace_id)
 
 
 def role_allows(role: str | None, need: str) -> bool:

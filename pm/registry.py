@@ -1,11 +1,16 @@
 """Registries that the domain apps fill from their AppConfig.ready(), so that pm, which never
 imports them, can show their navigation entries and overview panels."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from pm.models import Product
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class OverviewPanel:
 
     template: str
     order: int
-    context: Callable[[HttpRequest, object], dict | None]
+    context: Callable[[HttpRequest, Product], dict | None]
     need: str = "stakeholder"
     section: str | None = None  # shown only to readers who browse this section
 

@@ -300,7 +300,7 @@ def apply_across(queryset: QuerySet, viewers: dict[int, Viewer]) -> QuerySet:
     return redacted(queryset, hide)
 
 
-def redact(instance: Model, viewer: Viewer | None, product: Product | None = None) -> Model:
+def redact[M: Model](instance: M, viewer: Viewer | None, product: Product | None = None) -> M:
     """Blank the fields `viewer` may not read on one loaded instance."""
     names = hidden_fields(instance, viewer, product or getattr(instance, "product", None))
     if names:

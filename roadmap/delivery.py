@@ -8,6 +8,7 @@ figures so the page can show them next to the result.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -103,7 +104,7 @@ class DeliveryForecast:
         ]
 
 
-def _sprint_days(sprints: list[Sprint]) -> int:
+def _sprint_days(sprints: Sequence[Sprint]) -> int:
     lengths = [(s.end - s.start).days + 1 for s in sprints]
     middle = median(lengths)
     return int(middle) if middle else DEFAULT_SPRINT_DAYS

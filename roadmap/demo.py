@@ -386,9 +386,9 @@ def load_demo_roadmap(*, workspace, product, users) -> None:
 
     # Status updates on the work under way (first load only): the overview's OKR health, the
     # roadmap's badges and the digest read them.
-    for title, status, note in STATUS_UPDATES:
+    for title, health, note in STATUS_UPDATES:
         initiative = existing.get(title)
         if initiative is not None and not initiative.updates.exists():
             services.initiative_post_update(
-                initiative=initiative, status=status, note=note, actor=pm
+                initiative=initiative, status=health, note=note, actor=pm
             )

@@ -275,7 +275,8 @@ class StatusUpdateForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             cleaned.get("status") in ("at_risk", "off_track")
             and not (cleaned.get("note") or "").strip()

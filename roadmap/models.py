@@ -7,12 +7,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from backlog.models import Feature
 from pm.fields import RankField, validate_plausible_date
 from pm.models import Objective, Product, StrategicTheme, Versioned
-from pm.visibility import Rules, public_rows, team_only, through
+from pm.visibility import Rules, Viewer, public_rows, team_only, through
 from roadmap.choices import (
     Confidence,
     Health,
@@ -125,7 +126,7 @@ class Initiative(Versioned):
         return self.visibility == Visibility.PUBLIC
 
 
-def _updates_of_visible_initiatives(viewer):
+def _updates_of_visible_initiatives(viewer: Viewer) -> Q:
     return through("initiative", "roadmap.initiative", viewer)
 
 

@@ -71,13 +71,13 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
-    workspace = WorkspaceFactory(name="Acme", slug="acme")
-    product = ProductFactory(workspace=workspace, name="Lodestar Cloud", key="LOD")
+    workspace = WorkspaceFactory.create(name="Acme", slug="acme")
+    product = ProductFactory.create(workspace=workspace, name="Lodestar Cloud", key="LOD")
     members = {
-        role: MembershipFactory(workspace=workspace, role=role, user__username=role).user
+        role: MembershipFactory.create(workspace=workspace, role=role, user__username=role).user
         for role in ROLES
     }
-    outsider = UserFactory(username="outsider")
+    outsider = UserFactory.create(username="outsider")
     # The outsider belongs to a workspace of their own, so "no access" is not "no workspace".
     MembershipFactory(user=outsider, role=Role.ADMIN)
     return Cast(workspace=workspace, product=product, outsider=outsider, **members)

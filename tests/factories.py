@@ -18,7 +18,7 @@ from pm.models import (
 PASSWORD = "correct-horse-battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -34,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-class WorkspaceFactory(factory.django.DjangoModelFactory):
+class WorkspaceFactory(factory.django.DjangoModelFactory[Workspace]):
     class Meta:
         model = Workspace
 
@@ -42,7 +42,7 @@ class WorkspaceFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"workspace-{n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -60,7 +60,7 @@ def _product_key(n: int) -> str:
     return "P" + letters[-6:]
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -70,7 +70,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     vision = "A vision worth reading."
 
 
-class ThemeFactory(factory.django.DjangoModelFactory):
+class ThemeFactory(factory.django.DjangoModelFactory[StrategicTheme]):
     class Meta:
         model = StrategicTheme
 
@@ -79,7 +79,7 @@ class ThemeFactory(factory.django.DjangoModelFactory):
     colour = "#4f46e5"
 
 
-class ObjectiveFactory(factory.django.DjangoModelFactory):
+class ObjectiveFactory(factory.django.DjangoModelFactory[Objective]):
     class Meta:
         model = Objective
 
@@ -89,7 +89,7 @@ class ObjectiveFactory(factory.django.DjangoModelFactory):
     theme = factory.SubFactory(ThemeFactory, product=factory.SelfAttribute("..product"))
 
 
-class KeyResultFactory(factory.django.DjangoModelFactory):
+class KeyResultFactory(factory.django.DjangoModelFactory[KeyResult]):
     class Meta:
         model = KeyResult
 
@@ -101,7 +101,7 @@ class KeyResultFactory(factory.django.DjangoModelFactory):
     current_value = 50
 
 
-class PersonaFactory(factory.django.DjangoModelFactory):
+class PersonaFactory(factory.django.DjangoModelFactory[Persona]):
     class Meta:
         model = Persona
 
@@ -109,7 +109,7 @@ class PersonaFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Persona {n}")
 
 
-class CompetitorFactory(factory.django.DjangoModelFactory):
+class CompetitorFactory(factory.django.DjangoModelFactory[Competitor]):
     class Meta:
         model = Competitor
 

@@ -130,9 +130,9 @@ def build(dest: Path, python: str, env: dict[str, str], log: Path) -> Build:
                 workdir = app if args == "/app" else app / args.lstrip("/")
                 workdir.mkdir(parents=True, exist_ok=True)
             elif name == "COPY":
-                *sources, target = shlex.split(args)
-                goal = workdir / target
-                into_dir = target.endswith(("/", ".")) or len(sources) > 1
+                *sources, copy_to = shlex.split(args)
+                goal = workdir / copy_to
+                into_dir = copy_to.endswith(("/", ".")) or len(sources) > 1
                 for source in sources:
                     origin = context / source
                     if origin.is_dir():

@@ -164,7 +164,7 @@ def _operations():
 
 def _baseline(properties: dict, required: list[str]) -> dict:
     """A valid body from the schema: required fields with ordinary values."""
-    body = {}
+    body: dict[str, object] = {}
     for name in required:
         spec = properties[name]
         if name == "product":

@@ -34,7 +34,7 @@ STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]*)-(\d+)$")
 # Routes the role matrix lists with placeholder arguments (their own tests cover access):
 # here they get real objects.
 BUILDERS = {
-    "api-feedback-detail": lambda cast: {"pk": FeedbackItemFactory(product=cast.product).pk},
+    "api-feedback-detail": lambda cast: {"pk": FeedbackItemFactory.create(product=cast.product).pk},
 }
 
 
@@ -49,7 +49,7 @@ def _names_objects(name: str) -> bool:
 def _missing_ids(kwargs: dict) -> dict:
     """The same arguments with every id, number and story key replaced by one that exists
     nowhere (product keys, workspace slugs and section names kept)."""
-    out = {}
+    out: dict[str, object] = {}
     for name, value in kwargs.items():
         if isinstance(value, int):
             out[name] = MISSING_ID
@@ -77,10 +77,12 @@ def _ask(client, method: str, url: str, htmx: bool):
 @pytest.fixture
 def other(db) -> Cast:
     """A second workspace with its own product and members."""
-    workspace = WorkspaceFactory(name="Globex", slug="globex")
-    product = ProductFactory(workspace=workspace, name="Globex Cloud", key="GLX")
+    workspace = WorkspaceFactory.create(name="Globex", slug="globex")
+    product = ProductFactory.create(workspace=workspace, name="Globex Cloud", key="GLX")
     members = {
-        role: MembershipFactory(workspace=workspace, role=role, user__username=f"glx-{role}").user
+        role: MembershipFactory.create(
+            workspace=workspace, role=role, user__username=f"glx-{role}"
+        ).user
         for role in ROLES
     }
     return Cast(workspace=workspace, product=product, outsider=members[Role.ADMIN], **members)

@@ -269,10 +269,21 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+def _mail_text(stack: Stack, to: str) -> str:
+    """The plain-text body of the first e-mail the worker wrote to `to`, or "" (none yet)."""
+    messages = mailed(stack.mail_dir, timeout=0) if stack.mail_dir.exists() else []
+    found = [m for m in messages if to in str(m["To"])]
+    body = found[0].get_body(preferencelist=("plain",)) if found else None
+    return body.get_content() if body is not None else ""
+
+
 class Client:
     def __init__(self, stack: Stack):
         self.stack = stack
         self.cookies: dict[str, str] = {}
+        # Set by the crawl: who is signed in, and the links pages fetch with htmx.
+        self.who = ""
+        self.htmx_urls: set[str] = set()
 
     def request(self, method, path, fields=None, files=None, headers=None, raw=None) -> Response:
         conn = http.client.HTTPConnection("127.0.0.1", self.stack.port, timeout=60)
@@ -663,9 +674,7 @@ def flows(stack):
     assert invited.status in (200, 302), invited.text[:3000]
 
     def invitation() -> str:
-        messages = mailed(stack.mail_dir, timeout=0) if stack.mail_dir.exists() else []
-        found = [m for m in messages if invitee in str(m["To"])]
-        return found[0].get_body(preferencelist=("plain",)).get_content() if found else ""
+        return _mail_text(stack, invitee)
 
     _wait(invitation, "the invitation e-mail", 60, _worker_logs(stack))
     link = _first(rf"({re.escape(stack.env['SITE_URL'])}/invite/[^\s\"<]+/)", invitation())
@@ -678,9 +687,7 @@ def flows(stack):
     assert requested.status == 302, requested.text[:3000]
 
     def reset_mail() -> str:
-        messages = mailed(stack.mail_dir, timeout=0) if stack.mail_dir.exists() else []
-        found = [m for m in messages if "engineer@acme.example" in str(m["To"])]
-        return found[0].get_body(preferencelist=("plain",)).get_content() if found else ""
+        return _mail_text(stack, "engineer@acme.example")
 
     _wait(reset_mail, "the password-reset e-mail", 60, _worker_logs(stack))
     done["password_reset"] = urllib.parse.urlsplit(
@@ -957,7 +964,9 @@ def _counts(url: str) -> dict[str, int]:
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
             )
         ]
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        return {
+            t: (conn.execute(f'SELECT count(*) FROM "{t}"').fetchone() or (0,))[0] for t in tables
+        }
 
 
 def test_backup_and_restore_as_the_readme_says(stack, flows, tmp_path):

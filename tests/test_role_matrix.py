@@ -11,9 +11,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pm.choices import ROLE_RANK
-from tests.routing import PUBLIC, SIGNED_IN
+from tests.routing import PUBLIC, SIGNED_IN, Route
 
-ROUTES = {}
+ROUTES: dict[str, Route] = {}
 for _path in sorted(Path(__file__).parent.glob("*/routes.py")):
     _module = importlib.import_module(f"tests.{_path.parent.name}.routes")
     _clash = set(ROUTES) & set(_module.ROUTES)

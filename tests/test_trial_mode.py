@@ -116,7 +116,7 @@ class Browser:
             return error.code, dict(error.headers), error.read().decode()
 
     def csrf(self) -> str:
-        return next(c.value for c in self.jar if c.name == "csrftoken")
+        return next(c.value or "" for c in self.jar if c.name == "csrftoken")
 
     def sign_in(self, username, password) -> None:
         status, _, _ = self.request("/accounts/login/")

@@ -54,6 +54,13 @@ IDS_PER_MODEL = 1  # hidden rows and rows with internal fields, per model, tried
 SKIP_NAMESPACES = ("admin:",)  # Django's admin: staff only, its own access control
 
 
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    """A field of the model's own table (the policy names no reverse relations)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model._meta.label}.{name} is not a column"
+    return field
+
+
 def _text_fields(model) -> list[models.Field]:
     return [
         f
@@ -93,7 +100,7 @@ def _plant(product: Product, stakeholder: Viewer) -> dict[str, list]:
     entries = []
     for model in visibility.declared_models():
         rules = visibility.rules_for(model)
-        internal = [model._meta.get_field(n) for n in (*rules.internal, *rules.internal_if)]
+        internal = [_concrete(model, n) for n in (*rules.internal, *rules.internal_if)]
         hidden_q = visibility.rows_q(model, stakeholder)
         hidden_ids = set(
             model._default_manager.exclude(hidden_q).values_list("pk", flat=True)

@@ -51,7 +51,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +83,7 @@ class Worker:
     hostname: str
     log_path: Path
     started_in: float = 0.0
-    _app: object = field(default=None, repr=False)
+    _app: Celery | None = field(default=None, repr=False)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -102,8 +106,9 @@ class Worker:
         return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
     def ping(self, timeout: float = 1.0) -> bool:
+        assert self._app is not None, "a worker started by start_worker knows its app"
         replies = self._app.control.ping(destination=[self.hostname], timeout=timeout)
-        return any(self.hostname in reply for reply in replies)
+        return any(self.hostname in reply for reply in replies or [])
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from backlog import retro
 from backlog.models import ActionItem, RetroColumn, RetroItem, Sprint, SprintReview
 from backlog.views.common import _context, _sprint_or_404
 from pm.choices import Role
-from pm.forms import VersionedForm
+from pm.forms import MemberChoiceField, VersionedForm, model_choice
 from pm.htmx import is_partial, render_fragment, render_page
 from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
@@ -48,26 +48,19 @@ class RetroItemForm(forms.Form):
     text = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"maxlength": 500}))
 
 
-def _member_name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 class ActionItemForm(forms.Form):
     text = forms.CharField(
         label="Action",
         max_length=500,
         widget=forms.TextInput(attrs={"placeholder": "What will we do differently?"}),
     )
-    owner = forms.ModelChoiceField(label="Owner", queryset=User.objects.none(), required=False)
+    owner = MemberChoiceField(label="Owner", queryset=User.objects.none(), required=False)
 
     def __init__(self, *args, workspace=None, **kwargs):
         super().__init__(*args, **kwargs)
-        owner = self.fields["owner"]
-        assert isinstance(owner, forms.ModelChoiceField)
-        owner.queryset = User.objects.filter(memberships__workspace=workspace).order_by(
-            "first_name", "username"
-        )
-        owner.label_from_instance = _member_name  # type: ignore[method-assign,assignment]
+        model_choice(self, "owner").queryset = User.objects.filter(
+            memberships__workspace=workspace
+        ).order_by("first_name", "username")
 
 
 # --- review --------------------------------------------------------------------------------

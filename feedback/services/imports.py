@@ -111,7 +111,7 @@ def feedback_import_start(
 
 
 def _import_customers(
-    product: Product, result: csvimport.ParseResult, actor: User
+    product: Product, result: csvimport.ParseResult, actor: User | None
 ) -> dict[str, Customer]:
     """The customers the rows name, by lower-case name; new names are created in bulk."""
     wanted = result.customer_names
@@ -166,7 +166,7 @@ def feedback_import_run(
     *,
     batch: FeedbackImport,
     skip_invalid: bool,
-    actor: User,
+    actor: User | None,  # None: whoever started it has since been removed
     batch_size: int = 1000,
     progress: Callable[[int, int], None] | None = None,
 ) -> FeedbackImport:

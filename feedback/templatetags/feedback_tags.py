@@ -14,7 +14,7 @@ register = template.Library()
 def highlight_quotes(content: str, insights) -> str:
     """The feedback text, escaped, with each linked insight's quote wrapped in <mark>.
     Matching ignores case and runs of whitespace; a quote not found verbatim is left out."""
-    text = escape(content or "")
+    text: str = escape(content or "")
     quotes = sorted(
         {i.quote.strip() for i in (insights or []) if getattr(i, "quote", "").strip()},
         key=len,

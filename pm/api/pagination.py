@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
+PAGE_SIZE_PARAM = "page_size"
 _POSITION = re.compile(r"^[0-9A-Za-z~]{1,64}$")
 
 
@@ -22,24 +23,25 @@ def _strict_int(value: str, name: str, minimum: int, maximum: int) -> int:
 
 
 class _PageSize:
-    page_size = DEFAULT_PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
+    # Typed as DRF's paginators type them; the methods read the constants.
+    page_size: int | None = DEFAULT_PAGE_SIZE
+    page_size_query_param: str | None = PAGE_SIZE_PARAM
+    max_page_size: int | None = MAX_PAGE_SIZE
 
     def get_page_size(self, request) -> int:
-        value = request.query_params.get(self.page_size_query_param)
+        value = request.query_params.get(PAGE_SIZE_PARAM)
         if value is None:
-            return self.page_size
-        return _strict_int(value, self.page_size_query_param, 1, self.max_page_size)
+            return DEFAULT_PAGE_SIZE
+        return _strict_int(value, PAGE_SIZE_PARAM, 1, MAX_PAGE_SIZE)
 
     def _bounded(self, parameters: list[dict]) -> list[dict]:
         for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
+            if parameter["name"] == PAGE_SIZE_PARAM:
                 parameter["schema"] = {
                     "type": "integer",
                     "minimum": 1,
-                    "maximum": self.max_page_size,
-                    "default": self.page_size,
+                    "maximum": MAX_PAGE_SIZE,
+                    "default": DEFAULT_PAGE_SIZE,
                 }
             elif parameter["name"] == "page":
                 parameter["schema"] = {"type": "integer", "minimum": 1}
@@ -80,4 +82,5 @@ class RankCursorPagination(_PageSize, pagination.CursorPagination):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
         if position is not None and not _POSITION.match(position):
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]})
-        return pagination.Cursor(offset=offset, reverse=reverse, position=position)
+        # DRF keeps positions as strings; its stubs say int.
+        return pagination.Cursor(offset=offset, reverse=reverse, position=position)  # type: ignore[arg-type]

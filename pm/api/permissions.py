@@ -14,7 +14,7 @@ from rest_framework import permissions
 
 from pm.choices import Role
 from pm.models import ApiToken, Product
-from pm.permissions import get_product_for_user, membership_for
+from pm.permissions import get_product_for_user, memberships_of
 from pm.visibility import Viewer, viewer_for
 
 _PRODUCT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}$")
@@ -57,16 +57,14 @@ def product_for_user(user: User, ref: object, need: str = Role.STAKEHOLDER) -> P
 
 def member_roles(user: User) -> dict[int, str]:
     """{workspace id: role} of the caller's memberships (cached on the user for the request)."""
-    if not user.is_authenticated:
-        return {}
-    membership_for(user, 0)  # fills the per-request cache
-    return {ws: m.role for ws, m in user._lodestar_memberships.items()}
+    return {ws: m.role for ws, m in memberships_of(user).items()}
 
 
 def member_viewers(user: User) -> dict[int, Viewer]:
     """{workspace id: the caller's viewer} (pm.visibility), from the memberships already loaded
     for the request (with their workspaces, whose stakeholder_sections setting counts)."""
-    if not user.is_authenticated:
-        return {}
-    membership_for(user, 0)  # fills the per-request cache
-    return {ws: viewer_for(m, m.workspace) for ws, m in user._lodestar_memberships.items()}
+    return {
+        ws: viewer
+        for ws, m in memberships_of(user).items()
+        if (viewer := viewer_for(m, m.workspace)) is not None
+    }

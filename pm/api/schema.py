@@ -115,8 +115,9 @@ class AutoSchema(SpectacularAutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
-        if action == "list" and getattr(self.view, "filter_serializer_class", None):
-            parameters.append(self.view.filter_serializer_class)
+        filters = getattr(self.view, "filter_serializer_class", None)
+        if action == "list" and filters:
+            parameters.append(filters)
         if action in ("retrieve", "partial_update", "update", "destroy"):
             parameters.append(
                 getattr(self.view, "lookup_parameter", None)
@@ -136,10 +137,10 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_request_serializer(self):
         action = getattr(self.view, "action", None)
-        if action == "create" and getattr(self.view, "input_serializer_class", None):
-            return self.view.input_serializer_class
-        if action in ("partial_update", "update") and getattr(
-            self.view, "update_serializer_class", None
-        ):
-            return self.view.update_serializer_class
+        create = getattr(self.view, "input_serializer_class", None)
+        update = getattr(self.view, "update_serializer_class", None)
+        if action == "create" and create:
+            return create
+        if action in ("partial_update", "update") and update:
+            return update
         return super().get_request_serializer()

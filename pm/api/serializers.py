@@ -84,7 +84,9 @@ class ProductFilterSerializer(serializers.Serializer):
 class ProductSerializer(serializers.ModelSerializer):
     """A product the caller can see, and the caller's role in its workspace."""
 
-    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    workspace: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     role = serializers.SerializerMethodField()
 
     class Meta:
@@ -96,7 +98,7 @@ class ProductSerializer(serializers.ModelSerializer):
         return self.context["roles"][product.workspace_id]
 
 
-class RedactedFieldsMixin:
+class RedactedFieldsMixin(serializers.BaseSerializer):
     """Leaves out of the representation every field the visibility policy blanked on the
     instance (pm.visibility.redacted/redact) — stakeholders get no key, not a null."""
 

@@ -11,7 +11,7 @@ import math
 import time
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
 from pm.clientip import client_ip
 from pm.lockout import CACHE_ERRORS, window_count
@@ -20,10 +20,17 @@ from pm.models import ApiToken
 log = logging.getLogger("lodestar.security")
 
 
-class ApiRateThrottle(BaseThrottle):
-    parse_rate = SimpleRateThrottle.parse_rate
+class ApiRateThrottle(SimpleRateThrottle):
+    """Borrows DRF's rate format ("100/min", parse_rate); counts its own way (see above)."""
+
+    _wait = 0.0  # seconds until the window resets, for Retry-After
+
+    def __init__(self) -> None:
+        # DRF's reads one scope's rate here; the scope is known only per request.
+        pass
 
     def allow_request(self, request, view) -> bool:
+        ident: object
         if isinstance(request.auth, ApiToken):
             scope, ident = "token", request.auth.pk
         elif request.user and request.user.is_authenticated:
@@ -32,9 +39,11 @@ class ApiRateThrottle(BaseThrottle):
             scope, ident = "anon", self.get_ident(request)
         # Read at request time (not import time) so the settings can change, e.g. in tests.
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
-        if rate is None:
+        if not isinstance(rate, str):  # None: unlimited ("100/min" otherwise; DRF's stubs say int)
             return True
         limit, duration = self.parse_rate(rate)
+        if limit is None or duration is None:
+            return True
         now = time.time()
         window = int(now // duration)
         key = f"api-throttle:{scope}:{ident}:{window}"

@@ -85,7 +85,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         """The rows (and fields) of `queryset` the caller sees, across its workspaces."""
         return visibility.apply_across(queryset, self.viewers())
 
-    def visible_object(self, instance: models.Model, noun: str) -> models.Model:
+    def visible_object[M: models.Model](self, instance: M, noun: str) -> M:
         """404 unless the caller sees the row (pm.visibility); its hidden fields blanked."""
         model = type(instance)
         if not self.visible(model._default_manager.filter(pk=instance.pk)).exists():

@@ -15,7 +15,6 @@ def token_client(user, scope: str = ApiToken.Scope.READ_WRITE) -> APIClient:
     _token, key = api_token_create(user=user, name=f"{scope} test", scope=scope, actor=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    client.key = key
     return client
 
 

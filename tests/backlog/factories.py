@@ -11,7 +11,7 @@ from backlog.services import _next_story_number
 from tests.factories import ProductFactory
 
 
-class FeatureFactory(factory.django.DjangoModelFactory):
+class FeatureFactory(factory.django.DjangoModelFactory[Feature]):
     class Meta:
         model = Feature
 
@@ -29,7 +29,7 @@ class FeatureFactory(factory.django.DjangoModelFactory):
         return key_between(last, None)
 
 
-class IdeaFactory(factory.django.DjangoModelFactory):
+class IdeaFactory(factory.django.DjangoModelFactory[Idea]):
     class Meta:
         model = Idea
 
@@ -38,7 +38,7 @@ class IdeaFactory(factory.django.DjangoModelFactory):
     submitter_name = "A customer"
 
 
-class SprintFactory(factory.django.DjangoModelFactory):
+class SprintFactory(factory.django.DjangoModelFactory[Sprint]):
     class Meta:
         model = Sprint
 
@@ -49,7 +49,7 @@ class SprintFactory(factory.django.DjangoModelFactory):
     capacity = 20
 
 
-class StoryFactory(factory.django.DjangoModelFactory):
+class StoryFactory(factory.django.DjangoModelFactory[UserStory]):
     class Meta:
         model = UserStory
 

@@ -12,7 +12,7 @@ from feedback.models import Customer, FeedbackItem
 from tests.factories import ProductFactory, WorkspaceFactory
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -24,7 +24,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     contact = factory.LazyAttribute(lambda c: f"buyer@{c.name.lower().replace(' ', '')}.test")
 
 
-class FeedbackItemFactory(factory.django.DjangoModelFactory):
+class FeedbackItemFactory(factory.django.DjangoModelFactory[FeedbackItem]):
     class Meta:
         model = FeedbackItem
 

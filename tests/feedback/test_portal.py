@@ -46,7 +46,9 @@ def vote_by_email(client, cast, post, email, capture, **extra):
 
 
 def confirm_link(message) -> str:
-    return re.search(r"http://[^\s]+/votes/([^/\s]+)/", message.body).group(0)
+    link = re.search(r"http://[^\s]+/votes/([^/\s]+)/", message.body)
+    assert link, "the e-mail has no confirmation link"
+    return link.group(0)
 
 
 def test_a_product_without_a_portal_shows_nothing(cast):

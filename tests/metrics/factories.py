@@ -9,7 +9,7 @@ from tests.backlog.factories import FeatureFactory
 from tests.factories import ProductFactory
 
 
-class KPIFactory(factory.django.DjangoModelFactory):
+class KPIFactory(factory.django.DjangoModelFactory[KPI]):
     class Meta:
         model = KPI
 
@@ -19,7 +19,7 @@ class KPIFactory(factory.django.DjangoModelFactory):
     granularity = "day"
 
 
-class LaunchImpactFactory(factory.django.DjangoModelFactory):
+class LaunchImpactFactory(factory.django.DjangoModelFactory[LaunchImpact]):
     class Meta:
         model = LaunchImpact
 
@@ -30,7 +30,7 @@ class LaunchImpactFactory(factory.django.DjangoModelFactory):
     window_days = 7
 
 
-class ExperimentFactory(factory.django.DjangoModelFactory):
+class ExperimentFactory(factory.django.DjangoModelFactory[Experiment]):
     class Meta:
         model = Experiment
         skip_postgeneration_save = True
@@ -53,7 +53,7 @@ class ExperimentFactory(factory.django.DjangoModelFactory):
             )
 
 
-class FunnelFactory(factory.django.DjangoModelFactory):
+class FunnelFactory(factory.django.DjangoModelFactory[Funnel]):
     class Meta:
         model = Funnel
         skip_postgeneration_save = True

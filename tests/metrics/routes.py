@@ -126,12 +126,12 @@ ROUTES: dict[str, Route] = {
     "api-kpi-export": Route(SIGNED_IN, kwargs=lambda cast: {}, htmx=False),
     "api-kpi-detail": Route(
         Role.STAKEHOLDER,
-        kwargs=lambda cast: {"pk": KPIFactory(product=cast.product).pk},
+        kwargs=lambda cast: {"pk": KPIFactory.create(product=cast.product).pk},
         htmx=False,
     ),
     "api-kpi-datapoints": Route(
         Role.PM,
-        kwargs=lambda cast: {"pk": KPIFactory(product=cast.product).pk},
+        kwargs=lambda cast: {"pk": KPIFactory.create(product=cast.product).pk},
         methods=("post", "delete"),
         htmx=False,
     ),

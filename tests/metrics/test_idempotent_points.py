@@ -35,7 +35,9 @@ def post(client, kpi, body, **headers):
 
 
 def upload(cast, kpi, text: str, again: bool = False):
-    data = {"file": SimpleUploadedFile("data.csv", text.encode(), content_type="text/csv")}
+    data: dict[str, object] = {
+        "file": SimpleUploadedFile("data.csv", text.encode(), content_type="text/csv")
+    }
     if again:  # past the "already imported" question (the file's content hash)
         data["again"] = "on"
     return cast.client("pm").post(

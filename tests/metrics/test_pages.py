@@ -38,12 +38,14 @@ def build(cast, kpis: int, days: int) -> list[KPI]:
     feature, an experiment and a funnel."""
     made = []
     for i in range(kpis):
-        kpi = KPIFactory(product=cast.product, target_value=100, granularity=["day", "week"][i % 2])
+        kpi = KPIFactory.create(
+            product=cast.product, target_value=100, granularity=["day", "week"][i % 2]
+        )
         ingest(kpi, [(days_ago(d), 50 + d % 7) for d in range(1, days + 1)])
         KeyResultKPI.objects.create(
             workspace_id=cast.workspace.pk,
             kpi=kpi,
-            key_result=KeyResultFactory(objective__product=cast.product),
+            key_result=KeyResultFactory.create(objective__product=cast.product),
         )
         feature = FeatureFactory(
             product=cast.product, status="shipped", shipped_at=days_ago(days // 2)
@@ -148,8 +150,9 @@ def test_a_sum_ignores_the_unfinished_current_period_for_its_change(cast):
 
 
 def _chart(html: str) -> dict:
-    attribute = re.search(r'data-kpi-chart="([^"]*)"', html).group(1)
-    return json.loads(unescape(attribute))
+    attribute = re.search(r'data-kpi-chart="([^"]*)"', html)
+    assert attribute, "the page has no chart"
+    return json.loads(unescape(attribute.group(1)))
 
 
 def test_the_detail_page_hands_the_chart_its_series_target_and_launch_dates(cast):

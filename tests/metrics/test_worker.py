@@ -4,7 +4,7 @@ exactly what the points say — no duplicate, missing or stale bucket."""
 
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -44,11 +44,12 @@ def wait_until(condition, timeout=60, what="condition"):
 
 def expected_days(kpi) -> dict:
     """Day sums and counts straight from the points (UTC workspace)."""
-    days = defaultdict(lambda: [Decimal(0), 0])
+    sums: dict[date, Decimal] = defaultdict(Decimal)
+    counts: dict[date, int] = defaultdict(int)
     for ts, value in DataPoint.objects.filter(kpi=kpi).values_list("timestamp", "value"):
-        days[ts.date()][0] += value
-        days[ts.date()][1] += 1
-    return {d: (s, c) for d, (s, c) in days.items()}
+        sums[ts.date()] += value
+        counts[ts.date()] += 1
+    return {d: (sums[d], counts[d]) for d in sums}
 
 
 def test_overlapping_recalculations_in_two_workers_leave_correct_rollups(cast, settings):

@@ -119,7 +119,7 @@ ROUTES: dict[str, Route] = {
         Role.PM,
         kwargs=lambda c: {
             "key": c.product.key,
-            "objective_pk": ObjectiveFactory(product=c.product).pk,
+            "objective_pk": ObjectiveFactory.create(product=c.product).pk,
         },
         methods=("get", "post"),
     ),

@@ -51,8 +51,9 @@ def _members(cast) -> str:
 
 
 def _status_of(page: str, invitation: Invitation) -> str:
-    item = re.search(rf'data-testid="invitation-{invitation.pk}">(.*?)</li>', page, re.S).group(1)
-    return text_of(item)
+    item = re.search(rf'data-testid="invitation-{invitation.pk}">(.*?)</li>', page, re.S)
+    assert item, f"invitation {invitation.pk} is not listed"
+    return text_of(item.group(1))
 
 
 def test_a_new_invitation_is_queued_then_sent(cast, mailoutbox, django_capture_on_commit_callbacks):

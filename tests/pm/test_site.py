@@ -84,6 +84,7 @@ def test_home_lists_only_the_users_workspaces_with_their_role(cast, second_works
 
 def _switcher(html: str) -> str:
     match = re.search(r'data-testid="workspace-switcher">\s*<summary>(.*?)</summary>', html, re.S)
+    assert match, "the page has no workspace switcher"
     return text_of(match.group(1))
 
 

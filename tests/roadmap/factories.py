@@ -12,7 +12,7 @@ from roadmap.services import share_link_create
 from tests.factories import ProductFactory
 
 
-class InitiativeFactory(factory.django.DjangoModelFactory):
+class InitiativeFactory(factory.django.DjangoModelFactory[Initiative]):
     class Meta:
         model = Initiative
 
@@ -36,7 +36,7 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
         return key_between(last, None)
 
 
-class ReleaseFactory(factory.django.DjangoModelFactory):
+class ReleaseFactory(factory.django.DjangoModelFactory[Release]):
     class Meta:
         model = Release
 

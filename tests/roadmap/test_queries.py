@@ -25,8 +25,8 @@ def _fill(cast, n: int) -> None:
     n/5 releases with features, and n logged moves for "what changed"."""
     product = cast.product
     themes = [ThemeFactory(product=product) for _ in range(4)]
-    objectives = [ObjectiveFactory(product=product, theme=t) for t in themes]
-    features = [FeatureFactory(product=product) for _ in range(8)]
+    objectives = [ObjectiveFactory.create(product=product, theme=t) for t in themes]
+    features = [FeatureFactory.create(product=product) for _ in range(8)]
     for feature in features:  # open work, and a finished sprint's velocity to forecast it with
         StoryFactory(feature=feature, points=3)
     done_sprint = SprintFactory(
