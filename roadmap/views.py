@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -264,20 +264,16 @@ def initiative_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
     return _initiative_form_page(request, context, edit.form, initiative)
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 @login_required
 @require_POST
 def initiative_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
-    """A drop on the board (JSON for the drag script) or a "Move to" button (htmx: the board
-    comes back re-rendered)."""
+    """A drop on the board or a "Move to" button: the board comes back as saved (the move, or
+    the old places with an error toast; 409 when the card was stale)."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     initiative = get_object_or_404(Initiative, product=product, pk=pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"errors": form.errors}, status=400)
+        return HttpResponseBadRequest(form.errors.as_text())
     neighbours = {
         name: Initiative.objects.filter(product=product, pk=form.cleaned_data[name]).first()
         if form.cleaned_data[name]
@@ -294,35 +290,21 @@ def initiative_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
             actor=request.user,
         )
     except EditConflict as conflict:
-        message = conflict.message()
-        if _wants_json(request):
-            return JsonResponse({"error": message}, status=409)
-        return toast(_board_fragment(request, product), message, "error")
+        return toast(_board_fragment(request, product, status=409), conflict.message(), "error")
     except ValidationError as exc:
-        return JsonResponse(
-            {
-                "errors": exc.message_dict
-                if hasattr(exc, "error_dict")
-                else {"__all__": exc.messages}
-            },
-            status=400,
-        )
+        return toast(_board_fragment(request, product), " ".join(exc.messages), "error")
     message = f"“{moved.title}” moved to {moved.get_horizon_display()}."
-    if _wants_json(request):
-        return JsonResponse(
-            {"id": moved.pk, "horizon": moved.horizon, "version": moved.version, "message": message}
-        )
     return toast(_board_fragment(request, product), message)
 
 
-def _board_fragment(request, product) -> HttpResponse:
+def _board_fragment(request, product, status: int = 200) -> HttpResponse:
     context = _context(request, product, "board")
     form = _filters(request, product)
     initiatives = selectors.initiative_list(
         product=product, visibility=context["visibility"], filters=form.filters()
     )
     context.update(filter_form=form, columns=selectors.initiatives_by_horizon(initiatives))
-    return render_fragment(request, "roadmap/board.html", "view", context)
+    return render_fragment(request, "roadmap/board.html", "view", context, status=status)
 
 
 @login_required

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -52,6 +52,7 @@ from pm.views_support import add_service_errors, saved_redirect, versioned_edit
 from pm.visibility import Section, viewer_of
 
 PAGE_SIZE = 100
+MAX_SHOWN = 1000  # rows a re-rendered table keeps after a move
 
 # --- the backlog --------------------------------------------------------------------------
 
@@ -63,18 +64,20 @@ def _backlog_filters(request: HttpRequest) -> dict[str, str]:
     return {k: source.get(k, "") for k in BACKLOG_FILTERS}
 
 
-def _backlog_context(request, product, filters, offset: int = 0, **extra) -> dict[str, Any]:
+def _backlog_context(
+    request, product, filters, offset: int = 0, limit: int = PAGE_SIZE, **extra
+) -> dict[str, Any]:
     context = _context(request, product, "backlog", **extra)
     qs = selectors.feature_list(product=product, user=request.user, filters=filters)
-    rows = list(qs[offset : offset + PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    features = _with_scores(rows[:PAGE_SIZE], context["framework"], context["sees_internal"])
+    rows = list(qs[offset : offset + limit + 1])
+    has_more = len(rows) > limit
+    features = _with_scores(rows[:limit], context["framework"], context["sees_internal"])
     query = {k: v for k, v in filters.items() if v}
     context.update(
         features=features,
         offset=offset,
         page_size=PAGE_SIZE,
-        next_offset=offset + PAGE_SIZE if has_more else None,
+        next_offset=offset + limit if has_more else None,
         filters=filters,
         filter_query=urlencode(query),
         filtered=any(filters.get(k) for k in ("theme", "status", "kind", "moscow", "q")),
@@ -127,7 +130,9 @@ def backlog_export(request: AuthedHttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _table_response(request, product, message: str, level: str = "success") -> HttpResponse:
+def _table_response(
+    request, product, message: str, level: str = "success", limit: int = PAGE_SIZE
+) -> HttpResponse:
     filters = _backlog_filters(request)
     if not is_partial(request):
         if level == "success":
@@ -136,7 +141,7 @@ def _table_response(request, product, message: str, level: str = "success") -> H
             messages.error(request, message)
         query = urlencode({k: v for k, v in filters.items() if v})
         return redirect(reverse("backlog", args=[product.key]) + (f"?{query}" if query else ""))
-    context = _backlog_context(request, product, filters)
+    context = _backlog_context(request, product, filters, limit=limit)
     response = render_fragment(request, "backlog/backlog.html", "feature-table", context)
     return toast(replace(response, "#feature-table"), message, level)
 
@@ -170,18 +175,21 @@ def feature_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def feature_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
-    """Drag and drop: the dropped feature and its new neighbours (ids, either may be blank)."""
+    """Drag and drop: the dropped feature and its new neighbours (ids, either may be blank).
+    The table comes back as saved, with as many rows as the page showed (`shown`), so rows
+    loaded with "Show the next" stay on the page."""
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = _feature_or_404(request, product, pk)
     neighbours = {}
     for name in ("above", "below"):
         value = _int_or_none(request.POST.get(name))
         neighbours[name] = _feature_or_404(request, product, value) if value else None
+    shown = min(max(_int_or_none(request.POST.get("shown")) or 0, PAGE_SIZE), MAX_SHOWN)
     try:
         services.feature_move(feature=feature, actor=request.user, **neighbours)
     except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    return JsonResponse({"ok": True, "message": f"Moved “{feature.title}”.", "rank": feature.rank})
+        return _table_response(request, product, " ".join(exc.messages), "error", limit=shown)
+    return _table_response(request, product, f"Moved “{feature.title}”.", limit=shown)
 
 
 def _row_context(request, product, feature, **extra):

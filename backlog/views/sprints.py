@@ -116,8 +116,15 @@ def _commitment(sprint: WithAnnotations[Sprint, selectors.SprintPoints]) -> dict
 def sprint_board(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.SPRINTS)
     sprint = _sprint_or_404(product, pk)
+    return render_page(
+        request, "backlog/board.html", board_context(request, product, sprint), partial="board"
+    )
+
+
+def board_context(request, product, sprint) -> dict[str, Any]:
+    """The sprint board: a column of story cards per status, and the commitment."""
     columns = selectors.board_stories(sprint, viewer_of(product))
-    context = _context(
+    return _context(
         request,
         product,
         "sprints",
@@ -126,7 +133,6 @@ def sprint_board(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
         commitment=_commitment(sprint),
         sprints=list(selectors.sprint_list(product=product).order_by("-start")[:12]),
     )
-    return render_page(request, "backlog/board.html", context, partial="board")
 
 
 def _plan_context(request, product, sprint, refresh: bool = True, **extra) -> dict[str, Any]:

@@ -7,14 +7,24 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backlog import services
 from backlog.choices import StoryStatus
 from backlog.forms import CriterionForm, EngineerStoryForm, StoryForm, StoryStatusForm
-from backlog.views.common import _context, _history, _int_or_none, _panels, _story_or_404
+from backlog.views.common import (
+    _context,
+    _feature_or_404,
+    _history,
+    _int_or_none,
+    _panels,
+    _sprint_or_404,
+    _story_or_404,
+)
+from backlog.views.features import _feature_context
+from backlog.views.sprints import board_context
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest
@@ -122,19 +132,31 @@ def story_move(request: AuthedHttpRequest, key: str, number: int) -> HttpRespons
     try:
         services.story_move(story=story, actor=request.user, **neighbours)
     except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    return JsonResponse({"ok": True, "message": f"Moved {story.key}.", "rank": story.rank})
+        message, level = " ".join(exc.messages), "error"
+    else:
+        message, level = f"Moved {story.key}.", "success"
+    if not is_partial(request):
+        getattr(messages, level)(request, message)
+        return redirect("feature_detail", key=product.key, pk=story.feature_id)
+    # The list as saved: the drop's order, or the old one back when the move was refused.
+    context = _feature_context(
+        request, product, _feature_or_404(request, product, story.feature_id)
+    )
+    response = render_fragment(request, "backlog/feature.html", "story-list", context)
+    return toast(replace(response, "#stories"), message, level)
 
 
 @login_required
 @require_POST
 def story_status(request: AuthedHttpRequest, key: str, number: int) -> HttpResponse:
-    """The board's drag and drop: a new status for a story, refused if the card was stale."""
+    """The board's drag and drop: a new status for a story, refused (409) if the card was
+    stale. The board comes back as saved."""
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
     story = _story_or_404(request, product, number)
     form = StoryStatusForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"error": "Choose a valid status."}, status=400)
+        return HttpResponseBadRequest("Choose a valid status.")
+    status = 200
     try:
         story = services.story_update(
             story=story,
@@ -143,14 +165,16 @@ def story_status(request: AuthedHttpRequest, key: str, number: int) -> HttpRespo
             actor=request.user,
         )
     except EditConflict as conflict:
-        return JsonResponse({"error": conflict.message()}, status=409)
+        message, level, status = conflict.message(), "error", 409
     except PermissionDenied as exc:
-        return JsonResponse({"error": str(exc)}, status=403)
-    label = StoryStatus(story.status).label
-    return JsonResponse(
-        {
-            "ok": True,
-            "version": story.version,
-            "message": f"{product.key}-{story.number} moved to {label}.",
-        }
-    )
+        message, level = str(exc), "error"
+    else:
+        label = StoryStatus(story.status).label
+        message, level = f"{product.key}-{story.number} moved to {label}.", "success"
+    if story.sprint_id is None or not is_partial(request):
+        getattr(messages, level)(request, message)
+        return redirect("story_detail", key=product.key, number=story.number)
+    sprint = _sprint_or_404(product, story.sprint_id)
+    context = board_context(request, product, sprint)
+    response = render_fragment(request, "backlog/board.html", "board", context, status=status)
+    return toast(replace(response, "#board"), message, level)

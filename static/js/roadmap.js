@@ -1,101 +1,10 @@
-// Roadmap behaviour: drag initiatives between the Now / Next / Later columns (SortableJS), copy a
-// new share link. No inline scripts (CSP); the board is re-initialised after htmx swaps.
+// Roadmap behaviour: copy a new share link, bring today into view on the timeline. Dragging
+// initiatives between the Now / Next / Later columns is static/js/sortable.js. No inline scripts (CSP).
 (function () {
   "use strict";
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || "";
-    } catch (e) {
-      return "";
-    }
-  }
-
   function toast(message, level) {
     if (window.lodestarToast) window.lodestarToast(message, level);
-  }
-
-  function updateCounts(board) {
-    board.querySelectorAll(".board-col").forEach(function (col) {
-      var badge = col.querySelector("[data-count]");
-      if (badge) badge.textContent = col.querySelectorAll(".board-card").length;
-    });
-  }
-
-  function reloadBoard() {
-    if (window.htmx) {
-      window.htmx.ajax("GET", window.location.href, { target: "#roadmap-view", swap: "outerHTML" });
-    } else {
-      window.location.reload();
-    }
-  }
-
-  function neighbourId(card, direction) {
-    var sibling = card[direction];
-    while (sibling && !sibling.classList.contains("board-card")) sibling = sibling[direction];
-    return sibling ? sibling.dataset.id : "";
-  }
-
-  function persistMove(board, event) {
-    var card = event.item;
-    if (event.from === event.to && event.oldIndex === event.newIndex) return;
-    var body = new FormData();
-    body.append("horizon", event.to.dataset.horizon);
-    body.append("version", card.dataset.version);
-    body.append("above", neighbourId(card, "previousElementSibling"));
-    body.append("below", neighbourId(card, "nextElementSibling"));
-    card.classList.add("saving");
-    updateCounts(board);
-    fetch(card.dataset.moveUrl, {
-      method: "POST",
-      body: body,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-    })
-      .then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          return { ok: response.ok, status: response.status, data: data };
-        });
-      })
-      .then(function (result) {
-        card.classList.remove("saving");
-        if (result.ok) {
-          card.dataset.version = result.data.version;
-          toast(result.data.message || "Moved.", "success");
-          return;
-        }
-        var message = result.data.error
-          || (result.status === 403 ? "Your role does not allow moving initiatives."
-            : "The move could not be saved.");
-        toast(message, "error");
-        reloadBoard();
-      })
-      .catch(function () {
-        card.classList.remove("saving");
-        toast("The server could not be reached. The move was not saved.", "error");
-        reloadBoard();
-      });
-  }
-
-  function initBoards(root) {
-    if (!window.Sortable) return;
-    root.querySelectorAll("[data-board].can-edit").forEach(function (board) {
-      board.querySelectorAll(".board-list").forEach(function (list) {
-        if (list.dataset.sortable) return;
-        list.dataset.sortable = "1";
-        window.Sortable.create(list, {
-          group: "horizons",
-          draggable: ".board-card",
-          filter: "button, summary, input, select",
-          forceFallback: true,
-          fallbackTolerance: 4,
-          preventOnFilter: false,
-          animation: 150,
-          emptyInsertThreshold: 24,
-          onEnd: function (event) { persistMove(board, event); },
-        });
-      });
-    });
   }
 
   function initCopy(root) {
@@ -135,7 +44,6 @@
   }
 
   function init(root) {
-    initBoards(root);
     initCopy(root);
     scrollToToday(root);
   }

@@ -85,14 +85,17 @@ def test_the_backlog_shows_100_rows_then_loads_more(cast):
     assert "Item 104" in more
 
 
-def test_drag_and_drop_move_is_persisted(cast):
-    a, b, c = (FeatureFactory(product=cast.product, title=t) for t in "abc")
+def test_drag_and_drop_move_is_persisted_and_the_table_comes_back_renumbered(cast):
+    a, b, c = (FeatureFactory(product=cast.product, title=t) for t in ("Ant", "Bee", "Cat"))
     response = cast.client("pm").post(
-        _url("feature_move", cast, pk=c.pk), {"above": a.pk, "below": b.pk}
+        _url("feature_move", cast, pk=c.pk), {"above": a.pk, "below": b.pk}, headers=HTMX
     )
     assert response.status_code == 200
-    assert response.json()["ok"] is True
+    assert "Moved “Cat”" in json.loads(response["HX-Trigger"])["toast"]["message"]
     assert list(Feature.objects.filter(product=cast.product)) == [a, c, b]
+    html = response.content.decode()
+    assert response["HX-Retarget"] == "#feature-table"
+    assert html.index(">Ant<") < html.index(">Cat<") < html.index(">Bee<")
 
 
 def test_moving_next_to_a_feature_of_another_product_is_a_404(cast):
@@ -415,11 +418,16 @@ def test_stakeholders_see_the_checklist_without_checkboxes(cast):
 def test_board_drag_changes_status_and_a_stale_card_is_refused(cast):
     story = StoryFactory(feature__product=cast.product, sprint=SprintFactory(product=cast.product))
     url = _url("story_status", cast, number=story.number)
-    ok = cast.client("engineer").post(url, {"status": "in_progress", "version": 1})
-    assert ok.status_code == 200 and ok.json()["version"] == 2
-    stale = cast.client("pm").post(url, {"status": "done", "version": 1})
+    ok = cast.client("engineer").post(url, {"status": "in_progress", "version": 1}, headers=HTMX)
+    assert ok.status_code == 200 and ok["HX-Retarget"] == "#board"
+    assert "moved to In progress" in json.loads(ok["HX-Trigger"])["toast"]["message"]
+    assert UserStory.objects.get(pk=story.pk).version == 2
+    stale = cast.client("pm").post(url, {"status": "done", "version": 1}, headers=HTMX)
     assert stale.status_code == 409
-    assert "In progress" in stale.json()["error"]
+    assert "In progress" in json.loads(stale["HX-Trigger"])["toast"]["message"]
+    # The board as saved: the card stays in In progress.
+    column = stale.content.decode().split('data-testid="column-in_progress"')[1]
+    assert f'data-testid="card-{story.key}"' in column.split('data-testid="column-')[0]
     assert UserStory.objects.get(pk=story.pk).status == StoryStatus.IN_PROGRESS
 
 
@@ -507,9 +515,9 @@ def test_stories_of_a_feature_can_be_reranked(cast):
     feature = FeatureFactory(product=cast.product)
     a, b, c = (StoryFactory(feature=feature, title=t) for t in "abc")
     response = cast.client("pm").post(
-        _url("story_move", cast, number=c.number), {"below": a.number}
+        _url("story_move", cast, number=c.number), {"below": a.number}, headers=HTMX
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and response["HX-Retarget"] == "#stories"
     assert list(UserStory.objects.filter(feature=feature)) == [c, a, b]
     html = cast.client("pm").get(_url("feature_detail", cast, pk=feature.pk)).content.decode()
     assert html.index(f"LOD-{c.number}") < html.index(f"LOD-{a.number}")

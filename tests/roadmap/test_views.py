@@ -94,19 +94,24 @@ def test_a_conflicting_edit_is_shown_and_nothing_is_overwritten(cast):
     assert initiative.title == "Admin's title"
 
 
-def test_the_board_move_endpoint_persists_a_drop_and_returns_the_new_version(cast):
+def test_the_board_move_endpoint_persists_a_drop_and_returns_the_board(cast):
     now = InitiativeFactory(product=cast.product, horizon=Horizon.NOW, title="Now item")
     moving = InitiativeFactory(product=cast.product, horizon=Horizon.NEXT, title="Moving")
     response = cast.client("pm").post(
         _url("initiative_move", cast, moving.pk),
         {"horizon": "now", "version": 1, "above": "", "below": now.pk},
-        headers={"Accept": "application/json"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
-    assert response.json()["version"] == 2
-    board = cast.client("pm").get(_url("roadmap_board", cast)).content.decode()
-    now_column = board.split('data-testid="column-now"')[1].split("</ol>")[0]
-    assert now_column.index("Moving") < now_column.index("Now item")
+    assert "moved to Now" in response["HX-Trigger"]
+    moving.refresh_from_db()
+    assert moving.version == 2
+    for board in (
+        response.content.decode(),
+        cast.client("pm").get(_url("roadmap_board", cast)).content.decode(),
+    ):
+        now_column = board.split('data-testid="column-now"')[1].split("</ol>")[0]
+        assert now_column.index("Moving") < now_column.index("Now item")
 
 
 def test_a_stale_drop_gets_409_and_changes_nothing(cast):
@@ -117,10 +122,13 @@ def test_a_stale_drop_gets_409_and_changes_nothing(cast):
     response = cast.client("pm").post(
         _url("initiative_move", cast, moving.pk),
         {"horizon": "now", "version": 1},
-        headers={"Accept": "application/json"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 409
-    assert "Someone else saved this" in response.json()["error"]
+    assert "Someone else saved this" in response["HX-Trigger"]
+    # The board as saved comes with it (the page swaps it in): the card is still in Next.
+    next_column = response.content.decode().split('data-testid="column-next"')[1]
+    assert "Renamed" in next_column.split("</ol>")[0]
     moving.refresh_from_db()
     assert moving.horizon == Horizon.NEXT
 
@@ -130,10 +138,10 @@ def test_a_bad_drop_gets_400_not_500(cast):
     response = cast.client("pm").post(
         _url("initiative_move", cast, moving.pk),
         {"horizon": "someday", "version": "x"},
-        headers={"Accept": "application/json"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 400
-    assert set(response.json()["errors"]) == {"horizon", "version"}
+    assert "horizon" in response.content.decode() and "version" in response.content.decode()
 
 
 def test_the_move_to_buttons_rerender_the_board(cast):
