@@ -25,7 +25,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from backlog import services
+from backlog import scoring, services
 from backlog.choices import (
     STORY_POINTS,
     FeatureKind,
@@ -480,16 +480,7 @@ class FeatureSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.Model
             "moscow",
             "shipped_at",
             "score",
-            "reach",
-            "impact",
-            "confidence",
-            "effort",
-            "ease",
-            "business_value",
-            "time_criticality",
-            "risk_reduction",
-            "job_size",
-            "value",
+            *scoring.SCORE_INPUTS,
             "demand_customers",
             "created_at",
             "updated_at",
@@ -525,19 +516,8 @@ class FeatureCreateSerializer(serializers.ModelSerializer):
             "theme",
             "status",
             "moscow",
-            "reach",
-            "impact",
-            "confidence",
-            "effort",
-            "ease",
-            "business_value",
-            "time_criticality",
-            "risk_reduction",
-            "job_size",
-            "value",
-            "expected_revenue",
-            "cost",
-            "roi_horizon_months",
+            *scoring.SCORE_INPUTS,
+            *scoring.ROI_INPUTS,
         ]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

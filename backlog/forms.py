@@ -14,19 +14,8 @@ from backlog.selectors import assignable_users
 from pm.forms import MemberChoiceField, VersionedForm, choice_field, model_choice
 from pm.models import Persona, Product, StrategicTheme
 
-ROI_FIELDS = ["expected_revenue", "cost", "roi_horizon_months"]
-SCORE_FIELDS = [
-    "reach",
-    "impact",
-    "confidence",
-    "effort",
-    "ease",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "job_size",
-    "value",
-]
+ROI_FIELDS = scoring.ROI_INPUTS
+SCORE_FIELDS = scoring.SCORE_INPUTS
 _NUMBER = {"inputmode": "decimal", "step": "any"}
 
 

@@ -52,6 +52,12 @@ INPUTS: dict[str, list[str]] = {
     Framework.VALUE_EFFORT: ["value", "effort"],
     Framework.ROI: ["expected_revenue", "cost", "roi_horizon_months"],
 }
+# The Feature fields that feed a score, once each (forms, the API and the services list them
+# from here); ROI's are internal (costs and revenue), so they are kept apart.
+SCORE_INPUTS = list(
+    dict.fromkeys(n for f, names in INPUTS.items() if f != Framework.ROI for n in names)
+)
+ROI_INPUTS = INPUTS[Framework.ROI]
 
 LABELS = {
     "reach": "reach",

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from hooks import devtools, services
 from hooks.events import CHAT_EVENTS, EVENTS
@@ -155,11 +156,9 @@ def endpoint_delete(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespo
     name = endpoint.name
     services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, f"Endpoint “{name}” deleted.")
-    response = redirect("webhook_list", slug=workspace.slug)
     if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("webhook_list", args=[workspace.slug])
-    return response
+        return HttpResponseClientRedirect(reverse("webhook_list", args=[workspace.slug]))
+    return redirect("webhook_list", slug=workspace.slug)
 
 
 @login_required
