@@ -182,10 +182,10 @@ def test_read_only_roles_get_no_edit_controls(cast):
     for role in ("engineer", "stakeholder"):
         client = cast.client(role)
         board = client.get(_url("roadmap_board", cast)).content.decode()
-        assert "data-move-url" not in board and "Sortable.min.js" not in board
+        assert "data-sortable-form" not in board and "Sortable.min.js" not in board
         assert "New initiative" not in client.get(_url("roadmap", cast)).content.decode()
     pm_board = cast.client("pm").get(_url("roadmap_board", cast)).content.decode()
-    assert "data-move-url" in pm_board and "Sortable.min.js" in pm_board
+    assert "data-sortable-form" in pm_board and "Sortable.min.js" in pm_board
 
 
 def test_the_timeline_places_bars_with_classes_not_styles(cast):
