@@ -26,6 +26,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -176,11 +177,11 @@ def export_response(
     columns: Sequence[str],
     name: str,
     title: str = "",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The download of `rows` in `fmt` (one of FORMATS) as `name` (a file name with its
     extension). CSV and XLSX have `columns`, in that order; JSON has each row whole."""
     if fmt == "xlsx":
-        response: HttpResponse = FileResponse(
+        response: HttpResponseBase = FileResponse(
             _xlsx_file(title, columns, rows),
             as_attachment=True,
             filename=name,
@@ -210,7 +211,7 @@ def page_export(
     name: str,
     extra: dict[str, Callable[[Any], Any]] | None = None,
     prepare: Callable[[list[Any]], Any] | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """A list page's export: `queryset` is what the page shows (its selector, with the page's
     filters and the reader's visibility applied), rendered by the API's `serializer_class`
     plus `extra` columns ({column: instance → value}). The reader's internal fields are left

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -110,7 +111,7 @@ def backlog(request: AuthedHttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def backlog_export(request: AuthedHttpRequest, key: str) -> HttpResponse:
+def backlog_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The backlog as filtered on the page, with scores, as CSV, JSON or XLSX."""
     from backlog.api import FeatureSerializer
 

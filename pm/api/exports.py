@@ -23,7 +23,7 @@ from pm.api.permissions import member_viewers
 from pm.http import signed_in
 
 if TYPE_CHECKING:
-    from django.http import HttpResponse
+    from django.http.response import HttpResponseBase
     from rest_framework.viewsets import GenericViewSet
 
     _Base = GenericViewSet
@@ -76,7 +76,7 @@ class ExportMixin(_Base):
         filters=True,
     )
     @action(detail=False, methods=["get"], url_path="export", renderer_classes=EXPORT_RENDERERS)
-    def export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         fmt = request.accepted_renderer.format
         # Errors (a bad filter: 400) are JSON whatever was asked for.
         request.accepted_renderer = JSONRenderer()
@@ -96,7 +96,9 @@ class ExportMixin(_Base):
         )
         return exports.export_response(
             fmt,
-            rows=exports.serialized(queryset, serializer_class, self.get_serializer_context()),
+            rows=exports.serialized(
+                queryset, serializer_class, dict(self.get_serializer_context())
+            ),
             columns=exports.columns_of(serializer_class, hidden),
             name=exports.filename((self.basename or "export").removeprefix("api-"), fmt=fmt),
             title=(self.basename or "export").removeprefix("api-"),
