@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "feedback",
     "metrics",
     "hooks",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -400,6 +401,7 @@ CELERY_TASK_ROUTES = {
     # Uploaded files: minutes of parsing and bulk writes each.
     "metrics.tasks.import_points_file": {"queue": "imports"},
     "feedback.tasks.import_feedback_file": {"queue": "imports"},
+    "imports.tasks.import_tool_file": {"queue": "imports"},
     # The local embedding model: a saved row's vector, and the nightly re-clustering of themes.
     "feedback.tasks.embed_rows": {"queue": "embeddings"},
     "feedback.tasks.recluster_themes": {"queue": "embeddings"},

@@ -214,6 +214,7 @@ urlpatterns += [
     path("", include("feedback.urls")),
     path("", include("metrics.urls")),
     path("", include("hooks.urls")),
+    path("", include("imports.urls")),
 ]
 
 handler500 = "pm.views_account.server_error"

@@ -585,6 +585,28 @@ def flows(stack):
     )
     done["import_progress"] = preview_path + "progress/"  # what the preview polls meanwhile
 
+    # Import a Linear export from the backlog's Import page: upload, map, run; a worker adds
+    # its stories (the import page then lists it, which is how the crawl finds the preview).
+    marker = f"Smoke Linear {secrets.token_hex(4)}"
+    linear = f'ID,Title,Status,Project\nSMK-1,"{marker}",In Progress,Smoke project\n'.encode()
+    import_page = _first(rf'href="(/p/{KEY}/import/)"', pm.get(f"/p/{KEY}/backlog/").text)
+    uploaded = pm.submit(
+        import_page,
+        {"tool": "linear", "encoding": "utf-8"},
+        match="/import/",
+        files={"file": ("linear.csv", linear, "text/csv")},
+    )
+    assert uploaded.status == 302, uploaded.text[:3000]
+    tool_preview = urllib.parse.urlsplit(uploaded.headers["Location"]).path
+    ran = pm.submit(tool_preview, {}, match="/run/")
+    assert ran.status in (200, 302), ran.text[:3000]
+    _wait(
+        lambda: "import-done" in pm.get(tool_preview).text,
+        "the Linear export imported",
+        60,
+        _worker_logs(stack),
+    )
+
     # Upload a KPI CSV; a worker stores it while the page polls the upload's progress.
     uploaded = pm.submit(
         kpi_path,
