@@ -165,7 +165,10 @@ def plan(batch: ToolImport) -> Plan:
             kind, pk = _target(link)
             record.existing_id = pk
             if kind != record.kind:
-                record.action = Action.IGNORE  # imported before as something else: left alone
+                record.action = Action.IGNORE
+                parsed.ignored.append(
+                    (record.line, record.key, f"Imported before as a {kind}; left as it is.")
+                )
             elif link["fingerprint"] == record.fingerprint():
                 record.action = Action.UNCHANGED
             else:
@@ -273,21 +276,20 @@ def tool_import_run(
         for r in planned.records
         if r.kind == "feature" and r.existing_id in loaded["feature"]
     }
-    if batch.tool == Tool.JIRA:  # epics outside the file, imported before or linked by hand
-        parents = {r.parent for r in planned.records if r.kind == "story"} - set(features)
-        for link in ImportedRecord.objects.filter(
-            product=product, tool=batch.tool, external_key__in=parents, feature__isnull=False
-        ).select_related("feature__product"):
-            features[link.external_key] = link.feature  # type: ignore[assignment]
-        for key, (kind, pk) in _jira_links(product).items():
-            if kind == "feature" and key in parents and key not in features:
-                features[key] = Feature.objects.select_related("product").get(pk=pk)
-    else:
-        parents = {r.parent for r in planned.records if r.kind == "story"} - set(features)
-        for link in ImportedRecord.objects.filter(
-            product=product, tool=batch.tool, external_key__in=parents, feature__isnull=False
-        ).select_related("feature__product"):
-            features[link.external_key] = link.feature  # type: ignore[assignment]
+    # Parents outside the file: features imported before, or (Jira) linked to their epic.
+    parents = {r.parent for r in planned.records if r.kind == "story"} - set(features)
+    for link in ImportedRecord.objects.filter(
+        product=product, tool=batch.tool, external_key__in=parents, feature__isnull=False
+    ).select_related("feature__product"):
+        features[link.external_key] = link.feature  # type: ignore[assignment]
+    if batch.tool == Tool.JIRA:
+        linked = {
+            pk: key
+            for key, (kind, pk) in _jira_links(product).items()
+            if kind == "feature" and key in parents and key not in features
+        }
+        for feature in Feature.objects.select_related("product").filter(pk__in=linked):
+            features[linked[feature.pk]] = feature
     source = batch.mapping.get("source") or Source.EMAIL
     done = 0
     for record in planned.records:

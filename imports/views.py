@@ -66,7 +66,16 @@ def _preview_context(batch: ToolImport, form: MappingForm | None = None) -> dict
         status_keys=plan.parsed.status_keys,
     )
     shown = [r for r in plan.records if r.action != Action.IGNORE][:SHOWN_ROWS]
+    counts = plan.counts
+    if batch.imported_at:  # what the import did, not what importing it again would do
+        counts = {
+            Action.CREATE: batch.created_count,
+            Action.UPDATE: batch.updated_count,
+            Action.UNCHANGED: batch.unchanged_count,
+        }
+        shown = []
     return {
+        "counts": counts,
         "batch": batch,
         "plan": plan,
         "form": form,
