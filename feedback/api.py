@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, pagination, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
@@ -23,18 +23,13 @@ from feedback.services.customers import customer_resolve
 from feedback.services.items import feedback_create
 from pm import visibility
 from pm.api.exports import ExportMixin
-from pm.api.permissions import member_viewers
+from pm.api.permissions import MAX_ID, parse_id
+from pm.api.serializers import ProductRefField, UpdatedSinceField
+from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
-from pm.http import signed_in
 from pm.models import Product
-from pm.permissions import check_section, get_product_for_user, membership_for, role_allows
+from pm.permissions import check_section, get_product_for_user
 from pm.visibility import Section, viewer_of
-
-
-class FeedbackPagination(pagination.PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 def _product(user, ref, need: str) -> Product:
@@ -156,68 +151,50 @@ class FeedbackCreatedOut(FeedbackOut):
 # --- views --------------------------------------------------------------------------------
 
 
-class FeedbackViewSet(
-    ExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    """Feedback items. Filters: `product` (id or key), `status`, `source`, `customer` (id)."""
+class FeedbackFilterSerializer(serializers.Serializer):
+    product = ProductRefField(required=False)
+    status = serializers.ChoiceField(choices=FeedbackStatus.choices, required=False)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    customer = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Customer id."
+    )
+    updated_since = UpdatedSinceField()
 
-    serializer_class = FeedbackOut
-    pagination_class = FeedbackPagination
 
-    def _workspace_roles(self) -> dict[int, str]:
-        user = self.request.user
-        membership_for(user, 0)  # fills the per-request membership cache
-        return {ws: m.role for ws, m in getattr(user, "_lodestar_memberships", {}).items()}
+class FeedbackViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
+    """Feedback items, newest first. Filters: `product` (id or key), `status`, `source`,
+    `customer` (id), `updated_since`."""
+
+    output_serializer_class = FeedbackOut
+    input_serializer_class = FeedbackIn
+    filter_serializer_class = FeedbackFilterSerializer
+    read_section = Section.FEEDBACK
+    schema_summaries = {
+        "list": "Feedback, newest first",
+        "retrieve": "One feedback item",
+        "create": "Add feedback, with suggested features and ideas (pm, admin)",
+    }
 
     def get_queryset(self):
-        params = self.request.query_params
         qs = FeedbackItem.objects.select_related("product", "customer").prefetch_related("insights")
-        if params.get("product"):
-            product = _product(self.request.user, params["product"], Role.STAKEHOLDER)
-            qs = qs.filter(product=product)
-        else:
-            qs = qs.filter(product__workspace_id__in=list(self._workspace_roles()))
+        if self.action != "list":
+            return qs
+        filters = self.filters()
         # Rows and fields from the one policy (pm.visibility): stakeholders get feedback only
         # where their workspace shares the feedback section, and never the customer.
-        qs = visibility.apply_across(qs, member_viewers(signed_in(self.request)))
-        errors = {}
-        status = params.get("status")
-        if status:
-            if status not in FeedbackStatus.values:
-                errors["status"] = [f"Use one of: {', '.join(FeedbackStatus.values)}."]
-            qs = qs.filter(status=status)
-        source = params.get("source")
-        if source:
-            if source not in Source.values:
-                errors["source"] = [f"Use one of: {', '.join(Source.values)}."]
-            qs = qs.filter(source=source)
-        customer = params.get("customer")
-        if customer:
-            if not customer.isdecimal():
-                errors["customer"] = ["Use a customer id."]
-            else:
-                qs = qs.filter(customer_id=int(customer))
-        if errors:
-            raise ValidationError(errors)
+        qs = self.visible(self.scope(qs, filters))
+        for name in ("status", "source"):
+            if name in filters:
+                qs = qs.filter(**{name: filters[name]})
+        if "customer" in filters:
+            qs = qs.filter(customer_id=filters["customer"])
+        if "updated_since" in filters:
+            qs = qs.filter(updated_at__gte=filters["updated_since"])
         return qs.order_by("-received_at", "-id")
 
-    def get_serializer_context(self):
-        context = dict(super().get_serializer_context())
-        roles = self._workspace_roles() if self.request.user.is_authenticated else {}
-        # Workspaces where the caller may see customer names, contacts and ARR.
-        context["internal"] = {ws for ws, role in roles.items() if role_allows(role, Role.ENGINEER)}
-        return context
-
     def get_object(self):
-        pk = self.kwargs["pk"]
-        if not str(pk).isdecimal():
-            raise Http404("No such feedback.")
-        item = (
-            FeedbackItem.objects.select_related("product", "customer")
-            .prefetch_related("insights")
-            .filter(pk=int(pk))
-            .first()
-        )
+        pk = parse_id(self.kwargs["pk"])
+        item = self.get_queryset().filter(pk=pk).first() if pk else None
         if item is None:
             raise Http404("No such feedback.")
         product = get_product_for_user(self.request.user, item.product)  # 404 for outsiders
@@ -228,9 +205,7 @@ class FeedbackViewSet(
     def create(self, request, *args, **kwargs):
         """Add feedback. The answer carries `suggestions`: the features and ideas it is
         probably about, best first, to link with the web page or a later call."""
-        roles = self._workspace_roles()
-        if not any(role_allows(role, Role.PM) for role in roles.values()):
-            raise PermissionDenied("Your role does not allow adding feedback.")
+        self.check_write_role()
         incoming = FeedbackIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -269,4 +244,5 @@ class FeedbackViewSet(
             .get(pk=item.pk)
         )
         out = FeedbackCreatedOut(item, context=self.get_serializer_context())
-        return Response(out.data, status=201)
+        response = Response(out.data, status=201, headers={"ETag": self.etag(item)})
+        return response

@@ -32,7 +32,12 @@ from metrics.selectors import kpi_summaries
 from pm.api.exports import ExportMixin
 from pm.api.permissions import parse_id
 from pm.api.serializers import ProductRefField, UpdatedSinceField
-from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
+from pm.api.viewsets import (
+    ListMixin,
+    ProductScopedViewSet,
+    RetrieveMixin,
+    reject_unknown_parameters,
+)
 from pm.choices import Role
 from pm.http import signed_in
 from pm.permissions import get_product_for_user
@@ -152,6 +157,7 @@ class DataPointIngest(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         kpi = kpi_for_user(request.user, pk, need=Role.PM)
+        reject_unknown_parameters(request.query_params, ("start", "end"))
         tz = kpi_time_zone(kpi)
         bounds, errors = {}, {}
         for name in ("start", "end"):

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from pm.api.permissions import MAX_ID, product_for_user
 from pm.api.serializers import ProductRefField
+from pm.api.viewsets import reject_unknown_parameters
 from pm.choices import Role
 from pm.http import signed_in
 from pm.visibility import Section
@@ -147,9 +148,7 @@ class ForecastView(APIView):
         responses={200: ForecastSerializer},
     )
     def get(self, request: Request) -> Response:
-        unknown = sorted(set(request.query_params) - set(ForecastQuery().fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown parameter."] for name in unknown})
+        reject_unknown_parameters(request.query_params, ForecastQuery().fields)
         query = ForecastQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = dict(query.validated_data)

@@ -1,6 +1,6 @@
-"""API authentication: personal access tokens (`Authorization: Token <key>`) and the browser
-session. Token authentication comes first so an unauthenticated call gets 401 with a
-`WWW-Authenticate: Token` challenge rather than 403."""
+"""API authentication: personal access tokens (`Authorization: Token <key>`, or `Bearer <key>`
+as OAuth-minded clients send it) and the browser session. Token authentication comes first so
+an unauthenticated call gets 401 with a `WWW-Authenticate: Token` challenge rather than 403."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -9,19 +9,21 @@ from pm.api.tokens import api_token_for_key
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>`; refuses unknown, expired and revoked tokens (401).
+    """`Authorization: Token <key>` (or `Bearer <key>`); refuses unknown, expired and revoked
+    tokens (401).
 
     On success `request.auth` is the ApiToken, whose scope the permission classes check."""
 
     keyword = "Token"
+    keywords = (b"token", b"bearer")
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        if not parts or parts[0].lower() not in self.keywords:
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                "Invalid token header: use “Authorization: Token <key>”."
+                "Invalid token header: use “Authorization: Token <key>” (or “Bearer <key>”)."
             )
         try:
             key = parts[1].decode("ascii")
@@ -47,6 +49,7 @@ class TokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": (
                 "A personal access token from Settings → API tokens, sent as "
-                "`Authorization: Token <key>`. Read tokens may only make GET requests."
+                "`Authorization: Token <key>` (`Bearer <key>` is accepted too). Read tokens "
+                "may only make GET requests."
             ),
         }

@@ -33,6 +33,16 @@ from pm.visibility import Viewer
 
 _OPTIONAL_FILTERS: dict[type[BaseSerializer], frozenset[str] | None] = {}
 
+def reject_unknown_parameters(params: Any, allowed: Any) -> None:
+    """400 naming every query parameter the endpoint does not know (`?asignee=me` must not
+    quietly return every story)."""
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise serializers.ValidationError(
+            {name: [f"Unknown query parameter. This endpoint takes: {known}."] for name in unknown}
+        )
+
 
 def _names_a_filter(serializer_class: type[BaseSerializer], params: Any) -> bool:
     """Whether the query string holds one of the filter serializer's fields (always true for a
@@ -63,6 +73,21 @@ class ResourceViewSet(viewsets.GenericViewSet):
     schema_summaries: dict[str, str] = {}
     # How the schema documents the lookup in the path (default: an integer `id`).
     lookup_parameter: OpenApiParameter | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
+        if self.action == "list":
+            reject_unknown_parameters(request.query_params, self.query_parameters())
+
+    def query_parameters(self) -> frozenset[str]:
+        """The query parameters the list takes: its filters and pagination's."""
+        names = {
+            getattr(self.paginator, attribute, None)
+            for attribute in ("page_query_param", "cursor_query_param", "page_size_query_param")
+        } - {None}
+        if self.filter_serializer_class is not None:
+            names |= set(self.filter_serializer_class().fields)  # type: ignore[attr-defined]
+        return frozenset(names)
 
     # --- who and what -----------------------------------------------------------------
 
