@@ -33,6 +33,7 @@ from pm.visibility import Viewer
 
 _OPTIONAL_FILTERS: dict[type[BaseSerializer], frozenset[str] | None] = {}
 
+
 def reject_unknown_parameters(params: Any, allowed: Any) -> None:
     """400 naming every query parameter the endpoint does not know (`?asignee=me` must not
     quietly return every story)."""
