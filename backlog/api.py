@@ -36,6 +36,7 @@ from backlog.choices import (
     StoryStatus,
 )
 from backlog.models import Feature, Idea, Sprint, UserStory
+from pm.api import conditional
 from pm.api.exceptions import Conflict, PreconditionFailed
 from pm.api.exports import ExportMixin
 from pm.api.pagination import RankCursorPagination
@@ -142,6 +143,7 @@ def story_json(row: dict[str, Any], when: Callable[[datetime], str]) -> dict[str
         "sprint": row["sprint_id"],
         "feature": row["feature_id"],
         "persona": row["persona_id"],
+        "rank": row["rank"],
         "created_at": when(row["created_at"]),
         "updated_at": when(row["updated_at"]),
         "version": row["version"],
@@ -160,6 +162,10 @@ class StorySerializer(_ProductKeyMixin, serializers.ModelSerializer):
         source="persona_id", allow_null=True, help_text="Persona id."
     )
     points = serializers.IntegerField(allow_null=True)
+    rank = serializers.CharField(
+        help_text="Position in the backlog: ranks sort as strings (byte order); a move "
+        "changes it and `updated_at`."
+    )
 
     class Meta:
         model = UserStory
@@ -178,6 +184,7 @@ class StorySerializer(_ProductKeyMixin, serializers.ModelSerializer):
             "sprint",
             "feature",
             "persona",
+            "rank",
             "created_at",
             "updated_at",
             "version",
@@ -207,7 +214,11 @@ STORY_ROW = (
     "product__key",
     "number",
     "rank",
-    *(_column(name) for name in StorySerializer.Meta.fields if name not in ("key", "product")),
+    *(
+        _column(name)
+        for name in StorySerializer.Meta.fields
+        if name not in ("key", "product", "rank")
+    ),
 )
 
 
@@ -308,6 +319,8 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     write_need = Role.ENGINEER
     read_section = (Section.BACKLOG, Section.SPRINTS)
     lookup_field = "key"
+    search_fields = ("title", "i_want")
+    ordering_fields = ("rank", "number", "created_at", "updated_at")
     lookup_parameter = OpenApiParameter(
         "key",
         str,
@@ -354,11 +367,17 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
         the story's internal fields are not in the representation), which this relies on; were
         one read, the list would render redacted instances again."""
         rules = UserStory.visibility_rules
+        ordering = self.filters().get("ordering")
+        if ordering and self.paginator is not None:
+            tie = "-id" if ordering.startswith("-") else "id"
+            self.paginator.ordering = (ordering, tie)  # type: ignore[attr-defined]
         if {*rules.internal, *rules.internal_if} & set(STORY_ROW):
             return super().list(request, *args, **kwargs)
-        page = self.paginate_queryset(self.get_queryset().values(*STORY_ROW))
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values(*STORY_ROW))
         when = datetime_renderer()
-        return self.get_paginated_response([story_json(row, when) for row in page or []])
+        response = self.get_paginated_response([story_json(row, when) for row in page or []])
+        return conditional.list_response(request, response)
 
     def get_object(self) -> UserStory:
         match = _STORY_KEY.match(self.kwargs["key"])
@@ -417,6 +436,7 @@ class SprintSerializer(_ProductKeyMixin, serializers.ModelSerializer):
             "committed_points",
             "done_points",
             "version",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -431,6 +451,8 @@ class SprintViewSet(ListMixin, ProductScopedViewSet):
     output_serializer_class = SprintSerializer
     schema_summaries = {"list": "Sprints with committed and done points, latest first"}
     filter_serializer_class = SprintFilterSerializer
+    search_fields = ("name", "goal")
+    ordering_fields = ("start", "end", "name", "updated_at")
 
     def get_queryset(self) -> QuerySet[Sprint]:
         queryset = Sprint.objects.select_related("product").annotate(
@@ -482,6 +504,7 @@ class FeatureSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.Model
             "score",
             *scoring.SCORE_INPUTS,
             "demand_customers",
+            "rank",
             "created_at",
             "updated_at",
             "version",
@@ -542,6 +565,8 @@ class FeatureViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet
     }
     input_serializer_class = FeatureCreateSerializer
     filter_serializer_class = FeatureFilterSerializer
+    search_fields = ("title", "description")
+    ordering_fields = ("rank", "score", "title", "created_at", "updated_at")
 
     def get_queryset(self) -> QuerySet[Feature]:
         queryset = Feature.objects.select_related("product")
@@ -646,6 +671,8 @@ class IdeaViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     }
     input_serializer_class = IdeaCreateSerializer
     filter_serializer_class = IdeaFilterSerializer
+    search_fields = ("title", "description")
+    ordering_fields = ("created_at", "updated_at", "votes", "title")
     read_section = Section.IDEAS
 
     def get_queryset(self) -> QuerySet[Idea]:

@@ -76,6 +76,8 @@ class RetroItemViewSet(ProductReadViewSet):
 
     output_serializer_class = RetroItemSerializer
     filter_serializer_class = RetroItemFilter
+    search_fields = ("text",)
+    ordering_fields = ("created_at",)
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Retrospective cards, most votes first", "retrieve": "One card"}
     noun = "retrospective card"
@@ -108,6 +110,8 @@ class ActionItemViewSet(ProductReadViewSet):
 
     output_serializer_class = ActionItemSerializer
     filter_serializer_class = ActionItemFilter
+    search_fields = ("text",)
+    ordering_fields = ("created_at",)
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Retrospective action items", "retrieve": "One action item"}
     noun = "action item"

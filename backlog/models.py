@@ -299,6 +299,8 @@ class Sprint(Versioned):
     end = models.DateField(validators=[validate_plausible_date])
     capacity = models.PositiveIntegerField(help_text="Story points the team can take on.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # For API polling (`?updated_since=`): changed by every save, like the other resources.
+    updated_at = models.DateTimeField(auto_now=True)
 
     visibility_rules = Rules(rows=in_section(Section.SPRINTS))
 

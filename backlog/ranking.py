@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from django.db import models, transaction
+from django.utils import timezone
 
 
 class Ranked(Protocol):
@@ -210,9 +211,18 @@ def _respace(scope: models.QuerySet, ordered_pks: Sequence[int], keys: Sequence[
     model = scope.model
     rows = [model(pk=pk, rank=_PARKED + key) for pk, key in zip(ordered_pks, keys, strict=True)]
     model.objects.bulk_update(rows, ["rank"], batch_size=500)
+    fields = ["rank"]
+    if _has_updated_at(model):
+        fields.append("updated_at")  # a new position is a change API pollers must see
+    now = timezone.now()
     for row, key in zip(rows, keys, strict=True):
         row.rank = key
-    model.objects.bulk_update(rows, ["rank"], batch_size=500)
+        row.updated_at = now
+    model.objects.bulk_update(rows, fields, batch_size=500)
+
+
+def _has_updated_at(model: type[models.Model]) -> bool:
+    return any(f.name == "updated_at" for f in model._meta.concrete_fields)
 
 
 def move(
@@ -246,8 +256,13 @@ def move(
         return 0
     key = key_between(lo, hi)
     if len(key) <= REBALANCE_AT:
-        scope.model.objects.filter(pk=obj.pk).update(rank=key)
-        obj.rank = key
+        changes: dict[str, object] = {"rank": key}
+        if _has_updated_at(scope.model):
+            # The moved row is what changed for API pollers (`?updated_since=`).
+            changes["updated_at"] = timezone.now()
+        scope.model.objects.filter(pk=obj.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(obj, name, value)
         return 1
     return _rebalance_around(scope, obj, lo, hi)
 

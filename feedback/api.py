@@ -88,8 +88,12 @@ class CustomerOut(serializers.ModelSerializer):
 
 
 class InsightOut(serializers.ModelSerializer):
-    feature: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
-    idea: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    feature: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    idea: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Insight
@@ -100,7 +104,9 @@ class FeedbackOut(serializers.ModelSerializer):
     product = serializers.CharField(source="product.key")
     customer = serializers.SerializerMethodField()
     insights = InsightOut(many=True, read_only=True)
-    study: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+    study: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Research study id."
+    )
 
     class Meta:
         model = FeedbackItem
@@ -119,6 +125,7 @@ class FeedbackOut(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(CustomerOut(allow_null=True))
     def get_customer(self, obj) -> dict | None:
         if obj.customer_id is None or visibility.is_redacted(obj, "customer"):
             return None
@@ -168,6 +175,8 @@ class FeedbackViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSe
     output_serializer_class = FeedbackOut
     input_serializer_class = FeedbackIn
     filter_serializer_class = FeedbackFilterSerializer
+    search_fields = ("content",)
+    ordering_fields = ("received_at", "created_at", "updated_at")
     read_section = Section.FEEDBACK
     schema_summaries = {
         "list": "Feedback, newest first",

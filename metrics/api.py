@@ -92,16 +92,15 @@ class DataPointIngest(APIView):
             )
         },
         examples=[
+            # drf-spectacular wraps the example of a list body in the list itself: one point
+            # here is the body `[{...}]` ("Try it out" sends it as is).
             OpenApiExample(
-                "Two points",
-                value=[
-                    {"timestamp": "2027-01-31T09:30:00Z", "value": 42},
-                    {
-                        "timestamp": "2027-01-31T10:30:00Z",
-                        "value": 17.5,
-                        "dimensions": {"plan": "pro"},
-                    },
-                ],
+                "One point",
+                value={
+                    "timestamp": "2027-01-31T10:30:00Z",
+                    "value": 17.5,
+                    "dimensions": {"plan": "pro"},
+                },
                 request_only=True,
             )
         ],
@@ -286,6 +285,8 @@ class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     output_serializer_class = KPISerializer
     input_serializer_class = KPICreateSerializer
     filter_serializer_class = KPIFilterSerializer
+    search_fields = ("name", "description")
+    ordering_fields = ("name", "created_at", "updated_at")
     schema_summaries = {
         "list": "KPIs with their latest value",
         "retrieve": "One KPI with its latest value",

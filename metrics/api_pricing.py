@@ -52,6 +52,8 @@ class PricePlanViewSet(ProductReadViewSet):
     filter_serializer_class = _ProductFilter
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Price plans, cheapest first", "retrieve": "One price plan"}
+    search_fields = ("name", "description")
+    ordering_fields = ("name", "monthly_price")
     noun = "price plan"
     ordering = ("monthly_price", "id")
 
@@ -96,6 +98,8 @@ class PriceSurveyViewSet(ProductReadViewSet):
     filter_serializer_class = _ProductFilter
     read_need = Role.ENGINEER
     schema_summaries = {"list": "Price surveys with their analysis", "retrieve": "One survey"}
+    search_fields = ("name",)
+    ordering_fields = ("name", "created_at")
     noun = "price survey"
     ordering = ("-created_at", "-id")
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Queue
 
+from pm.api.versioning import API_VERSION
 from pm.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "pm.api.versioning.ApiVersionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pm.middleware.PrivateCacheMiddleware",
@@ -327,9 +329,17 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Lodestar API",
     "DESCRIPTION": (
         "Products, stories, sprints, features and ideas (and the other apps' resources) for "
-        "engineers and integrations. Authenticate with `Authorization: Token <key>`."
+        "engineers and integrations. Authenticate with `Authorization: Token <key>` (or "
+        "`Bearer <key>`). Every response carries `API-Version`; what changed between versions, "
+        "and how something is retired (`Deprecation` and `Sunset` headers, at least "
+        "180 days' notice), is in docs/api-changelog.md."
     ),
-    "VERSION": "1",
+    "VERSION": API_VERSION,
+    "SERVERS": [{"url": SITE_URL or "/", "description": "This Lodestar"}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pm.api.schema.postprocess",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": r"/api/v1",

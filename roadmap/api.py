@@ -219,6 +219,13 @@ class InitiativeViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, Product
     output_serializer_class = InitiativeSerializer
     input_serializer_class = InitiativeCreateSerializer
     filter_serializer_class = InitiativeFilterSerializer
+    search_fields = ("title", "description")
+    ordering_fields = ("title", "start", "created_at", "updated_at")
+    schema_summaries = {
+        "list": "Initiatives in board order (horizon, then rank)",
+        "retrieve": "One initiative",
+        "create": "Add an initiative (pm, admin)",
+    }
 
     def get_queryset(self) -> QuerySet[Initiative]:
         queryset = Initiative.objects.select_related("product").prefetch_related(
@@ -318,6 +325,13 @@ class ReleaseViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductSco
     output_serializer_class = ReleaseSerializer
     input_serializer_class = ReleaseCreateSerializer
     filter_serializer_class = ReleaseFilterSerializer
+    search_fields = ("name", "notes")
+    ordering_fields = ("target_date", "shipped_date", "name", "updated_at")
+    schema_summaries = {
+        "list": "Releases by target date",
+        "retrieve": "One release",
+        "create": "Plan a release (pm, admin)",
+    }
 
     def get_queryset(self) -> QuerySet[Release]:
         queryset = Release.objects.select_related("product").prefetch_related(
@@ -406,6 +420,13 @@ class ShareLinkViewSet(ListMixin, ProductScopedViewSet):
     output_serializer_class = ShareLinkSerializer
     input_serializer_class = ShareLinkCreateSerializer
     filter_serializer_class = ShareLinkFilterSerializer
+    search_fields = ("label",)
+    ordering_fields = ("label", "created_at")
+    schema_summaries = {
+        "list": "Share links of the products you manage (pm, admin)",
+        "create": "Create a share link; its token is shown once (pm, admin)",
+        "destroy": "Revoke a share link (pm, admin)",
+    }
     read_need = Role.PM
     write_need = Role.PM
 
@@ -418,7 +439,8 @@ class ShareLinkViewSet(ListMixin, ProductScopedViewSet):
         queryset = ShareLink.objects.select_related("product")
         managed = [ws for ws, role in self.roles().items() if role in (Role.PM, Role.ADMIN)]
         filters = self.filters() if self.action == "list" else {}
-        return self.scope(queryset, filters).filter(product__workspace_id__in=managed)
+        queryset = self.scope(queryset, filters).filter(product__workspace_id__in=managed)
+        return queryset.order_by("-created_at", "-id")
 
     @extend_schema(responses={201: NewShareLinkSerializer})
     def create(self, request: Request) -> Response:

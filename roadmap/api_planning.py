@@ -53,6 +53,8 @@ class InitiativeUpdateViewSet(ProductReadViewSet):
 
     output_serializer_class = InitiativeUpdateSerializer
     filter_serializer_class = InitiativeUpdateFilter
+    search_fields = ("note",)
+    ordering_fields = ("created_at",)
     read_section = Section.ROADMAP
     schema_summaries = {
         "list": "Initiative status updates, newest first",

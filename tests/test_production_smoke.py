@@ -830,6 +830,7 @@ def test_every_page_answers_each_role_without_a_server_error(stack, flows):
     seeds += [f"/api/v1/{r}/" for r in ("initiative-updates", "sprint-reviews", "retro-items")]
     seeds += [f"/api/v1/{r}/" for r in ("action-items", "price-plans", "price-surveys")]
     seeds += [f"{seed}?product={KEY}" for seed in seeds if seed.startswith("/api/v1/")]
+    seeds += ["/api/v1/me/", "/api/v1/members/", "/api/v1/members/?workspace=acme"]
     clients = {}
     for who in (*ROLES, "anonymous"):
         client = Client(stack) if who == "anonymous" else Client(stack).sign_in(who)

@@ -1,5 +1,5 @@
-"""Conditional requests: an ETag on every detail response, `If-None-Match` → 304, and the
-`If-Match` precondition for writes (412 when stale).
+"""Conditional requests: an ETag on every detail response and every list page,
+`If-None-Match` → 304, and the `If-Match` precondition for writes (412 when stale).
 
 The ETag is derived from the row's `version` and `updated_at` (both change on every service
 write) and from the audience, because stakeholders get a representation without internal
@@ -7,6 +7,7 @@ fields.
 """
 
 import hashlib
+import json
 
 from django.db import models
 from django.utils.http import parse_etags
@@ -24,6 +25,21 @@ def etag_for(instance: models.Model, audience: str = "") -> str:
         ]
     )
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+
+
+def list_response(request, response):
+    """A list answer with a weak ETag of its body (the caller's view of that page): the same
+    page asked again with `If-None-Match` gets 304 and no body, so polling costs little."""
+    if response.status_code != 200:
+        return response
+    body = json.dumps(response.data, sort_keys=True, default=str, separators=(",", ":"))
+    etag = 'W/"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    response["ETag"] = etag
+    response["Vary"] = "Accept, Authorization, Cookie"
+    if none_match(request.headers.get("If-None-Match"), etag):
+        response.status_code = 304
+        response.data = None
+    return response
 
 
 def _tags(header: str) -> list[str]:

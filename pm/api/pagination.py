@@ -1,6 +1,8 @@
 """Pagination: page numbers for most lists, cursors for stories (stable while a script walks
-a list that others are re-ranking). Both take `page_size` (1–100) and answer with `next` and
-`results`. Bad values are a 400 in the API's error shape, never silently replaced."""
+a list that others are re-ranking). Both take `page_size` (1–100) and answer in one shape:
+`next`, `previous` and `results` in the body (page-numbered lists add `count`), and the same
+links in a `Link` header (RFC 8288, `rel="next"`/`rel="prev"`). Bad values are a 400 in the
+API's error shape, never silently replaced."""
 
 import re
 from base64 import b64decode
@@ -12,7 +14,8 @@ from rest_framework.exceptions import ValidationError
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 PAGE_SIZE_PARAM = "page_size"
-_POSITION = re.compile(r"^[0-9A-Za-z~]{1,64}$")
+# A rank key, or a date-time when the list is ordered by one (`?ordering=-updated_at`).
+_POSITION = re.compile(r"^[0-9A-Za-z~:+. -]{1,64}$")
 
 
 def _strict_int(value: str, name: str, minimum: int, maximum: int) -> int:
@@ -20,6 +23,14 @@ def _strict_int(value: str, name: str, minimum: int, maximum: int) -> int:
     if not (text.isascii() and text.isdecimal()) or not minimum <= int(text) <= maximum:
         raise ValidationError({name: [f"Use a whole number from {minimum} to {maximum}."]})
     return int(text)
+
+
+def _with_links(response, next_url: str | None, previous_url: str | None):
+    links = [f'<{url}>; rel="{rel}"' for url, rel in ((next_url, "next"), (previous_url, "prev"))]
+    present = [link for link, url in zip(links, (next_url, previous_url), strict=True) if url]
+    if present:
+        response["Link"] = ", ".join(present)
+    return response
 
 
 class _PageSize:
@@ -44,11 +55,15 @@ class _PageSize:
                     "default": DEFAULT_PAGE_SIZE,
                 }
             elif parameter["name"] == "page":
-                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
         return parameters
 
 
 class PageNumberPagination(_PageSize, pagination.PageNumberPagination):
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        return _with_links(response, self.get_next_link(), self.get_previous_link())
+
     def paginate_queryset(self, queryset, request, view=None):
         page = request.query_params.get(self.page_query_param)
         if page is not None:
@@ -64,6 +79,10 @@ class RankCursorPagination(_PageSize, pagination.CursorPagination):
 
     ordering = ("rank", "id")
     cursor_query_param = "cursor"
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        return _with_links(response, self.get_next_link(), self.get_previous_link())
 
     def get_schema_operation_parameters(self, view):
         return self._bounded(super().get_schema_operation_parameters(view))

@@ -90,7 +90,7 @@ class AutoSchema(SpectacularAutoSchema):
                 {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
             ),
         }
-        if action == "retrieve":
+        if action in ("retrieve", "list"):
             errors["304"] = {"description": "Not modified: the If-None-Match ETag is current"}
         if self.method == "POST":
             errors["422"] = self._error(
@@ -108,16 +108,24 @@ class AutoSchema(SpectacularAutoSchema):
         for code, response in errors.items():
             responses.setdefault(code, response)
         for code, response in responses.items():
-            if code.startswith("2") and action in ("retrieve", "partial_update", "update"):
+            if code.startswith("2") and action in ("retrieve", "partial_update", "update", "list"):
                 response.setdefault("headers", {})["ETag"] = {"schema": {"type": "string"}}
+            if code.startswith("2") and action == "list":
+                response.setdefault("headers", {})["Link"] = {
+                    "schema": {"type": "string"},
+                    "description": 'The next and previous pages (rel="next", rel="prev").',
+                }
         return responses
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
-        filters = getattr(self.view, "filter_serializer_class", None)
-        if action == "list" and filters:
-            parameters.append(filters)
+        if action == "list" and hasattr(self.view, "list_filter_class"):
+            filter_class = self.view.list_filter_class()
+            if filter_class().fields:
+                parameters.append(filter_class)
+        if action == "list":
+            parameters.append(IF_NONE_MATCH)
         if action in ("retrieve", "partial_update", "update", "destroy"):
             parameters.append(
                 getattr(self.view, "lookup_parameter", None)
@@ -144,3 +152,18 @@ class AutoSchema(SpectacularAutoSchema):
         if action in ("partial_update", "update") and update:
             return update
         return super().get_request_serializer()
+
+
+def postprocess(result: dict, generator, request, public) -> dict:
+    """Schema-wide finishing: operations that need no credentials say so (`security: []`, the
+    public roadmap), and every operation has a summary."""
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or method == "parameters":
+                continue
+            if not operation.get("security") or operation["security"] == [{}]:
+                operation["security"] = []
+            if not operation.get("summary"):
+                words = operation.get("operationId", f"{method} {path}").replace("_", " ")
+                operation["summary"] = words[:1].upper() + words[1:]
+    return result

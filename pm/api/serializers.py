@@ -7,7 +7,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from pm.api.permissions import parse_id
-from pm.models import Product
+from pm.choices import Role
+from pm.models import Membership, Product
 
 
 class UpdatedSinceField(serializers.DateTimeField):
@@ -107,3 +108,49 @@ class RedactedFieldsMixin(serializers.BaseSerializer):
         for name in getattr(instance, "__dict__", {}).get("_redacted", ()):
             data.pop(name, None)
         return data
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    """A member of one of the caller's workspaces: how to turn an `assignee` id into a name."""
+
+    id = serializers.IntegerField(source="user_id", help_text="User id (as in `assignee`).")
+    username = serializers.CharField(source="user.username")
+    name = serializers.SerializerMethodField(help_text="Full name, else the username.")
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    joined_at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "name", "workspace", "role", "joined_at"]
+        read_only_fields = fields
+
+    def get_name(self, membership: Membership) -> str:
+        return membership.user.get_full_name() or membership.user.username
+
+
+class MemberFilterSerializer(serializers.Serializer):
+    workspace = serializers.SlugField(
+        required=False, max_length=60, help_text="Workspace slug, e.g. acme."
+    )
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+
+class MembershipOut(serializers.Serializer):
+    workspace = serializers.CharField(source="workspace.slug", help_text="Workspace slug.")
+    workspace_name = serializers.CharField(source="workspace.name")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MeSerializer(serializers.Serializer):
+    """The caller: who the token or session belongs to, and their role in each workspace."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(help_text="Full name, else the username.")
+    email = serializers.EmailField(allow_blank=True)
+    memberships = MembershipOut(many=True)
+    token_scope = serializers.ChoiceField(
+        choices=["read", "read-write"],
+        allow_null=True,
+        help_text="The token's scope; null for a browser session.",
+    )

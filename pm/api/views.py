@@ -7,10 +7,23 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from pm.api.serializers import ProductFilterSerializer, ProductSerializer
+from pm.api.serializers import (
+    MemberFilterSerializer,
+    MemberSerializer,
+    MeSerializer,
+    ProductFilterSerializer,
+    ProductSerializer,
+)
 from pm.api.viewsets import ListMixin, ResourceViewSet
-from pm.models import Product
+from pm.choices import Role
+from pm.http import signed_in
+from pm.models import ApiToken, Membership, Product
+from pm.permissions import get_workspace_for_user, role_allows
 
 
 class ProductViewSet(ListMixin, ResourceViewSet):
@@ -19,6 +32,8 @@ class ProductViewSet(ListMixin, ResourceViewSet):
     output_serializer_class = ProductSerializer
     filter_serializer_class = ProductFilterSerializer
     schema_summaries = {"list": "Products you can see, with your role"}
+    search_fields = ("name", "key")
+    ordering_fields = ("name", "key", "updated_at")
 
     def get_queryset(self) -> QuerySet[Product]:
         queryset = Product.objects.filter(workspace_id__in=self.workspace_ids()).select_related(
@@ -28,6 +43,55 @@ class ProductViewSet(ListMixin, ResourceViewSet):
         if "updated_since" in filters:
             queryset = queryset.filter(updated_at__gte=filters["updated_since"])
         return queryset.order_by("name", "id")
+
+
+class MemberViewSet(ListMixin, ResourceViewSet):
+    """Members of the caller's workspaces (engineers and up: the team's names for `assignee`
+    ids), by username. `?workspace=` narrows to one workspace (404 outside it, 403 for a
+    stakeholder)."""
+
+    output_serializer_class = MemberSerializer
+    filter_serializer_class = MemberFilterSerializer
+    read_need = Role.ENGINEER
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    ordering_fields = ("created_at",)
+    schema_summaries = {"list": "Members of your workspaces (engineers and up)"}
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        queryset = Membership.objects.select_related("user", "workspace").filter(
+            user__is_active=True
+        )
+        filters = self.filters() if self.action == "list" else {}
+        if "workspace" in filters:
+            workspace = get_workspace_for_user(
+                signed_in(self.request), filters["workspace"], need=Role.ENGINEER
+            )
+            queryset = queryset.filter(workspace=workspace)
+        else:
+            team = [ws for ws, role in self.roles().items() if role_allows(role, Role.ENGINEER)]
+            queryset = queryset.filter(workspace_id__in=team)
+        if "role" in filters:
+            queryset = queryset.filter(role=filters["role"])
+        return queryset.order_by("workspace__slug", "user__username", "id")
+
+
+class MeView(APIView):
+    """`GET /api/v1/me/`: who the caller is."""
+
+    @extend_schema(summary="Who you are, and your role in each workspace", responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        user = signed_in(request)
+        memberships = Membership.objects.filter(user=user).select_related("workspace")
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        data = {
+            "id": user.pk,
+            "username": user.username,
+            "name": user.get_full_name() or user.username,
+            "email": user.email,
+            "memberships": list(memberships.order_by("workspace__name", "workspace_id")),
+            "token_scope": token.scope if token is not None else None,
+        }
+        return Response(MeSerializer(data).data)
 
 
 @require_GET

@@ -11,7 +11,7 @@ attributes, so the documentation follows the code.
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status, viewsets
@@ -24,7 +24,7 @@ from pm import visibility
 from pm.api import conditional
 from pm.api.exceptions import PreconditionFailed
 from pm.api.permissions import member_roles, member_viewers, product_for_user
-from pm.api.serializers import ProductRefField
+from pm.api.serializers import ProductRefField, UpdatedSinceField
 from pm.choices import Role
 from pm.http import signed_in
 from pm.models import Product
@@ -32,6 +32,7 @@ from pm.permissions import check_section, role_allows
 from pm.visibility import Viewer
 
 _OPTIONAL_FILTERS: dict[type[BaseSerializer], frozenset[str] | None] = {}
+_LIST_FILTERS: dict[type, type[BaseSerializer]] = {}
 
 
 def reject_unknown_parameters(params: Any, allowed: Any) -> None:
@@ -74,6 +75,10 @@ class ResourceViewSet(viewsets.GenericViewSet):
     schema_summaries: dict[str, str] = {}
     # How the schema documents the lookup in the path (default: an integer `id`).
     lookup_parameter: OpenApiParameter | None = None
+    # Lists: the columns `?search=` looks in (case-insensitive substring, any of them), and
+    # the fields `?ordering=` may name (each also descending, with `-`).
+    search_fields: tuple[str, ...] = ()
+    ordering_fields: tuple[str, ...] = ()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
@@ -86,9 +91,67 @@ class ResourceViewSet(viewsets.GenericViewSet):
             getattr(self.paginator, attribute, None)
             for attribute in ("page_query_param", "cursor_query_param", "page_size_query_param")
         } - {None}
-        if self.filter_serializer_class is not None:
-            names |= set(self.filter_serializer_class().fields)  # type: ignore[attr-defined]
+        names |= set(self.list_filter_class()().fields)  # type: ignore[attr-defined]
         return frozenset(names)
+
+    @classmethod
+    def model(cls) -> type[models.Model] | None:
+        meta = getattr(cls.output_serializer_class, "Meta", None)
+        return getattr(meta, "model", None)
+
+    @classmethod
+    def list_filter_class(cls) -> type[BaseSerializer]:
+        """The list's filter serializer plus what every list takes: `search`, `ordering` and
+        `updated_since` (where the resource has them). The schema documents this one."""
+        if cls in _LIST_FILTERS:
+            return _LIST_FILTERS[cls]
+        base = cls.filter_serializer_class or serializers.Serializer
+        declared = getattr(base, "_declared_fields", {})
+        extra: dict[str, serializers.Field] = {}
+        if cls.search_fields and "search" not in declared:
+            extra["search"] = serializers.CharField(
+                required=False,
+                max_length=200,
+                trim_whitespace=True,
+                help_text="Only items whose "
+                + " or ".join(f.split("__")[0] for f in cls.search_fields)
+                + " contains this text (case-insensitive).",
+            )
+        if cls.ordering_fields and "ordering" not in declared:
+            choices = [c for f in cls.ordering_fields for c in (f, f"-{f}")]
+            extra["ordering"] = serializers.ChoiceField(
+                choices=choices,
+                required=False,
+                help_text="Sort by this field (`-` first: descending); the id breaks ties.",
+            )
+        model = cls.model()
+        has_updated_at = model is not None and any(
+            f.name == "updated_at" for f in model._meta.concrete_fields
+        )
+        if has_updated_at and "updated_since" not in declared:
+            extra["updated_since"] = UpdatedSinceField()
+        name = base.__name__ if base is not serializers.Serializer else f"{cls.__name__}Filter"
+        _LIST_FILTERS[cls] = type(name, (base,), extra) if extra else base
+        return _LIST_FILTERS[cls]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """`search`, `updated_since` and `ordering` on a list's queryset (after the resource's
+        own filters in get_queryset)."""
+        if self.action != "list":
+            return queryset
+        filters = self.filters()
+        if filters.get("search") and self.search_fields:
+            condition = Q()
+            for field in self.search_fields:
+                condition |= Q(**{f"{field}__icontains": filters["search"]})
+            queryset = queryset.filter(condition)
+        if "updated_since" in filters:
+            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+        ordering = filters.get("ordering")
+        if ordering:
+            tie = "-id" if ordering.startswith("-") else "id"
+            queryset = queryset.order_by(ordering, tie)
+        return queryset
 
     # --- who and what -----------------------------------------------------------------
 
@@ -136,18 +199,23 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return context
 
     def filters(self) -> dict[str, Any]:
-        """The list filters from the query string, validated (400 on bad values)."""
-        if self.filter_serializer_class is None:
-            return {}
-        if not _names_a_filter(self.filter_serializer_class, self.request.query_params):
-            return {}  # nothing to validate (a list's first page): no serializer built
+        """The list filters from the query string, validated (400 on bad values); read once
+        per request."""
+        cached = getattr(self, "_filters", None)
+        if cached is not None:
+            return cached
+        filter_class = self.list_filter_class()
+        self._filters: dict[str, Any] = {}
+        if not _names_a_filter(filter_class, self.request.query_params):
+            return self._filters  # nothing to validate (a list's first page): no serializer
         # A plain dict, not the QueryDict: DRF reads an empty HTML-form value as "absent",
         # but `?status=` is a bad filter value and gets a 400 like any other.
-        serializer = self.filter_serializer_class(
+        serializer = filter_class(
             data=self.request.query_params.dict(), context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
+        self._filters = {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
+        return self._filters
 
     def validated_input(self, serializer_class, **context: Any) -> dict[str, Any]:
         serializer = serializer_class(
@@ -193,11 +261,13 @@ class ListMixin(_ViewSetBase):
     """GET on the collection: the queryset, paginated, rendered."""
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        queryset = self.get_queryset()
+        queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(queryset, many=True).data)
+            response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        else:
+            response = Response(self.get_serializer(queryset, many=True).data)
+        return conditional.list_response(request, response)
 
 
 class RetrieveMixin(_ViewSetBase):

@@ -67,6 +67,9 @@ ROUTES: dict[str, Route] = {
     "api-schema": Route(PUBLIC, kwargs=_none),
     "api-docs": Route(PUBLIC, kwargs=_none),
     "api-product-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    "api-me": Route(SIGNED_IN, kwargs=_none, htmx=False),
+    # Stakeholders and outsiders get an empty list (the team only: engineers and up).
+    "api-member-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-story-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-sprint-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
     "api-sprint-review-list": Route(SIGNED_IN, kwargs=_none, htmx=False),
