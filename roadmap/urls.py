@@ -59,6 +59,7 @@ urlpatterns = [
     ),
     # Public: the token is the credential.
     path("share/<str:token>/", views.share_roadmap, name="share_roadmap"),
+    path("share/<str:token>/roadmap.json", views.share_roadmap_json, name="share_roadmap_json"),
     path(
         "api/v1/roadmap/<str:token>/",
         api.PublicRoadmapView.as_view(),

@@ -523,6 +523,19 @@ def share_roadmap(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@require_GET
+def share_roadmap_json(request: HttpRequest, token: str) -> HttpResponse:
+    """The share page's "Download as JSON": the public roadmap as GET /api/v1/roadmap/<token>/
+    has it (public items only), as a file. The page links it relatively, so the cached page
+    holds no token."""
+    rendered = public.resolve(token)
+    response = public.response(
+        request, rendered.json, rendered.json_gzip, "application/json", rendered.json_etag
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="roadmap.json"'
+    return response
+
+
 # --- forecast ---------------------------------------------------------------------------------
 
 

@@ -91,3 +91,21 @@ def test_backlog_export_queries_do_not_grow(cast, django_assert_max_num_queries,
         response = _get(client, "backlog_export", "LOD", format="csv")
         found = rows(response, "csv")
     assert len(found) == n
+
+
+def test_the_public_roadmap_page_links_its_json_download(cast):
+    from roadmap.services import share_link_create
+    from tests.roadmap.factories import InitiativeFactory
+
+    InitiativeFactory(product=cast.product, title="Public one")
+    InitiativeFactory(product=cast.product, title="SENTINEL internal", visibility="internal")
+    _link, token = share_link_create(product=cast.product, label="x", actor=cast.pm)
+    client = cast.client("anonymous")
+    page = client.get(f"/share/{token}/").content.decode()
+    assert 'href="roadmap.json"' in page
+    response = client.get(f"/share/{token}/roadmap.json")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode()
+    assert "Public one" in text and "SENTINEL" not in text
+    assert client.get("/share/not-a-token/roadmap.json").status_code == 404

@@ -48,6 +48,7 @@ ROUTES: dict[str, Route] = {
     "share_links": Route(Role.PM, methods=("get", "post")),
     "share_link_revoke": Route(Role.PM, kwargs=_link, methods=("post",)),
     "share_roadmap": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
+    "share_roadmap_json": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
     "api_public_roadmap": Route(PUBLIC, kwargs=lambda c: {"token": "not-a-token"}),
     # REST resources: lists show what the caller may see (SIGNED_IN, as in tests/api/routes.py).
     "api-initiative-list": Route(
