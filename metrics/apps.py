@@ -22,6 +22,8 @@ class MetricsConfig(AppConfig):
         )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
+        # import_workspace inserts data points: their months' partitions first.
+        registry.before_import["metrics.DataPoint"] = _ensure_partitions
         from metrics import demo_pricing
 
         if demo_pricing.load not in registry.demo_loaders:
@@ -40,3 +42,9 @@ class MetricsConfig(AppConfig):
                 text_template="metrics/email/section_kpis.txt",
             )
         )
+
+
+def _ensure_partitions(points: list) -> None:
+    from metrics import partitions
+
+    partitions.ensure_for(point.timestamp for point in points)
