@@ -1,7 +1,5 @@
 """`manage.py export_workspace SLUG > acme.json`: the whole workspace as one JSON document."""
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
 from pm import workspace_io
@@ -27,4 +25,4 @@ class Command(BaseCommand):
             with open(output, "w", encoding="utf-8") as handle:
                 handle.write(text + "\n")
         else:
-            sys.stdout.write(text + "\n")
+            self.stdout.write(text)
