@@ -46,6 +46,7 @@ class FeedbackConfig(AppConfig):
         )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
+        _register_generic_refs(registry)
         idea_merged.connect(receivers.on_idea_merged, dispatch_uid="feedback.idea_merged")
 
         from django.db.models.signals import post_delete, post_save
@@ -73,3 +74,33 @@ class FeedbackConfig(AppConfig):
                 text_template="feedback/email/section_feedback.txt",
             )
         )
+
+
+# The kinds embeddings and suggestion decisions name their rows by (feedback.models).
+KIND_MODELS = {
+    "feature": "backlog.Feature",
+    "idea": "backlog.Idea",
+    "feedback": "feedback.FeedbackItem",
+    "insight": "feedback.Insight",
+    "post": "feedback.PortalPost",
+}
+
+
+def _by_kind(field: str):
+    def target(row: dict) -> str | None:
+        return KIND_MODELS.get(row.get(field) or "")
+
+    return target
+
+
+def _register_generic_refs(registry) -> None:
+    """Ids that pm.workspace_io remaps when a workspace moves (they name rows by kind)."""
+    from pm.registry import GenericRef
+
+    for model, id_field, kind_field in (
+        ("feedback.Embedding", "object_id", "kind"),
+        ("feedback.Embedding", "target_id", "target_kind"),
+        ("feedback.SuggestionDecision", "source_id", "source_kind"),
+        ("feedback.SuggestionDecision", "target_id", "target_kind"),
+    ):
+        registry.add_generic_ref(GenericRef(model, id_field, _by_kind(kind_field)))

@@ -22,6 +22,9 @@ class MetricsConfig(AppConfig):
         )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
+        # import_workspace inserts data points: their months' partitions first.
+        registry.before_import["metrics.DataPoint"] = _ensure_partitions
+        registry.before_import["metrics.Event"] = _ensure_event_partitions
         from metrics import demo_pricing
 
         if demo_pricing.load not in registry.demo_loaders:
@@ -40,3 +43,15 @@ class MetricsConfig(AppConfig):
                 text_template="metrics/email/section_kpis.txt",
             )
         )
+
+
+def _ensure_partitions(points: list) -> None:
+    from metrics import partitions
+
+    partitions.ensure_for(point.timestamp for point in points)
+
+
+def _ensure_event_partitions(events: list) -> None:
+    from metrics import partitions
+
+    partitions.ensure_for((event.timestamp for event in events), partitions.EVENTS)

@@ -7,7 +7,12 @@ class PmConfig(AppConfig):
 
     def ready(self) -> None:
         import pm.mail  # noqa: F401  (registers the deploy check that e-mail is configured)
-        from pm.registry import NavItem, registry
+        from pm.registry import GenericRef, NavItem, registry
+
+        # History, comments and watches name their row by model and id (pm.workspace_io).
+        registry.add_generic_ref(GenericRef("pm.ActivityLog", "object_id", _object_type))
+        registry.add_generic_ref(GenericRef("pm.Comment", "object_id", _content_type))
+        registry.add_generic_ref(GenericRef("pm.Watch", "object_id", _content_type))
 
         registry.add_nav(NavItem("Overview", "product_overview", order=0))
         from pm.search import register_strategy_kinds
@@ -30,3 +35,11 @@ class PmConfig(AppConfig):
                 text_template="pm/email/section_strategy.txt",
             )
         )
+
+
+def _object_type(row: dict) -> str | None:
+    return row.get("object_type")
+
+
+def _content_type(row: dict) -> str | None:
+    return row.get("content_type")

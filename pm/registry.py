@@ -103,6 +103,18 @@ class SearchKind:
     jump: Callable[[Any], SearchHit | None] | None = None
 
 
+@dataclass(frozen=True)
+class GenericRef:
+    """A field holding the id of a row whose model another field names (history entries,
+    comments, embeddings): the whole-workspace export (pm.workspace_io) remaps it like a
+    foreign key. `target(row)` gets the row's values as the document has them and returns the
+    model label ("backlog.feature") of the row `id_field` points at, or None."""
+
+    model: str  # app_label.ModelName of the model holding the field
+    id_field: str
+    target: Callable[[dict[str, Any]], str | None]
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
@@ -118,6 +130,14 @@ class Registry:
     demo_loaders: list[Callable[..., None]] = field(default_factory=list)
     commentables: dict[str, Commentable] = field(default_factory=dict)
     search_kinds: list[SearchKind] = field(default_factory=list)
+    # pm.workspace_io: generic ids to remap, and {model label: prepare(instances)} run before
+    # a model's rows are inserted by import_workspace (KPI data points need their partitions).
+    generic_refs: list[GenericRef] = field(default_factory=list)
+    before_import: dict[str, Callable[[list[Any]], None]] = field(default_factory=dict)
+
+    def add_generic_ref(self, ref: GenericRef) -> None:
+        if all((r.model, r.id_field) != (ref.model, ref.id_field) for r in self.generic_refs):
+            self.generic_refs.append(ref)
 
     def add_commentable(self, item: Commentable) -> None:
         self.commentables[item.kind] = item

@@ -182,6 +182,8 @@ PASSWORD_RESET_PER_HOUR = envint("PASSWORD_RESET_PER_HOUR", 3)
 # Public ideas portal: per-IP limits per hour.
 FEEDBACK_PORTAL_VOTES_PER_HOUR = envint("FEEDBACK_PORTAL_VOTES_PER_HOUR", 20)
 FEEDBACK_PORTAL_SUBMISSIONS_PER_HOUR = envint("FEEDBACK_PORTAL_SUBMISSIONS_PER_HOUR", 5)
+# The largest workspace export the members page imports (bigger: manage.py import_workspace).
+WORKSPACE_IMPORT_MAX_MB = envint("WORKSPACE_IMPORT_MAX_MB", 100)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")

@@ -13,6 +13,7 @@ from pm import (
     views_journeys,
     views_search,
     views_tokens,
+    views_workspace_io,
 )
 from pm.api import views as api_views
 
@@ -64,6 +65,8 @@ urlpatterns = [
     path("w/<slug:slug>/", views.workspace_detail, name="workspace_detail"),
     path("w/<slug:slug>/switch/", views.workspace_switch, name="workspace_switch"),
     path("w/<slug:slug>/members/", views.members, name="members"),
+    path("w/<slug:slug>/export/", views_workspace_io.workspace_export, name="workspace_export"),
+    path("w/<slug:slug>/import/", views_workspace_io.workspace_import, name="workspace_import"),
     path("w/<slug:slug>/members/<int:pk>/role/", views.membership_role, name="membership_role"),
     path(
         "w/<slug:slug>/members/<int:pk>/remove/",

@@ -46,6 +46,7 @@ from pm.models import (
 from pm.permissions import get_product_for_user, get_workspace_for_user
 from pm.registry import registry
 from pm.views_support import add_service_errors, product_page, remember_workspace, versioned_edit
+from pm.views_workspace_io import WorkspaceImportForm
 from pm.visibility import viewer_of
 
 # --- home and workspaces ------------------------------------------------------------------
@@ -102,6 +103,7 @@ def _members_context(workspace, invite_form=None, new_link=None) -> dict:
         "invite_form": invite_form or InvitationForm(),
         "roles": Role.choices,
         "email_configured": email_configured(),
+        "import_form": WorkspaceImportForm(),
     }
 
 

@@ -95,6 +95,9 @@ ROUTES: dict[str, Route] = {
     "membership_remove": Route(Role.ADMIN, kwargs=_member, methods=("post",)),
     "invitation_create": Route(Role.ADMIN, kwargs=_ws, methods=("post",)),
     "workspace_sections": Route(Role.ADMIN, kwargs=_ws, methods=("post",)),
+    # The whole workspace out and in (pm.workspace_io): admins only.
+    "workspace_export": Route(Role.ADMIN, kwargs=_ws),
+    "workspace_import": Route(Role.ADMIN, kwargs=_ws, methods=("get", "post")),
     "invitation_revoke": Route(Role.ADMIN, kwargs=_invitation, methods=("post",)),
     "invitation_resend": Route(Role.ADMIN, kwargs=_invitation, methods=("post",)),
     "product_create": Route(Role.PM, kwargs=_ws, methods=("get", "post")),
