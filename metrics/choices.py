@@ -24,3 +24,10 @@ class ExperimentStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     RUNNING = "running", "Running"
     CONCLUDED = "concluded", "Concluded"
+
+
+class DataSource(models.TextChoices):
+    """Where a funnel's (or an experiment's) numbers come from."""
+
+    MANUAL = "manual", "Typed-in counts"
+    EVENTS = "events", "Computed from events"

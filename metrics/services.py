@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from metrics import partitions, rollups
-from metrics.choices import Aggregation
+from metrics.choices import Aggregation, DataSource
 from metrics.events import EventIngestResult, IncomingEvent, insert_events
 from metrics.models import (
     KPI,
@@ -543,7 +543,9 @@ def _replace_children(
     )
 
 
-def _clean_variants(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _clean_variants(variants: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    if source == DataSource.EVENTS:
+        return []  # read from events: no typed-in variants are kept
     rows = [
         {
             "name": v["name"].strip(),
@@ -571,7 +573,7 @@ def _clean_variants(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def experiment_create(
     *, product: Product, data: dict[str, Any], variants: list[dict[str, Any]], actor: User
 ) -> Experiment:
-    rows = _clean_variants(variants)
+    rows = _clean_variants(variants, data.get("source", DataSource.MANUAL))
     experiment = record_create(instance=Experiment(product=product, **data), actor=actor)
     Variant.objects.bulk_create(
         [
@@ -591,7 +593,7 @@ def experiment_update(
     expected_version: int,
     actor: User,
 ) -> Experiment:
-    rows = _clean_variants(variants)
+    rows = _clean_variants(variants, data.get("source", experiment.source))
     updated = versioned_update(
         instance=experiment, data=data, expected_version=expected_version, actor=actor
     )
@@ -612,8 +614,24 @@ def experiment_delete(*, experiment: Experiment, actor: User) -> None:
     record_delete(instance=experiment, actor=actor)
 
 
-def _clean_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = [{"name": s["name"].strip(), "count": int(s["count"])} for s in steps]
+_STEP_FIELDS = ("name", "count", "event", "property_name", "property_value")
+
+
+def _clean_steps(steps: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    if source == DataSource.EVENTS:
+        return _clean_event_steps(steps)
+    if any(s.get("count") is None for s in steps):
+        raise ValidationError({"steps": "Enter how many reached each step."})
+    rows = [
+        {
+            "name": s["name"].strip(),
+            "count": int(s["count"]),
+            "event": "",
+            "property_name": "",
+            "property_value": "",
+        }
+        for s in steps
+    ]
     if len(rows) < 2:
         raise ValidationError({"steps": "A funnel needs at least two steps."})
     for previous, row in zip(rows, rows[1:], strict=False):
@@ -631,11 +649,40 @@ def _clean_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _clean_event_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An events funnel's steps: each names its event; a property filter has a name and a
+    value, or neither. Counts are computed, never stored."""
+    rows = []
+    for s in steps:
+        event = (s.get("event") or "").strip()
+        prop = (s.get("property_name") or "").strip()
+        value = (s.get("property_value") or "").strip()
+        name = s["name"].strip()
+        if not event:
+            raise ValidationError({"steps": f"Step “{name}”: enter the event that marks it."})
+        if bool(prop) != bool(value):
+            raise ValidationError(
+                {"steps": f"Step “{name}”: a property filter needs a property name and a value."}
+            )
+        rows.append(
+            {
+                "name": name,
+                "count": 0,
+                "event": event,
+                "property_name": prop,
+                "property_value": value,
+            }
+        )
+    if len(rows) < 2:
+        raise ValidationError({"steps": "A funnel needs at least two steps."})
+    return rows
+
+
 @transaction.atomic
 def funnel_create(
     *, product: Product, data: dict[str, Any], steps: list[dict[str, Any]], actor: User
 ) -> Funnel:
-    rows = _clean_steps(steps)
+    rows = _clean_steps(steps, data.get("source", DataSource.MANUAL))
     funnel = record_create(instance=Funnel(product=product, **data), actor=actor)
     FunnelStep.objects.bulk_create(
         [
@@ -655,7 +702,7 @@ def funnel_update(
     expected_version: int,
     actor: User,
 ) -> Funnel:
-    rows = _clean_steps(steps)
+    rows = _clean_steps(steps, data.get("source", funnel.source))
     updated = versioned_update(
         instance=funnel, data=data, expected_version=expected_version, actor=actor
     )
@@ -665,7 +712,7 @@ def funnel_update(
         related="steps",
         model=FunnelStep,
         rows=rows,
-        fields=("name", "count"),
+        fields=_STEP_FIELDS,
         label="steps",
         actor=actor,
     )
