@@ -31,3 +31,11 @@ class DataSource(models.TextChoices):
 
     MANUAL = "manual", "Typed-in counts"
     EVENTS = "events", "Computed from events"
+
+
+class EventMeasure(models.TextChoices):
+    """What an events KPI measures of its event, per period."""
+
+    COUNT = "count", "Number of events"
+    UNIQUE = "unique", "Unique users"
+    SUM = "sum", "Sum of a property"

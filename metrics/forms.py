@@ -29,6 +29,9 @@ class KPIForm(VersionedForm):
             "target_value",
             "target_date",
             "owner",
+            "event_name",
+            "event_measure",
+            "event_property",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),

@@ -10,7 +10,14 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from backlog.models import Feature
-from metrics.choices import Aggregation, DataSource, Direction, ExperimentStatus, Granularity
+from metrics.choices import (
+    Aggregation,
+    DataSource,
+    Direction,
+    EventMeasure,
+    ExperimentStatus,
+    Granularity,
+)
 from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import KeyResult, Product, Versioned, Workspace
@@ -72,6 +79,21 @@ class KPI(Versioned):
         blank=True,
         related_name="owned_kpis",
     )
+    # An events KPI is computed from the product's events (POST /api/v1/events/) instead of data
+    # points: the events named `event_name`, counted, their users counted once per period, or
+    # a numeric property summed. A ratio of two events KPIs is an ordinary ratio KPI.
+    event_name = models.CharField(
+        "event", max_length=120, blank=True, help_text="Events KPIs only: the event to measure."
+    )
+    event_measure = models.CharField(
+        "measure", max_length=10, choices=EventMeasure.choices, blank=True
+    )
+    event_property = models.CharField(
+        "property",
+        max_length=100,
+        blank=True,
+        help_text="Events KPIs that sum a property: its name (numbers only are added).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,11 +141,17 @@ class KPI(Versioned):
         return self.aggregation == Aggregation.RATIO
 
     @property
+    def from_events(self) -> bool:
+        return bool(self.event_name)
+
+    @property
     def higher_is_better(self) -> bool:
         return self.direction == Direction.HIGHER
 
     def clean(self) -> None:
         super().clean()
+        if self.event_name or self.event_measure:
+            self._clean_events()
         if not self.is_ratio:
             return
         errors = {}
@@ -139,6 +167,21 @@ class KPI(Versioned):
                 errors[name] = "Choose a KPI with its own data (not another ratio)."
         if self.numerator_id and self.numerator_id == self.denominator_id:
             errors["denominator"] = "The numerator and denominator must be different KPIs."
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_events(self) -> None:
+        errors = {}
+        if not self.event_name.strip():
+            errors["event_name"] = "Name the event to measure."
+        if not self.event_measure:
+            errors["event_measure"] = "Choose what to measure of the event."
+        if self.event_measure == EventMeasure.SUM and not self.event_property.strip():
+            errors["event_property"] = "Name the property to sum."
+        if self.is_ratio:
+            errors["aggregation"] = (
+                "A ratio divides two KPIs: define the two events KPIs, then the ratio of them."
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from metrics import partitions, rollups
-from metrics.choices import Aggregation, DataSource
+from metrics.choices import Aggregation, DataSource, EventMeasure
 from metrics.events import EventIngestResult, IncomingEvent, insert_events
 from metrics.models import (
     KPI,
@@ -45,7 +45,15 @@ from pm.services import (
 log = logging.getLogger(__name__)
 
 # Changing any of these changes what every bucket means: recompute them all.
-_RECOMPUTE_FIELDS = {"aggregation", "numerator", "denominator", "ratio_multiplier"}
+_RECOMPUTE_FIELDS = {
+    "aggregation",
+    "numerator",
+    "denominator",
+    "ratio_multiplier",
+    "event_name",
+    "event_measure",
+    "event_property",
+}
 
 
 def _enqueue_recalculation(kpi_id: int, *, full: bool) -> None:
@@ -58,12 +66,29 @@ def _enqueue_recalculation(kpi_id: int, *, full: bool) -> None:
 # --- KPIs ---------------------------------------------------------------------------------
 
 
+def _events_aggregation(data: dict[str, Any]) -> None:
+    """An events KPI's buckets add up its events' values (1 each, or the property): a sum,
+    unless the PM asked for the average of the property; unique users are counted per bucket."""
+    if not data.get("event_name"):
+        data.update(event_measure="", event_property="")
+        return
+    if data.get("event_measure") == EventMeasure.UNIQUE:
+        data["aggregation"] = Aggregation.COUNT
+    elif not (
+        data.get("event_measure") == EventMeasure.SUM
+        and data.get("aggregation") == Aggregation.AVERAGE
+    ):
+        data["aggregation"] = Aggregation.SUM
+
+
 def kpi_create(*, product: Product, data: dict[str, Any], actor: User) -> KPI:
+    if "event_name" in data:
+        _events_aggregation(data)
     kpi = KPI(product=product, **data)
     try:
         with transaction.atomic():
             record_create(instance=kpi, actor=actor)
-            if kpi.is_ratio:
+            if kpi.is_ratio or kpi.from_events:
                 _enqueue_recalculation(kpi.pk, full=True)
     except IntegrityError as exc:  # two creations racing for the same name
         raise ValidationError({"name": "A KPI with this name already exists."}) from exc
@@ -72,6 +97,8 @@ def kpi_create(*, product: Product, data: dict[str, Any], actor: User) -> KPI:
 
 @transaction.atomic
 def kpi_update(*, kpi: KPI, data: dict[str, Any], expected_version: int, actor: User) -> KPI:
+    if "event_name" in data:
+        _events_aggregation(data)
     before = {name: getattr(kpi, name) for name in _RECOMPUTE_FIELDS & set(data)}
     updated = versioned_update(
         instance=kpi, data=data, expected_version=expected_version, actor=actor
@@ -132,6 +159,10 @@ def datapoints_ingest(
                 ]
             }
         )
+    if kpi.from_events:
+        raise ValidationError(
+            {"kpi": [f"This KPI is computed from “{kpi.event_name}” events; send those events."]}
+        )
     if not points:
         raise ValidationError({"points": ["Send at least one point."]})
     stored, replaced = _upsert_points(kpi.pk, kpi.product.workspace_id, points)
@@ -160,7 +191,28 @@ def events_ingest(
     are the product's telemetry, not an edit anyone made."""
     if not events:
         raise ValidationError({"events": ["Send at least one event."]})
-    return insert_events(product=product, events=events)
+    result = insert_events(product=product, events=events)
+    # The events KPIs measuring these events recalculate the batch's span, as for data points.
+    kpi_ids = list(
+        KPI.objects.filter(product=product, event_name__in=result.names).values_list(
+            "pk", flat=True
+        )
+    )
+    if kpi_ids and result.stored:
+        DirtyRange.objects.bulk_create(
+            [
+                DirtyRange(
+                    workspace_id=product.workspace_id,
+                    kpi_id=pk,
+                    start=result.first,
+                    end=result.last,
+                )
+                for pk in kpi_ids
+            ]
+        )
+        for pk in kpi_ids:
+            _enqueue_recalculation(pk, full=False)
+    return result
 
 
 def _ingest_summary(stored: int, replaced: int, source: str) -> str:
