@@ -24,3 +24,18 @@ class ExperimentStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     RUNNING = "running", "Running"
     CONCLUDED = "concluded", "Concluded"
+
+
+class DataSource(models.TextChoices):
+    """Where a funnel's (or an experiment's) numbers come from."""
+
+    MANUAL = "manual", "Typed-in counts"
+    EVENTS = "events", "Computed from events"
+
+
+class EventMeasure(models.TextChoices):
+    """What an events KPI measures of its event, per period."""
+
+    COUNT = "count", "Number of events"
+    UNIQUE = "unique", "Unique users"
+    SUM = "sum", "Sum of a property"

@@ -1,10 +1,12 @@
 """Forms for the metrics pages. Versioned forms carry the version the editor loaded."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.models import User
 
 from backlog.models import Feature
-from metrics.choices import Aggregation
+from metrics.choices import Aggregation, DataSource
 from metrics.models import KPI, Experiment, Funnel, LaunchImpact
 from pm.fields import validate_plausible_date
 from pm.forms import MemberChoiceField, VersionedForm, model_choice
@@ -27,6 +29,9 @@ class KPIForm(VersionedForm):
             "target_value",
             "target_date",
             "owner",
+            "event_name",
+            "event_measure",
+            "event_property",
         ]
         field_classes = {"owner": MemberChoiceField}
         widgets = {
@@ -172,11 +177,25 @@ class LaunchImpactForm(VersionedForm):
 class ExperimentForm(VersionedForm):
     class Meta:
         model = Experiment
-        fields = ["name", "hypothesis", "feature", "status", "started_on", "ended_on"]
+        fields = [
+            "name",
+            "hypothesis",
+            "feature",
+            "status",
+            "started_on",
+            "ended_on",
+            "minimum_detectable_effect",
+            "source",
+            "exposure_event",
+            "variant_property",
+            "conversion_event",
+            "control_variant",
+        ]
         widgets = {
             "hypothesis": forms.Textarea(attrs={"rows": 3}),
             "started_on": forms.DateInput(attrs={"type": "date"}),
             "ended_on": forms.DateInput(attrs={"type": "date"}),
+            "source": forms.RadioSelect,
         }
 
     def __init__(self, *args, product: Product, **kwargs):
@@ -185,6 +204,29 @@ class ExperimentForm(VersionedForm):
         model_choice(self, "feature").queryset = Feature.objects.filter(product=product).order_by(
             "title"
         )
+        self.fields["source"].required = False  # posted without it: typed-in variants
+
+    def clean_source(self) -> str:
+        return self.cleaned_data.get("source") or DataSource.MANUAL
+
+
+class PlannerForm(forms.Form):
+    """The sample-size planner on an experiment's page (GET)."""
+
+    baseline = forms.DecimalField(
+        label="control conversion rate (%)",
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99.99"),
+        decimal_places=2,
+        max_digits=5,
+    )
+    effect = forms.DecimalField(
+        label="minimum detectable effect (relative %)",
+        min_value=Decimal("0.1"),
+        max_value=Decimal(1000),
+        decimal_places=2,
+        max_digits=7,
+    )
 
 
 # Variant and step rows are checked here for their types only; the rules across rows (distinct
@@ -218,9 +260,18 @@ VariantFormSet = forms.formset_factory(
 class FunnelForm(VersionedForm):
     class Meta:
         model = Funnel
-        fields = ["name", "description", "period_start", "period_end"]
+        fields = [
+            "name",
+            "description",
+            "source",
+            "period_start",
+            "period_end",
+            "conversion_window_days",
+            "breakdown_property",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
+            "source": forms.RadioSelect,
             "period_start": forms.DateInput(attrs={"type": "date"}),
             "period_end": forms.DateInput(attrs={"type": "date"}),
         }
@@ -228,11 +279,24 @@ class FunnelForm(VersionedForm):
     def __init__(self, *args, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.product = product
+        # A form posted without them (scripts, older pages) means a typed-in funnel, 7 days.
+        self.fields["source"].required = False
+        self.fields["conversion_window_days"].required = False
+
+    def clean_source(self) -> str:
+        return self.cleaned_data.get("source") or DataSource.MANUAL
+
+    def clean_conversion_window_days(self) -> int:
+        return self.cleaned_data.get("conversion_window_days") or 7
 
 
 class StepForm(forms.Form):
     name = forms.CharField(max_length=80)
-    count = forms.IntegerField(min_value=0, max_value=10**15)
+    # Typed-in funnels: the count; events funnels: the event and an optional property filter.
+    count = forms.IntegerField(min_value=0, max_value=10**15, required=False)
+    event = forms.CharField(max_length=120, required=False)
+    property_name = forms.CharField(max_length=100, required=False, label="where property")
+    property_value = forms.CharField(max_length=200, required=False, label="equals")
 
 
 StepFormSet = forms.formset_factory(

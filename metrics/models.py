@@ -10,7 +10,14 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from backlog.models import Feature
-from metrics.choices import Aggregation, Direction, ExperimentStatus, Granularity
+from metrics.choices import (
+    Aggregation,
+    DataSource,
+    Direction,
+    EventMeasure,
+    ExperimentStatus,
+    Granularity,
+)
 from pm.choices import ImportStatus
 from pm.fields import validate_plausible_date
 from pm.models import KeyResult, Product, Versioned, Workspace
@@ -72,6 +79,21 @@ class KPI(Versioned):
         blank=True,
         related_name="owned_kpis",
     )
+    # An events KPI is computed from the product's events (POST /api/v1/events/) instead of data
+    # points: the events named `event_name`, counted, their users counted once per period, or
+    # a numeric property summed. A ratio of two events KPIs is an ordinary ratio KPI.
+    event_name = models.CharField(
+        "event", max_length=120, blank=True, help_text="Events KPIs only: the event to measure."
+    )
+    event_measure = models.CharField(
+        "measure", max_length=10, choices=EventMeasure.choices, blank=True
+    )
+    event_property = models.CharField(
+        "property",
+        max_length=100,
+        blank=True,
+        help_text="Events KPIs that sum a property: its name (numbers only are added).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,11 +141,17 @@ class KPI(Versioned):
         return self.aggregation == Aggregation.RATIO
 
     @property
+    def from_events(self) -> bool:
+        return bool(self.event_name)
+
+    @property
     def higher_is_better(self) -> bool:
         return self.direction == Direction.HIGHER
 
     def clean(self) -> None:
         super().clean()
+        if self.event_name or self.event_measure:
+            self._clean_events()
         if not self.is_ratio:
             return
         errors = {}
@@ -139,6 +167,21 @@ class KPI(Versioned):
                 errors[name] = "Choose a KPI with its own data (not another ratio)."
         if self.numerator_id and self.numerator_id == self.denominator_id:
             errors["denominator"] = "The numerator and denominator must be different KPIs."
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_events(self) -> None:
+        errors = {}
+        if not self.event_name.strip():
+            errors["event_name"] = "Name the event to measure."
+        if not self.event_measure:
+            errors["event_measure"] = "Choose what to measure of the event."
+        if self.event_measure == EventMeasure.SUM and not self.event_property.strip():
+            errors["event_property"] = "Name the property to sum."
+        if self.is_ratio:
+            errors["aggregation"] = (
+                "A ratio divides two KPIs: define the two events KPIs, then the ratio of them."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -406,6 +449,37 @@ class Experiment(Versioned):
     )
     started_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     ended_on = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
+    # Typed-in variants, or read from events (metrics.experiments_events): who saw which
+    # variant (the exposure event's variant property) and who converted after.
+    source = models.CharField(
+        "numbers", max_length=10, choices=DataSource.choices, default=DataSource.MANUAL
+    )
+    exposure_event = models.CharField(
+        max_length=120, blank=True, help_text="The event sent when someone sees a variant."
+    )
+    variant_property = models.CharField(
+        max_length=100,
+        blank=True,
+        default="variant",
+        help_text="The exposure event's property that names the variant.",
+    )
+    conversion_event = models.CharField(
+        max_length=120, blank=True, help_text="The event that counts as converting."
+    )
+    control_variant = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="The variant that is the control (default: “control”, else the first by name).",
+    )
+    minimum_detectable_effect = models.DecimalField(
+        "minimum detectable effect (%)",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal(1000))],
+        help_text="The smallest relative change worth finding (10 = +10 %): plans the sample size.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -434,6 +508,14 @@ class Experiment(Versioned):
         super().clean()
         if self.feature is not None and self.feature.product_id != self.product_id:
             raise ValidationError({"feature": "Choose a feature of this product."})
+        if self.source == DataSource.EVENTS:
+            missing = {
+                name: "Events experiments need this."
+                for name in ("exposure_event", "variant_property", "conversion_event")
+                if not getattr(self, name).strip()
+            }
+            if missing:
+                raise ValidationError(missing)
 
 
 class Variant(models.Model):
@@ -465,13 +547,32 @@ class Variant(models.Model):
 
 class Funnel(Versioned):
     """A sequence of steps (visit → sign up → activate …) with how many made each step over a
-    period, to show where people drop off."""
+    period, to show where people drop off.
+
+    A manual funnel's counts are typed in. An events funnel computes them (metrics.funnels): the
+    people whose first step-1 event falls in the period, and of those who did each next step in
+    order within `conversion_window_days` of their step 1; broken down by a property of that
+    step-1 event when `breakdown_property` is set."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="funnels")
     name = models.CharField(max_length=160)
     description = models.TextField(blank=True)
+    source = models.CharField(
+        "counts", max_length=10, choices=DataSource.choices, default=DataSource.MANUAL
+    )
     period_start = models.DateField(validators=[validate_plausible_date])
     period_end = models.DateField(validators=[validate_plausible_date])
+    conversion_window_days = models.PositiveSmallIntegerField(
+        "conversion window (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Events funnels: how long after step 1 the later steps still count.",
+    )
+    breakdown_property = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Events funnels: split by this property of the step-1 event (plan, platform).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -490,13 +591,18 @@ class Funnel(Versioned):
 
 
 class FunnelStep(models.Model):
-    """One step of a funnel, in order, with the number of people (or events) that reached it."""
+    """One step of a funnel, in order: the number of people (or events) that reached it, or for
+    an events funnel the event (and property) that marks it."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=80)
-    count = models.PositiveBigIntegerField()
+    count = models.PositiveBigIntegerField(default=0)  # manual funnels only
+    # Events funnels: the event, and optionally one property it must have (`plan` = `pro`).
+    event = models.CharField(max_length=120, blank=True)
+    property_name = models.CharField(max_length=100, blank=True)
+    property_value = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["funnel", "position"]

@@ -34,13 +34,14 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncMonth, TruncWeek
 from django.db.models.functions.datetime import TruncBase
 
-from metrics.choices import Aggregation, Granularity
-from metrics.models import KPI, DataPoint, DirtyRange, HourRollup, Rollup
+from metrics.choices import Aggregation, EventMeasure, Granularity
+from metrics.models import KPI, DataPoint, DirtyRange, Event, HourRollup, Rollup
 from pm.models import Product
 
 ROLLUP = Rollup._meta.db_table
 HOURS = HourRollup._meta.db_table
 POINT = DataPoint._meta.db_table
+EVENT = Event._meta.db_table
 DIRTY = DirtyRange._meta.db_table
 COARSE = (Granularity.WEEK, Granularity.MONTH)
 HOUR = timedelta(hours=1)
@@ -225,12 +226,30 @@ def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list
         lo = hours.first.replace(tzinfo=tz) - 2 * HOUR
         hi = hours.last.replace(tzinfo=tz) + 3 * HOUR
     if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT date_trunc('hour', p.timestamp AT TIME ZONE %s) AS h, "
-            "SUM(p.value) AS s, COUNT(*) AS c, MAX(p.timestamp) AS last_at "
-            f"FROM {POINT} p WHERE p.kpi_id = %s"
-        )
-        params: list = [str(tz), kpi.pk]
+        if kpi.from_events:
+            # An events KPI: each event counts 1, or adds its property when that is a number.
+            value = (
+                "CASE WHEN jsonb_typeof(p.properties -> %s) = 'number' "
+                "THEN (p.properties ->> %s)::numeric ELSE 0 END"
+                if kpi.event_measure == EventMeasure.SUM
+                else "1"
+            )
+            sql = (
+                f"SELECT date_trunc('hour', p.timestamp AT TIME ZONE %s) AS h, "
+                f"SUM({value}) AS s, COUNT(*) AS c, MAX(p.timestamp) AS last_at "
+                f"FROM {EVENT} p WHERE p.product_id = %s AND p.name = %s"
+            )
+            params: list = [str(tz)]
+            if kpi.event_measure == EventMeasure.SUM:
+                params += [kpi.event_property, kpi.event_property]
+            params += [kpi.product_id, kpi.event_name]
+        else:
+            sql = (
+                f"SELECT date_trunc('hour', p.timestamp AT TIME ZONE %s) AS h, "
+                "SUM(p.value) AS s, COUNT(*) AS c, MAX(p.timestamp) AS last_at "
+                f"FROM {POINT} p WHERE p.kpi_id = %s"
+            )
+            params = [str(tz), kpi.pk]
         if hours is not None:
             sql += " AND p.timestamp >= %s AND p.timestamp < %s"
             params += [lo, hi]
@@ -243,13 +262,19 @@ def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list
             f"hh.last_at FROM ({sql}) hh",
             params,
         )
-    points = DataPoint.objects.filter(kpi_id=kpi.pk)
+    if kpi.from_events:
+        # Trial mode (SQLite): events counted; a property sum needs PostgreSQL's JSON numbers.
+        points = Event.objects.filter(product_id=kpi.product_id, name=kpi.event_name)
+        summed: Any = Count("*")
+    else:
+        points = DataPoint.objects.filter(kpi_id=kpi.pk)
+        summed = Sum("value")
     if hours is not None:
         points = points.filter(timestamp__gte=lo, timestamp__lt=hi)
     grouped = (
         points.annotate(d=TruncDate("timestamp", tzinfo=tz), hr=ExtractHour("timestamp", tzinfo=tz))
         .values("d", "hr")
-        .annotate(s=Sum("value"), c=Count("*"), last_at=Max("timestamp"))
+        .annotate(s=summed, c=Count("*"), last_at=Max("timestamp"))
         .order_by()
     )
     if hours is not None:
@@ -264,13 +289,19 @@ def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list
 
 def _hours_from_points(run: Run, kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> None:
     inner, inner_params = _hour_groups(kpi, tz, hours)
+    # Events have no value of their own to be the "last" one.
+    last_value = (
+        "CAST(NULL AS NUMERIC) WHERE %s IS NOT NULL"
+        if kpi.from_events
+        else f"p.value FROM {POINT} p WHERE p.kpi_id = %s AND p.timestamp = g.last_at "
+        "ORDER BY p.id DESC LIMIT 1"
+    )
     sql = (
         f"INSERT INTO {HOURS} "
         '(workspace_id, kpi_id, day, hour, "sum", "count", last_value, last_at, run_id) '
         "SELECT %s, %s, x.d, x.hr, x.s, x.c, x.last_value, x.last_at, %s FROM ("
         "  SELECT g.d, g.hr, g.s, g.c, g.last_at, ("
-        f"    SELECT p.value FROM {POINT} p WHERE p.kpi_id = %s AND p.timestamp = g.last_at"
-        "    ORDER BY p.id DESC LIMIT 1"
+        f"    SELECT {last_value}"
         f"  ) AS last_value FROM ({inner}) g"
         ") x WHERE true "
         "ON CONFLICT (kpi_id, day, hour) DO UPDATE SET "
@@ -362,6 +393,40 @@ def _coarse_from_days(run: Run, kpi: KPI, span: Span | None) -> None:
     run.execute(
         sql, [kpi.product.workspace_id, kpi.pk, run.run_id, kpi.pk, Granularity.DAY, *params]
     )
+
+
+# --- unique users of an events KPI ------------------------------------------------------------
+
+
+def _unique_from_events(run: Run, kpi: KPI, tz: ZoneInfo, span: Span | None) -> None:
+    """Unique users do not add up (the same person on Monday and Tuesday is one user of the
+    week), so each day, week and month bucket counts distinct people straight from the events
+    of the span, widened to whole weeks and months. PostgreSQL only (trial mode counts
+    events)."""
+    for granularity in Granularity.values:
+        edges = None if span is None else widen(granularity, span)
+        trunc = {"day": "day", "week": "week", "month": "month"}[granularity]
+        where, params = "e.product_id = %s AND e.name = %s", [kpi.product_id, kpi.event_name]
+        if edges is not None:
+            where += " AND e.timestamp >= %s AND e.timestamp < %s"
+            params += [
+                datetime.combine(edges.first, datetime.min.time(), tzinfo=tz),
+                datetime.combine(edges.last + timedelta(days=1), datetime.min.time(), tzinfo=tz),
+            ]
+        sql = (
+            f"INSERT INTO {ROLLUP} ({_COLUMNS}) "
+            "SELECT %s, %s, %s, x.d, x.c, x.c, x.c, NULL, x.last_at, NULL, %s FROM ("
+            f"  SELECT date_trunc('{trunc}', e.timestamp AT TIME ZONE %s)::date AS d, "
+            "  COUNT(DISTINCT e.distinct_id) AS c, MAX(e.timestamp) AS last_at "
+            f"  FROM {EVENT} e WHERE {where} GROUP BY 1"
+            ") x WHERE true "
+            f"{_UPSERT}"
+        )
+        run.execute(
+            sql,
+            [kpi.product.workspace_id, kpi.pk, granularity, run.run_id, str(tz), *params],
+        )
+        run.delete_stale(kpi.pk, span, [granularity])
 
 
 # --- ratios ---------------------------------------------------------------------------------
@@ -462,7 +527,11 @@ def recalculate(kpi: KPI, *, full: bool = False) -> Result:
         hour_spans = [*hours_pending]
         day_spans = [*merge_spans(h.days for h in hours_pending)]
 
-    if not kpi.is_ratio:
+    unique = kpi.from_events and kpi.event_measure == EventMeasure.UNIQUE
+    if unique and connection.vendor == "postgresql":
+        for span in day_spans:
+            _unique_from_events(run, kpi, tz, span)
+    elif not kpi.is_ratio:
         for hours in hour_spans:
             _hours_from_points(run, kpi, tz, hours)
             # Stale rows go before the next layer sums this one.

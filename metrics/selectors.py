@@ -3,7 +3,7 @@ KPIs, buckets or impacts (the pages' query-count tests rely on it)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,9 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from backlog.models import Feature
-from metrics.choices import Aggregation, Granularity
+from metrics import experiments_events, funnels
+from metrics.choices import Aggregation, DataSource, ExperimentStatus, Granularity
+from metrics.experiments_events import Arm, Readout
 from metrics.models import (
     KPI,
     DirtyRange,
@@ -22,8 +24,8 @@ from metrics.models import (
     LaunchImpact,
     Rollup,
 )
-from metrics.rollups import bucket_start, kpi_time_zone
-from metrics.stats import Comparison, FunnelRow, funnel_rows, sample_too_small, two_proportion_test
+from metrics.rollups import bucket_start, kpi_time_zone, product_time_zone
+from metrics.stats import FunnelRow, funnel_rows
 from pm import visibility
 from pm.models import KeyResult, Objective, Product
 
@@ -453,30 +455,25 @@ def launch_impacts(
 
 
 @dataclass
-class VariantResult:
-    name: str
-    exposures: int
-    conversions: int
-    rate: float
-    is_control: bool
-    comparison: Comparison | None = None  # against the control
-
-
-@dataclass
 class ExperimentResult:
+    """An experiment with its readout (metrics.experiments_events.Readout): variants with their
+    comparison to the control, Holm-adjusted p-values, the planned sample size and the peeking
+    warning — from typed-in variants or computed from events."""
+
     experiment: Experiment
-    variants: list[VariantResult]
+    readout: Readout | None  # None: an events experiment listed without reading its events
+
+    @property
+    def variants(self) -> list[Arm]:
+        return self.readout.variants if self.readout else []
 
     @property
     def too_small(self) -> bool:
-        return any(sample_too_small(v.conversions, v.exposures) for v in self.variants)
+        return self.readout.too_small if self.readout else False
 
     @property
-    def best(self) -> VariantResult | None:
-        significant = [
-            v for v in self.variants if v.comparison is not None and v.comparison.significant
-        ]
-        return max(significant, key=lambda v: v.rate) if significant else None
+    def best(self) -> Arm | None:
+        return self.readout.best if self.readout else None
 
 
 def experiment_list(
@@ -491,23 +488,48 @@ def experiment_list(
 
 
 def experiment_result(experiment: Experiment) -> ExperimentResult:
-    variants = list(experiment.variants.all())  # prefetched by experiment_list
-    results = []
-    control = variants[0] if variants else None
-    for i, v in enumerate(variants):
-        result = VariantResult(
-            v.name,
-            v.exposures,
-            v.conversions,
-            v.conversions / v.exposures if v.exposures else 0.0,
-            i == 0,
-        )
-        if i and control is not None:
-            result.comparison = two_proportion_test(
-                control.conversions, control.exposures, v.conversions, v.exposures
-            )
-        results.append(result)
-    return ExperimentResult(experiment, results)
+    """A typed-in experiment's readout from its variants (prefetched by experiment_list; the
+    first is the control). An events experiment's readout is left to its own page
+    (experiment_events_result): the list does not read events."""
+    if experiment.source == DataSource.EVENTS:
+        return ExperimentResult(experiment, None)
+    rows = [(v.name, v.exposures, v.conversions) for v in experiment.variants.all()]
+    return ExperimentResult(experiment, _analyse(experiment, rows))
+
+
+def _analyse(experiment: Experiment, rows: list[tuple[str, int, int]]) -> Readout:
+    mde = experiment.minimum_detectable_effect
+    return experiments_events.analyse(
+        rows,
+        minimum_detectable_effect=float(mde) if mde else None,
+        running=experiment.status == ExperimentStatus.RUNNING,
+    )
+
+
+def experiment_events_result(experiment: Experiment) -> ExperimentResult:
+    """An events experiment's readout: exposures and conversions per variant counted from the
+    product's events over the experiment's dates (one query), then the same statistics."""
+    tz = product_time_zone(experiment.product)
+    start = (
+        datetime.combine(experiment.started_on, time.min, tzinfo=tz)
+        if experiment.started_on
+        else datetime(1970, 1, 1, tzinfo=UTC)
+    )
+    end = (
+        datetime.combine(experiment.ended_on + timedelta(days=1), time.min, tzinfo=tz)
+        if experiment.ended_on
+        else timezone.now() + timedelta(days=1)
+    )
+    rows = experiments_events.counts(
+        product_id=experiment.product_id,
+        exposure_event=experiment.exposure_event,
+        variant_property=experiment.variant_property,
+        conversion_event=experiment.conversion_event,
+        start=start,
+        end=end,
+    )
+    rows = experiments_events.control_first(rows, experiment.control_variant)
+    return ExperimentResult(experiment, _analyse(experiment, rows))
 
 
 def funnel_list(*, product: Product) -> QuerySet[Funnel]:
@@ -515,4 +537,22 @@ def funnel_list(*, product: Product) -> QuerySet[Funnel]:
 
 
 def funnel_result(funnel: Funnel) -> list[FunnelRow]:
+    """A typed-in funnel's rows (an events funnel's are computed on its page, funnel_events)."""
     return funnel_rows([(s.name, s.count) for s in funnel.steps.all()])
+
+
+def funnel_events(funnel: Funnel) -> funnels.EventFunnelResult:
+    """An events funnel computed from the product's events: steps, breakdown and weekly trend
+    (one query on PostgreSQL, metrics.funnels)."""
+    return funnels.compute(
+        product_id=funnel.product_id,
+        steps=[
+            funnels.Step(s.name, s.event, s.property_name, s.property_value)
+            for s in funnel.steps.all()
+        ],
+        period_start=funnel.period_start,
+        period_end=funnel.period_end,
+        window_days=funnel.conversion_window_days,
+        breakdown=funnel.breakdown_property,
+        tz=product_time_zone(funnel.product),
+    )

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from metrics import partitions, rollups
-from metrics.choices import Aggregation
+from metrics.choices import Aggregation, DataSource, EventMeasure
 from metrics.events import EventIngestResult, IncomingEvent, insert_events
 from metrics.models import (
     KPI,
@@ -45,7 +45,15 @@ from pm.services import (
 log = logging.getLogger(__name__)
 
 # Changing any of these changes what every bucket means: recompute them all.
-_RECOMPUTE_FIELDS = {"aggregation", "numerator", "denominator", "ratio_multiplier"}
+_RECOMPUTE_FIELDS = {
+    "aggregation",
+    "numerator",
+    "denominator",
+    "ratio_multiplier",
+    "event_name",
+    "event_measure",
+    "event_property",
+}
 
 
 def _enqueue_recalculation(kpi_id: int, *, full: bool) -> None:
@@ -58,12 +66,29 @@ def _enqueue_recalculation(kpi_id: int, *, full: bool) -> None:
 # --- KPIs ---------------------------------------------------------------------------------
 
 
+def _events_aggregation(data: dict[str, Any]) -> None:
+    """An events KPI's buckets add up its events' values (1 each, or the property): a sum,
+    unless the PM asked for the average of the property; unique users are counted per bucket."""
+    if not data.get("event_name"):
+        data.update(event_measure="", event_property="")
+        return
+    if data.get("event_measure") == EventMeasure.UNIQUE:
+        data["aggregation"] = Aggregation.COUNT
+    elif not (
+        data.get("event_measure") == EventMeasure.SUM
+        and data.get("aggregation") == Aggregation.AVERAGE
+    ):
+        data["aggregation"] = Aggregation.SUM
+
+
 def kpi_create(*, product: Product, data: dict[str, Any], actor: User) -> KPI:
+    if "event_name" in data:
+        _events_aggregation(data)
     kpi = KPI(product=product, **data)
     try:
         with transaction.atomic():
             record_create(instance=kpi, actor=actor)
-            if kpi.is_ratio:
+            if kpi.is_ratio or kpi.from_events:
                 _enqueue_recalculation(kpi.pk, full=True)
     except IntegrityError as exc:  # two creations racing for the same name
         raise ValidationError({"name": "A KPI with this name already exists."}) from exc
@@ -72,6 +97,8 @@ def kpi_create(*, product: Product, data: dict[str, Any], actor: User) -> KPI:
 
 @transaction.atomic
 def kpi_update(*, kpi: KPI, data: dict[str, Any], expected_version: int, actor: User) -> KPI:
+    if "event_name" in data:
+        _events_aggregation(data)
     before = {name: getattr(kpi, name) for name in _RECOMPUTE_FIELDS & set(data)}
     updated = versioned_update(
         instance=kpi, data=data, expected_version=expected_version, actor=actor
@@ -132,6 +159,10 @@ def datapoints_ingest(
                 ]
             }
         )
+    if kpi.from_events:
+        raise ValidationError(
+            {"kpi": [f"This KPI is computed from “{kpi.event_name}” events; send those events."]}
+        )
     if not points:
         raise ValidationError({"points": ["Send at least one point."]})
     stored, replaced = _upsert_points(kpi.pk, kpi.product.workspace_id, points)
@@ -160,7 +191,28 @@ def events_ingest(
     are the product's telemetry, not an edit anyone made."""
     if not events:
         raise ValidationError({"events": ["Send at least one event."]})
-    return insert_events(product=product, events=events)
+    result = insert_events(product=product, events=events)
+    # The events KPIs measuring these events recalculate the batch's span, as for data points.
+    kpi_ids = list(
+        KPI.objects.filter(product=product, event_name__in=result.names).values_list(
+            "pk", flat=True
+        )
+    )
+    if kpi_ids and result.stored:
+        DirtyRange.objects.bulk_create(
+            [
+                DirtyRange(
+                    workspace_id=product.workspace_id,
+                    kpi_id=pk,
+                    start=result.first,
+                    end=result.last,
+                )
+                for pk in kpi_ids
+            ]
+        )
+        for pk in kpi_ids:
+            _enqueue_recalculation(pk, full=False)
+    return result
 
 
 def _ingest_summary(stored: int, replaced: int, source: str) -> str:
@@ -543,7 +595,9 @@ def _replace_children(
     )
 
 
-def _clean_variants(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _clean_variants(variants: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    if source == DataSource.EVENTS:
+        return []  # read from events: no typed-in variants are kept
     rows = [
         {
             "name": v["name"].strip(),
@@ -571,7 +625,7 @@ def _clean_variants(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def experiment_create(
     *, product: Product, data: dict[str, Any], variants: list[dict[str, Any]], actor: User
 ) -> Experiment:
-    rows = _clean_variants(variants)
+    rows = _clean_variants(variants, data.get("source", DataSource.MANUAL))
     experiment = record_create(instance=Experiment(product=product, **data), actor=actor)
     Variant.objects.bulk_create(
         [
@@ -591,7 +645,7 @@ def experiment_update(
     expected_version: int,
     actor: User,
 ) -> Experiment:
-    rows = _clean_variants(variants)
+    rows = _clean_variants(variants, data.get("source", experiment.source))
     updated = versioned_update(
         instance=experiment, data=data, expected_version=expected_version, actor=actor
     )
@@ -612,8 +666,24 @@ def experiment_delete(*, experiment: Experiment, actor: User) -> None:
     record_delete(instance=experiment, actor=actor)
 
 
-def _clean_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = [{"name": s["name"].strip(), "count": int(s["count"])} for s in steps]
+_STEP_FIELDS = ("name", "count", "event", "property_name", "property_value")
+
+
+def _clean_steps(steps: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    if source == DataSource.EVENTS:
+        return _clean_event_steps(steps)
+    if any(s.get("count") is None for s in steps):
+        raise ValidationError({"steps": "Enter how many reached each step."})
+    rows = [
+        {
+            "name": s["name"].strip(),
+            "count": int(s["count"]),
+            "event": "",
+            "property_name": "",
+            "property_value": "",
+        }
+        for s in steps
+    ]
     if len(rows) < 2:
         raise ValidationError({"steps": "A funnel needs at least two steps."})
     for previous, row in zip(rows, rows[1:], strict=False):
@@ -631,11 +701,40 @@ def _clean_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _clean_event_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An events funnel's steps: each names its event; a property filter has a name and a
+    value, or neither. Counts are computed, never stored."""
+    rows = []
+    for s in steps:
+        event = (s.get("event") or "").strip()
+        prop = (s.get("property_name") or "").strip()
+        value = (s.get("property_value") or "").strip()
+        name = s["name"].strip()
+        if not event:
+            raise ValidationError({"steps": f"Step “{name}”: enter the event that marks it."})
+        if bool(prop) != bool(value):
+            raise ValidationError(
+                {"steps": f"Step “{name}”: a property filter needs a property name and a value."}
+            )
+        rows.append(
+            {
+                "name": name,
+                "count": 0,
+                "event": event,
+                "property_name": prop,
+                "property_value": value,
+            }
+        )
+    if len(rows) < 2:
+        raise ValidationError({"steps": "A funnel needs at least two steps."})
+    return rows
+
+
 @transaction.atomic
 def funnel_create(
     *, product: Product, data: dict[str, Any], steps: list[dict[str, Any]], actor: User
 ) -> Funnel:
-    rows = _clean_steps(steps)
+    rows = _clean_steps(steps, data.get("source", DataSource.MANUAL))
     funnel = record_create(instance=Funnel(product=product, **data), actor=actor)
     FunnelStep.objects.bulk_create(
         [
@@ -655,7 +754,7 @@ def funnel_update(
     expected_version: int,
     actor: User,
 ) -> Funnel:
-    rows = _clean_steps(steps)
+    rows = _clean_steps(steps, data.get("source", funnel.source))
     updated = versioned_update(
         instance=funnel, data=data, expected_version=expected_version, actor=actor
     )
@@ -665,7 +764,7 @@ def funnel_update(
         related="steps",
         model=FunnelStep,
         rows=rows,
-        fields=("name", "count"),
+        fields=_STEP_FIELDS,
         label="steps",
         actor=actor,
     )

@@ -7,6 +7,7 @@ trusted when every variant has at least MIN_EVENTS conversions and MIN_EVENTS no
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
 MIN_EVENTS = 5  # conversions and non-conversions per variant for the normal approximation
@@ -126,3 +127,57 @@ def funnel_rows(steps: list[tuple[str, int]]) -> list[FunnelRow]:
                 r.name, r.count, r.from_previous, r.from_start, r.drop_off, r.lost, True
             )
     return rows
+
+
+# --- several variants, planning and peeking ----------------------------------------------------
+
+ALPHA = 0.05
+POWER = 0.8
+
+
+def holm(p_values: list[float | None]) -> list[float | None]:
+    """Holm–Bonferroni adjusted p-values (in the order given; None stays None): the smallest of m
+    is multiplied by m, the next by m − 1, …, each at least the one before, at most 1. A variant
+    is significant when its adjusted p-value is below 0.05, which keeps the chance of any false
+    win among the m comparisons at 5 %."""
+    ranked = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    m = len(ranked)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(ranked):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def sample_size_per_variant(
+    baseline: float,
+    relative_effect: float,
+    *,
+    alpha: float = ALPHA,
+    power: float = POWER,
+    comparisons: int = 1,
+) -> int | None:
+    """People needed in each variant to detect a change of the conversion rate from `baseline`
+    by `relative_effect` (0.1 = +10 %) with a two-sided two-proportion z-test at `alpha` (split
+    over `comparisons`, Bonferroni: a safe plan for Holm) and the given power. None when the
+    rates make no sense (0 or 1, no effect)."""
+    p1 = baseline
+    p2 = baseline * (1 + relative_effect)
+    if not (0 < p1 < 1 and 0 < p2 < 1) or p1 == p2 or comparisons < 1:
+        return None
+    normal = NormalDist()
+    z_alpha = normal.inv_cdf(1 - alpha / comparisons / 2)
+    z_power = normal.inv_cdf(power)
+    mean = (p1 + p2) / 2
+    root = z_alpha * math.sqrt(2 * mean * (1 - mean)) + z_power * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2)
+    )
+    return math.ceil(root**2 / (p2 - p1) ** 2)
+
+
+def peeking(*, running: bool, smallest_arm: int, planned: int | None) -> bool:
+    """Whether a running experiment is being read before its planned sample size: checking the
+    p-value again and again and stopping at the first “significant” one makes false wins far
+    more likely than 5 %."""
+    return running and planned is not None and smallest_arm < planned

@@ -60,10 +60,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(_KPIS + "experiments/", views.experiment_list, name="experiment_list"),
     path(_KPIS + "experiments/new/", views.experiment_new, name="experiment_new"),
+    path(_KPIS + "experiments/<int:pk>/", views.experiment_detail, name="experiment_detail"),
     path(_KPIS + "experiments/<int:pk>/edit/", views.experiment_edit, name="experiment_edit"),
     path(_KPIS + "experiments/<int:pk>/delete/", views.experiment_delete, name="experiment_delete"),
     path(_KPIS + "funnels/", views.funnel_list, name="funnel_list"),
     path(_KPIS + "funnels/new/", views.funnel_new, name="funnel_new"),
+    path(_KPIS + "funnels/<int:pk>/", views.funnel_detail, name="funnel_detail"),
     path(_KPIS + "funnels/<int:pk>/edit/", views.funnel_edit, name="funnel_edit"),
     path(_KPIS + "funnels/<int:pk>/delete/", views.funnel_delete, name="funnel_delete"),
     # The REST API (mounted here, under the shared /api/v1/ prefix).

@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrics import selectors, services
-from metrics.choices import Granularity
+from metrics.choices import DataSource, Granularity
 from metrics.forms import (
     ExperimentForm,
     FunnelForm,
     KeyResultLinkForm,
     KPIForm,
     LaunchImpactForm,
+    PlannerForm,
     PointsDeleteForm,
     StepFormSet,
     UploadForm,
@@ -31,6 +32,7 @@ from metrics.forms import (
 )
 from metrics.models import KPI, Experiment, Funnel, KeyResultKPI, LaunchImpact, PointsUpload
 from metrics.rollups import kpi_time_zone
+from metrics.stats import sample_size_per_variant
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
@@ -403,6 +405,48 @@ def experiment_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     return render_page(request, "metrics/experiments.html", context)
 
 
+@login_required
+@require_GET
+def experiment_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    experiments = selectors.experiment_list(product=product, viewer=viewer_of(product))
+    experiment = get_object_or_404(experiments, pk=pk)
+    if experiment.source == DataSource.EVENTS:
+        result = selectors.experiment_events_result(experiment)
+    else:
+        result = selectors.experiment_result(experiment)
+    context = _context(request, product, "experiments")
+    context["r"] = result
+    control = result.variants[0] if result.variants else None
+    initial = {
+        "baseline": round(control.rate * 100, 2) if control and 0 < control.rate < 1 else 10,
+        "effect": experiment.minimum_detectable_effect or 10,
+    }
+    planner = PlannerForm(request.GET if "effect" in request.GET else None, initial=initial)
+    values = planner.cleaned_data if planner.is_valid() else None
+    if values is None and not planner.is_bound:
+        values = initial
+    variants = max(len(result.variants), 2)
+    if values is not None:
+        per_variant = sample_size_per_variant(
+            float(values["baseline"]) / 100,
+            float(values["effect"]) / 100,
+            comparisons=variants - 1,
+        )
+        context["plan_impossible"] = per_variant is None
+        if per_variant is not None:
+            context["plan"] = {
+                "baseline": values["baseline"],
+                "effect": values["effect"],
+                "variants": variants,
+                "comparisons": variants - 1,
+                "per_variant": per_variant,
+                "total": per_variant * variants,
+            }
+    context["planner"] = planner
+    return render_page(request, "metrics/experiment_detail.html", context)
+
+
 def _experiment_page(request, product, form, formset, experiment=None) -> HttpResponse:
     context = _context(request, product, "experiments")
     context.update(form=form, formset=formset, experiment=experiment)
@@ -422,12 +466,14 @@ def experiment_new(request: AuthedHttpRequest, key: str) -> HttpResponse:
             {"name": "Variant B", "exposures": 0, "conversions": 0},
         ],
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    # An events experiment keeps no typed-in variants: their rows need not be valid.
+    from_events = request.POST.get("source") == DataSource.EVENTS
+    if request.method == "POST" and form.is_valid() and (from_events or formset.is_valid()):
         try:
             experiment = services.experiment_create(
                 product=product,
                 data=form.model_data(),
-                variants=formset_rows(formset),
+                variants=[] if from_events else formset_rows(formset),
                 actor=request.user,
             )
         except ValidationError as exc:
@@ -448,14 +494,15 @@ def experiment_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
         prefix="variants",
         initial=list(experiment.variants.values("name", "exposures", "conversions")),
     )
+    from_events = request.POST.get("source") == DataSource.EVENTS
     edit = versioned_edit(
         request,
         ExperimentForm,
         experiment,
         lambda form, **kw: services.experiment_update(
-            experiment=experiment, variants=formset_rows(formset), **kw
+            experiment=experiment, variants=[] if from_events else formset_rows(formset), **kw
         ),
-        formset=formset,
+        formset=None if from_events else formset,
         product=product,
     )
     if edit.saved:
@@ -483,11 +530,27 @@ def experiment_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
 def funnel_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "funnels")
+    # Typed-in funnels show their steps here; events funnels are computed on their own page.
     context["funnels"] = [
-        (funnel, selectors.funnel_result(funnel))
+        (funnel, None if funnel.source == DataSource.EVENTS else selectors.funnel_result(funnel))
         for funnel in selectors.funnel_list(product=product)
     ]
     return render_page(request, "metrics/funnels.html", context)
+
+
+@login_required
+@require_GET
+def funnel_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+    product = get_product_for_user(request.user, key)
+    funnel = get_object_or_404(selectors.funnel_list(product=product), pk=pk)
+    context = _context(request, product, "funnels")
+    context["funnel"] = funnel
+    if funnel.source == DataSource.EVENTS:
+        result = selectors.funnel_events(funnel)
+        context.update(rows=result.rows, segments=result.segments, weeks=result.weeks)
+    else:
+        context["rows"] = selectors.funnel_result(funnel)
+    return render_page(request, "metrics/funnel_detail.html", context)
 
 
 def _funnel_page(request, product, form, formset, funnel=None) -> HttpResponse:
@@ -526,7 +589,9 @@ def funnel_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     formset = StepFormSet(
         request.POST or None,
         prefix="steps",
-        initial=list(funnel.steps.values("name", "count")),
+        initial=list(
+            funnel.steps.values("name", "count", "event", "property_name", "property_value")
+        ),
     )
     edit = versioned_edit(
         request,

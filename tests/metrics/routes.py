@@ -114,10 +114,12 @@ ROUTES: dict[str, Route] = {
     "launch_impact_delete": Route(Role.PM, kwargs=_made_by(LaunchImpactFactory), methods=("post",)),
     "experiment_list": Route(Role.STAKEHOLDER),
     "experiment_new": Route(Role.PM, methods=("get", "post")),
+    "experiment_detail": Route(Role.STAKEHOLDER, kwargs=_made_by(ExperimentFactory)),
     "experiment_edit": Route(Role.PM, kwargs=_made_by(ExperimentFactory), methods=("get", "post")),
     "experiment_delete": Route(Role.PM, kwargs=_made_by(ExperimentFactory), methods=("post",)),
     "funnel_list": Route(Role.STAKEHOLDER),
     "funnel_new": Route(Role.PM, methods=("get", "post")),
+    "funnel_detail": Route(Role.STAKEHOLDER, kwargs=_made_by(FunnelFactory)),
     "funnel_edit": Route(Role.PM, kwargs=_made_by(FunnelFactory), methods=("get", "post")),
     "funnel_delete": Route(Role.PM, kwargs=_made_by(FunnelFactory), methods=("post",)),
     # The REST API: anonymous callers get 401 (the matrix knows /api/ paths). Lists show what
