@@ -66,6 +66,20 @@ class Workspace(models.Model):
         help_text="Sections stakeholders may browse beyond strategy, roadmap, KPIs and released "
         "features (pm.visibility.WIDENABLE_SECTIONS).",
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members who sign in with a password must use an authenticator app (TOTP); "
+        "those without one are sent to set it up at their next sign-in.",
+    )
+    sso_email_domains = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="E-mail domains whose people join this workspace at their first single "
+        "sign-on (pm.sso), with `sso_default_role`.",
+    )
+    sso_default_role = models.CharField(
+        max_length=20, choices=Role.choices, default=Role.STAKEHOLDER
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Not a column: the reader's membership, set by pm.permissions.get_workspace_for_user.

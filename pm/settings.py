@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI files for /api/docs/, served locally (CSP)
+    "django_otp",  # two-factor sign-in (pm.twofactor): authenticator apps and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pm",
     "backlog",
     "roadmap",
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pm.twofactor.EnrolmentMiddleware",
     "pm.middleware.PrivateCacheMiddleware",
     "pm.permissions.CurrentRequestMiddleware",
     "pm.input_guard.RejectNulMiddleware",
@@ -163,6 +167,8 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_IP_FAILURE_LIMIT = envint("LOGIN_IP_FAILURE_LIMIT", 100)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Two-factor sign-in (pm.twofactor): the name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Lodestar")
 # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed (pm/clientip.py).
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 for _proxy in TRUSTED_PROXIES:

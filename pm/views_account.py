@@ -6,18 +6,19 @@ import logging
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_safe
 from django.views.defaults import server_error as default_server_error
 
-from pm import lockout
+from pm import lockout, twofactor
 from pm.clientip import client_ip
 
 log = logging.getLogger("lodestar.health")
@@ -56,7 +57,13 @@ class RateLimitedLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         lockout.record_success(self.request, self.request.POST.get("username", ""))
-        return super().form_valid(form)
+        user = form.get_user()
+        if twofactor.has_two_factor(user):
+            # Not signed in yet: the code comes first (pm.twofactor).
+            twofactor.start_pending(self.request, user, user.backend, self.get_success_url())
+            return HttpResponseRedirect(reverse("two_factor_verify"))
+        response = super().form_valid(form)
+        return twofactor.after_password(self.request, user, self.get_success_url()) or response
 
 
 @never_cache
@@ -73,6 +80,14 @@ def admin_login(request: HttpRequest) -> HttpResponse:
         lockout.record_failure(request, username)
     elif request.user.is_authenticated:
         lockout.record_success(request, username)
+        user = request.user
+        if twofactor.has_two_factor(user):
+            # The admin's sign-in asks for the code too: sign out again, then the code step.
+            backend = request.session.get(BACKEND_SESSION_KEY, "")
+            logout(request)
+            twofactor.start_pending(request, user, backend, response["Location"])
+            return HttpResponseRedirect(reverse("two_factor_verify"))
+        return twofactor.after_password(request, user, response["Location"]) or response
     return response
 
 
