@@ -28,6 +28,11 @@ class FeedbackConfig(AppConfig):
         registry.add_idea_panel(
             FeaturePanel("feedback/panels/idea.html", order=20, context=panels.idea)
         )
+        registry.add_idea_panel(
+            FeaturePanel(
+                "feedback/panels/similar_ideas.html", order=30, context=panels.similar_ideas
+            )
+        )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
         idea_merged.connect(receivers.on_idea_merged, dispatch_uid="feedback.idea_merged")
