@@ -771,3 +771,24 @@ class MentionReminder(models.Model):
 
     def __str__(self) -> str:
         return f"Unread mentions of {self.user} on {self.day}"
+
+
+class SsoIdentity(models.Model):
+    """A user's account at the identity provider (pm.sso): who signs in as whom. Found by the
+    provider's issuer and subject, which never change, rather than by e-mail, which may."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(blank=True, help_text="The address at the first sign-in.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer}"

@@ -9,6 +9,7 @@ from pm import (
     views_collab,
     views_digests,
     views_search,
+    views_sso,
     views_tokens,
     views_twofactor,
 )
@@ -47,6 +48,8 @@ urlpatterns = [
         views_account.PasswordChangeView.as_view(),
         name="password_change",
     ),
+    path("accounts/sso/start/", views_sso.sso_start, name="sso_start"),
+    path("accounts/sso/callback/", views_sso.sso_callback, name="sso_callback"),
     path("accounts/login/code/", views_twofactor.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/", views_twofactor.two_factor, name="two_factor"),
     path("accounts/two-factor/setup/", views_twofactor.two_factor_setup, name="two_factor_setup"),

@@ -56,6 +56,8 @@ ROUTES: dict[str, Route] = {
     "password_reset_complete": Route(PUBLIC, kwargs=lambda c: {}),
     "password_change": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post")),
     "two_factor_verify": Route(PUBLIC, kwargs=lambda c: {}),
+    "sso_start": Route(PUBLIC, kwargs=lambda c: {}),
+    "sso_callback": Route(PUBLIC, kwargs=lambda c: {}),
     "two_factor": Route(SIGNED_IN, kwargs=lambda c: {}),
     "two_factor_setup": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("get", "post")),
     "two_factor_recovery": Route(SIGNED_IN, kwargs=lambda c: {}, methods=("post",)),
