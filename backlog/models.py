@@ -144,6 +144,10 @@ class Idea(Versioned):
         "Feature", on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
     )
     votes = models.PositiveIntegerField(default=0)
+    # Members who voted from the idea page; each also counts once in `votes` (with the portal's).
+    voters = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="voted_ideas"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

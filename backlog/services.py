@@ -52,6 +52,8 @@ __all__ = [
     "idea_create",
     "idea_update",
     "idea_add_votes",
+    "idea_vote",
+    "idea_start_review",
     "idea_accept",
     "idea_decline",
     "idea_merge",
@@ -422,6 +424,32 @@ def idea_add_votes(*, idea: Idea, delta: int) -> Idea:
     return idea
 
 
+@transaction.atomic
+def idea_vote(*, idea: Idea, user: User, voted: bool) -> Idea:
+    """A member's own vote on an idea, from its page: `voted` is the state wanted, so a retried
+    click counts once. Each internal voter counts once in `votes`, beside the portal's."""
+    idea = Idea.objects.select_for_update().get(pk=idea.pk)
+    if idea.status == IdeaStatus.MERGED:
+        raise ValidationError("This idea was merged: vote on the idea it went to.")
+    has = idea.voters.filter(pk=user.pk).exists()
+    if voted and not has:
+        idea.voters.add(user)
+        return idea_add_votes(idea=idea, delta=1)
+    if not voted and has:
+        idea.voters.remove(user)
+        return idea_add_votes(idea=idea, delta=-1)
+    return idea
+
+
+@transaction.atomic
+def idea_start_review(*, idea: Idea, actor: User, expected_version: int | None = None) -> Idea:
+    """Triage has begun: a new idea becomes “under review”."""
+    idea = Idea.objects.select_for_update().select_related("product").get(pk=idea.pk)
+    if idea.status != IdeaStatus.NEW:
+        raise ValidationError("Only a new idea can be put under review.")
+    return _idea_set(idea, expected_version, actor, status=IdeaStatus.UNDER_REVIEW)
+
+
 def _idea_set(idea: Idea, expected_version: int | None, actor: User, **data: Any) -> Idea:
     if expected_version is None:
         expected_version = Idea.objects.values_list("version", flat=True).get(pk=idea.pk)
@@ -506,6 +534,12 @@ def idea_merge(*, idea: Idea, into: Idea, actor: User) -> Idea:
     duplicates = sum(
         int(reply.get("duplicate_voters", 0)) for reply in replies if isinstance(reply, dict)
     )
+    # Members who voted from the page: theirs move over, and one who voted on both counts once.
+    source_voters = set(source.voters.values_list("pk", flat=True))
+    both = source_voters & set(target.voters.values_list("pk", flat=True))
+    target.voters.add(*(source_voters - both))
+    source.voters.clear()
+    duplicates += len(both)
     target_data: dict[str, Any] = {"votes": max(target.votes + source_votes - duplicates, 0)}
     if target.feature_id is None and source_feature is not None:
         target_data["feature"] = source_feature

@@ -44,6 +44,11 @@ class FeedbackConfig(AppConfig):
         registry.add_idea_panel(
             FeaturePanel("feedback/panels/idea.html", order=20, context=panels.idea)
         )
+        registry.add_idea_panel(
+            FeaturePanel(
+                "feedback/panels/similar_ideas.html", order=30, context=panels.similar_ideas
+            )
+        )
         if demo.load not in registry.demo_loaders:
             registry.demo_loaders.append(demo.load)
         _register_generic_refs(registry)

@@ -3,9 +3,11 @@ demand on the backlog's feature page. Each runs a constant number of queries."""
 
 from django.http import HttpRequest
 
-from feedback import selectors
+from backlog.choices import IdeaStatus
+from feedback import selectors, semantic_selectors
 from feedback.choices import FeedbackStatus
-from feedback.models import FeedbackItem, PortalPost
+from feedback.models import FeedbackItem, PortalPost, PortalVote
+from pm.choices import Role
 from pm.permissions import membership_for, viewer_for_user
 from pm.visibility import Section
 
@@ -42,6 +44,7 @@ def idea(request: HttpRequest, idea) -> dict:
     membership = membership_for(request.user, idea.product.workspace_id)
     sees_internal = selectors.can_see_customers(membership)
     insights = list(selectors.idea_insights(idea, with_customers=sees_internal)[:20])
+    post = PortalPost.objects.filter(idea=idea).first()
     total = (
         len(insights)
         if len(insights) < 20
@@ -53,7 +56,33 @@ def idea(request: HttpRequest, idea) -> dict:
         "insights": insights,
         "total": total,
         "sees_internal": sees_internal,
-        "post": PortalPost.objects.filter(idea=idea).first(),
+        "post": post,
+        # Who voted on the portal: e-mail addresses and names are for the team only.
+        "portal_voters": list(
+            PortalVote.objects.filter(post=post, confirmed_at__isnull=False)
+            .select_related("user")
+            .order_by("-confirmed_at")[:PORTAL_VOTERS_SHOWN]
+        )
+        if post is not None and sees_internal
+        else [],
+    }
+
+
+PORTAL_VOTERS_SHOWN = 20
+
+
+def similar_ideas(request: HttpRequest, idea) -> dict:
+    """Other ideas of the product that say something close, best first (three queries)."""
+    viewer = viewer_for_user(request.user, idea.product)
+    membership = membership_for(request.user, idea.product.workspace_id)
+    return {
+        "idea": idea,
+        "product": idea.product,
+        "similar": semantic_selectors.similar_ideas(idea, viewer),
+        "duplicate_at": semantic_selectors.IDEA_DUPLICATE,
+        "can_merge": membership is not None
+        and membership.allows(Role.PM)
+        and idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
     }
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from backlog.choices import IdeaStatus
 from backlog.models import Idea
-from feedback import embeddings
+from feedback import embeddings, matching
 from feedback.models import Embedding, FeedbackItem, FeedbackTheme, SuggestionDecision
 from pm.models import Product
 
@@ -25,6 +25,11 @@ from pm.models import Product
 IDEA_DUPLICATE = 0.92
 FEEDBACK_DUPLICATE = 0.94
 PAIRS_SHOWN = 30
+# An idea's page lists other ideas of the product that say something close (not necessarily the
+# same): above this similarity, best first; at IDEA_DUPLICATE and above it offers the merge.
+SIMILAR_IDEA = 0.86
+SIMILAR_SHOWN = 5
+SIMILAR_WORD_CANDIDATES = 500  # without vectors: word overlap with the latest ideas
 FEEDBACK_SCANNED = 3000  # the latest items compared pairwise (a 3000×3000 product: 36 MB, once)
 
 
@@ -85,6 +90,43 @@ def duplicate_ideas(product: Product) -> list[Pair]:
         keep, merge = (first, second) if first.votes >= second.votes else (second, first)
         out.append(Pair(source=merge, target=keep, similarity=sim))
     return out
+
+
+def similar_ideas(
+    idea: Idea, viewer, limit: int = SIMILAR_SHOWN
+) -> list[tuple[Idea, float | None]]:
+    """Other open or decided ideas of the product that are close in meaning to `idea`, best
+    first, with their similarity (None when ranked by shared words because the idea has no
+    vector yet). Ideas merged away are left out. Three queries, as `viewer` may read them."""
+    from pm import visibility
+
+    ideas = Idea.objects.filter(product_id=idea.product_id).exclude(pk=idea.pk)
+    ideas = ideas.exclude(status=IdeaStatus.MERGED).only(
+        "id", "product_id", "title", "description", "status", "votes", "submitter_name"
+    )
+    vector = embeddings.vector_of("idea", idea.pk)
+    if vector is not None:
+        index = embeddings.target_index(idea.product_id)
+        hits = [
+            (pk, sim)
+            for (kind, pk), sim in index.top(vector, limit * 4 + 1)
+            if kind == "idea" and pk != idea.pk and sim >= SIMILAR_IDEA
+        ]
+        found = visibility.apply(
+            ideas.filter(pk__in=[pk for pk, _ in hits]), viewer, idea.product
+        ).in_bulk()
+        return [(found[pk], sim) for pk, sim in hits if pk in found][:limit]
+    latest = list(
+        visibility.apply(ideas, viewer, idea.product).order_by("-created_at")[
+            :SIMILAR_WORD_CANDIDATES
+        ]
+    )
+    ranked = matching.rank_by_overlap(
+        f"{idea.title} {idea.description}",
+        [matching.Candidate(i, i.title, i.description) for i in latest],
+        limit=limit,
+    )
+    return [(i, None) for i, _score in ranked]
 
 
 def dismissed_for(item: FeedbackItem) -> set[tuple[str, int]]:

@@ -1,5 +1,7 @@
 """Forms for the core app. Versioned forms carry the version the editor loaded."""
 
+import re
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
@@ -229,6 +231,46 @@ class CompetitorForm(VersionedForm):
 class InvitationForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.PM)
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class SignInSettingsForm(forms.Form):
+    """A workspace's sign-in rules (admins): two-factor for password accounts, and who joins at
+    their first single sign-on."""
+
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Require two-factor sign-in",
+        help_text="Members who sign in with a password must use an authenticator app; those "
+        "without one set it up at their next sign-in.",
+    )
+    sso_email_domains = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Single sign-on: e-mail domains that join",
+        help_text="People whose verified e-mail is at one of these domains (comma-separated, "
+        "e.g. example.com) become members at their first sign-in through the identity provider.",
+    )
+    sso_default_role = forms.ChoiceField(
+        choices=Role.choices, label="Their role", initial=Role.STAKEHOLDER
+    )
+
+    def clean_sso_email_domains(self) -> list[str]:
+        raw = self.cleaned_data["sso_email_domains"]
+        domains = []
+        for part in re.split(r"[\s,;]+", raw.strip().lower()):
+            part = part.lstrip("@")
+            if not part:
+                continue
+            if not _DOMAIN.match(part):
+                raise forms.ValidationError(f"“{part[:60]}” is not a domain such as example.com.")
+            if part not in domains:
+                domains.append(part)
+        if len(domains) > 20:
+            raise forms.ValidationError("At most 20 domains.")
+        return domains
 
 
 class RoleForm(forms.Form):

@@ -66,6 +66,20 @@ class Workspace(models.Model):
         help_text="Sections stakeholders may browse beyond strategy, roadmap, KPIs and released "
         "features (pm.visibility.WIDENABLE_SECTIONS).",
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members who sign in with a password must use an authenticator app (TOTP); "
+        "those without one are sent to set it up at their next sign-in.",
+    )
+    sso_email_domains = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="E-mail domains whose people join this workspace at their first single "
+        "sign-on (pm.sso), with `sso_default_role`.",
+    )
+    sso_default_role = models.CharField(
+        max_length=20, choices=Role.choices, default=Role.STAKEHOLDER
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Not a column: the reader's membership, set by pm.permissions.get_workspace_for_user.
@@ -757,6 +771,27 @@ class MentionReminder(models.Model):
 
     def __str__(self) -> str:
         return f"Unread mentions of {self.user} on {self.day}"
+
+
+class SsoIdentity(models.Model):
+    """A user's account at the identity provider (pm.sso): who signs in as whom. Found by the
+    provider's issuer and subject, which never change, rather than by e-mail, which may."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(blank=True, help_text="The address at the first sign-in.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer}"
 
 
 # User journey maps live in their own module; importing them here registers them as pm's models.

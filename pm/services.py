@@ -377,6 +377,48 @@ def _admins_left(workspace: Workspace, excluding: Membership) -> bool:
 
 
 @transaction.atomic
+def workspace_set_sign_in(
+    *,
+    workspace: Workspace,
+    require_two_factor: bool,
+    sso_email_domains: list[str],
+    sso_default_role: str,
+    actor: User,
+) -> Workspace:
+    """The workspace's sign-in rules: two-factor sign-in required of password accounts, and the
+    e-mail domains whose people join at their first single sign-on, with which role."""
+    if sso_default_role not in Role.values:
+        raise ValidationError({"sso_default_role": "Choose a role."})
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    changes: dict[str, list[str]] = {}
+    if workspace.require_two_factor != require_two_factor:
+        changes["require_two_factor"] = [
+            str(workspace.require_two_factor),
+            str(require_two_factor),
+        ]
+    if list(workspace.sso_email_domains or []) != sso_email_domains:
+        changes["sso_email_domains"] = [
+            ", ".join(workspace.sso_email_domains or []),
+            ", ".join(sso_email_domains),
+        ]
+    if workspace.sso_default_role != sso_default_role:
+        changes["sso_default_role"] = [workspace.sso_default_role, sso_default_role]
+    if not changes:
+        return workspace
+    workspace.require_two_factor = require_two_factor
+    workspace.sso_email_domains = sso_email_domains
+    workspace.sso_default_role = sso_default_role
+    workspace.save(update_fields=["require_two_factor", "sso_email_domains", "sso_default_role"])
+    activity_record(
+        instance=workspace,
+        action=ActivityAction.UPDATED,
+        actor=actor,
+        changes=changes,
+        workspace=workspace,
+    )
+    return workspace
+
+
 def workspace_set_stakeholder_sections(
     *, workspace: Workspace, sections: list[str], actor: User
 ) -> Workspace:

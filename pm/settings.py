@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI files for /api/docs/, served locally (CSP)
+    "django_otp",  # two-factor sign-in (pm.twofactor): authenticator apps and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pm",
     "backlog",
     "roadmap",
@@ -66,6 +69,7 @@ MIDDLEWARE = [
     "pm.api.versioning.ApiVersionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pm.twofactor.EnrolmentMiddleware",
     "pm.middleware.PrivateCacheMiddleware",
     "pm.permissions.CurrentRequestMiddleware",
     "pm.input_guard.RejectNulMiddleware",
@@ -166,6 +170,51 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_IP_FAILURE_LIMIT = envint("LOGIN_IP_FAILURE_LIMIT", 100)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Single sign-on through the company's OpenID Connect provider (pm/sso.py, mozilla-django-oidc):
+# on when OIDC_RP_CLIENT_ID is set. Authorization code flow with PKCE (S256) and a nonce; the ID
+# token's signature (JWKS), issuer and audience are checked.
+OIDC_RP_CLIENT_ID = envstr("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = envstr("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_ISSUER = envstr("OIDC_OP_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = envstr("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = envstr("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = envstr("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = envstr("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = envstr("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = envstr("OIDC_RP_SCOPES", "openid email profile")
+OIDC_TIMEOUT = envint("OIDC_TIMEOUT", 10)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+SSO_BUTTON_LABEL = envstr("SSO_BUTTON_LABEL", "Sign in with single sign-on")
+# PASSWORD_LOGIN=0: everyone signs in through the identity provider (password sign-in, password
+# reset and the admin's own sign-in form are off).
+PASSWORD_LOGIN = envbool("PASSWORD_LOGIN", True)
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if OIDC_RP_CLIENT_ID:
+    _missing = [
+        name
+        for name in (
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"OIDC_RP_CLIENT_ID is set, so single sign-on needs {', '.join(_missing)} too."
+        )
+    AUTHENTICATION_BACKENDS.append("pm.sso.OIDCBackend")
+elif not PASSWORD_LOGIN:
+    raise ImproperlyConfigured(
+        "PASSWORD_LOGIN=0 leaves no way to sign in: configure single sign-on (OIDC_RP_CLIENT_ID)."
+    )
+
+# Two-factor sign-in (pm.twofactor): the name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Lodestar")
 # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed (pm/clientip.py).
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 for _proxy in TRUSTED_PROXIES:

@@ -12,7 +12,9 @@ from pm import (
     views_digests,
     views_journeys,
     views_search,
+    views_sso,
     views_tokens,
+    views_twofactor,
     views_workspace_io,
 )
 from pm.api import views as api_views
@@ -50,6 +52,21 @@ urlpatterns = [
         views_account.PasswordChangeView.as_view(),
         name="password_change",
     ),
+    path("accounts/sso/start/", views_sso.sso_start, name="sso_start"),
+    path("accounts/sso/callback/", views_sso.sso_callback, name="sso_callback"),
+    path("accounts/login/code/", views_twofactor.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/", views_twofactor.two_factor, name="two_factor"),
+    path("accounts/two-factor/setup/", views_twofactor.two_factor_setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        views_twofactor.two_factor_recovery,
+        name="two_factor_recovery",
+    ),
+    path(
+        "accounts/two-factor/disable/",
+        views_twofactor.two_factor_disable,
+        name="two_factor_disable",
+    ),
     # The admin's sign-in goes through the same lockout as the site's (before admin.site.urls).
     path("admin/login/", views_account.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
@@ -84,6 +101,7 @@ urlpatterns = [
         views.workspace_sections,
         name="workspace_sections",
     ),
+    path("w/<slug:slug>/sign-in/", views.workspace_sign_in, name="workspace_sign_in"),
     path(
         "w/<slug:slug>/invitations/<int:pk>/revoke/",
         views.invitation_revoke,

@@ -27,6 +27,7 @@ from pm.forms import (
     ProductCreateForm,
     ProductForm,
     RoleForm,
+    SignInSettingsForm,
     SignUpForm,
     ThemeForm,
     VersionedForm,
@@ -45,6 +46,8 @@ from pm.models import (
 )
 from pm.permissions import get_product_for_user, get_workspace_for_user
 from pm.registry import registry
+from pm.sso import sso_enabled
+from pm.twofactor import two_factor_user_ids
 from pm.views_support import add_service_errors, product_page, remember_workspace, versioned_edit
 from pm.views_workspace_io import WorkspaceImportForm
 from pm.visibility import viewer_of
@@ -87,8 +90,15 @@ def workspace_switch(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     return redirect("workspace_detail", slug=workspace.slug)
 
 
-def _members_context(workspace, invite_form=None, new_link=None) -> dict:
+def _members_context(workspace, invite_form=None, new_link=None, sign_in_form=None) -> dict:
     invitations = list(selectors.pending_invitations(workspace))
+    sign_in_form = sign_in_form or SignInSettingsForm(
+        initial={
+            "require_two_factor": workspace.require_two_factor,
+            "sso_email_domains": ", ".join(workspace.sso_email_domains or []),
+            "sso_default_role": workspace.sso_default_role,
+        }
+    )
     shared = set(workspace.stakeholder_sections or [])
     return {
         "stakeholder_sections": [
@@ -104,6 +114,9 @@ def _members_context(workspace, invite_form=None, new_link=None) -> dict:
         "roles": Role.choices,
         "email_configured": email_configured(),
         "import_form": WorkspaceImportForm(),
+        "sign_in_form": sign_in_form,
+        "sso_enabled": sso_enabled(),
+        "two_factor_users": two_factor_user_ids(workspace),
     }
 
 
@@ -136,6 +149,31 @@ def workspace_sections(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         request, "pm/members.html", _members_context(workspace), partial="members-panel"
     )
     return toast(response, message + ".")
+
+
+@login_required
+@require_POST
+def workspace_sign_in(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    """The admin's sign-in rules: two-factor required, single sign-on domains and their role."""
+    workspace = get_workspace_for_user(request.user, slug, need=Role.ADMIN)
+    request.lodestar_workspace = workspace
+    form = SignInSettingsForm(request.POST)
+    status = 200
+    if form.is_valid():
+        workspace = services.workspace_set_sign_in(
+            workspace=workspace, actor=request.user, **form.cleaned_data
+        )
+        message = "Sign-in settings saved."
+        if not is_partial(request):
+            messages.success(request, message)
+            return redirect("members", slug=workspace.slug)
+        response = render_page(
+            request, "pm/members.html", _members_context(workspace), partial="members-panel"
+        )
+        return toast(response, message)
+    status = 400
+    context = _members_context(workspace, sign_in_form=form)
+    return render_page(request, "pm/members.html", context, partial="members-panel", status=status)
 
 
 @login_required

@@ -6,18 +6,19 @@ import logging
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_safe
 from django.views.defaults import server_error as default_server_error
 
-from pm import lockout
+from pm import lockout, sso, twofactor
 from pm.clientip import client_ip
 
 log = logging.getLogger("lodestar.health")
@@ -34,17 +35,40 @@ def _locked_response(request: HttpRequest, username: str) -> HttpResponse:
         "form": form,
         "locked_minutes": lockout.lockout_minutes(),
         "next": request.POST.get("next", request.GET.get("next", "")),
+        **sign_in_options(request),
     }
     return render(request, "registration/login.html", context, status=429)
 
 
+PASSWORD_OFF = "Password sign-in is turned off here: sign in through your identity provider."
+
+
+def sign_in_options(request: HttpRequest) -> dict:
+    """What the sign-in page offers: the password form, single sign-on, and why the last single
+    sign-on was refused (once)."""
+    return {
+        "password_login": sso.password_login_enabled(),
+        "sso_enabled": sso.sso_enabled(),
+        "sso_label": settings.SSO_BUTTON_LABEL,
+        "sso_error": request.session.pop(sso.REFUSAL_KEY, ""),
+    }
+
+
 class RateLimitedLoginView(auth_views.LoginView):
-    """Sign-in that locks out after repeated failures (see pm.lockout)."""
+    """Sign-in that locks out after repeated failures (see pm.lockout), with the single sign-on
+    button when an identity provider is configured."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **sign_in_options(self.request)}
+
     def post(self, request, *args, **kwargs):
+        if not sso.password_login_enabled():
+            context = {"form": AuthenticationForm(request), "sso_error": PASSWORD_OFF}
+            context.update({k: v for k, v in sign_in_options(request).items() if k != "sso_error"})
+            return render(request, "registration/login.html", context, status=403)
         username = request.POST.get("username", "")
         if lockout.is_locked(request, username):
             return _locked_response(request, username)
@@ -56,13 +80,21 @@ class RateLimitedLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         lockout.record_success(self.request, self.request.POST.get("username", ""))
-        return super().form_valid(form)
+        user = form.get_user()
+        if twofactor.has_two_factor(user):
+            # Not signed in yet: the code comes first (pm.twofactor).
+            twofactor.start_pending(self.request, user, user.backend, self.get_success_url())
+            return HttpResponseRedirect(reverse("two_factor_verify"))
+        response = super().form_valid(form)
+        return twofactor.after_password(self.request, user, self.get_success_url()) or response
 
 
 @never_cache
 @csrf_protect
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The Django admin's own sign-in page behind the same lockout as the site's."""
+    if not sso.password_login_enabled():  # staff sign in through the provider, like everyone
+        return HttpResponseRedirect(f"{reverse('login')}?next={reverse('admin:index')}")
     if request.method != "POST":
         return admin.site.login(request)
     username = request.POST.get("username", "")
@@ -73,6 +105,14 @@ def admin_login(request: HttpRequest) -> HttpResponse:
         lockout.record_failure(request, username)
     elif request.user.is_authenticated:
         lockout.record_success(request, username)
+        user = request.user
+        if twofactor.has_two_factor(user):
+            # The admin's sign-in asks for the code too: sign out again, then the code step.
+            backend = request.session.get(BACKEND_SESSION_KEY, "")
+            logout(request)
+            twofactor.start_pending(request, user, backend, response["Location"])
+            return HttpResponseRedirect(reverse("two_factor_verify"))
+        return twofactor.after_password(request, user, response["Location"]) or response
     return response
 
 
@@ -87,6 +127,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not sso.password_login_enabled():
+            raise Http404("Password sign-in is turned off.")
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         # The link in the e-mail starts with SITE_URL (as invitations and digests do), never
@@ -113,6 +158,12 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "registration/password_reset_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not sso.password_login_enabled():
+            raise Http404("Password sign-in is turned off.")
+        return super().dispatch(request, *args, **kwargs)
+
     success_url = reverse_lazy("password_reset_complete")
     post_reset_login = False
 

@@ -21,6 +21,7 @@ GLOBAL = {
     "pm.IdempotentRequest": "a user's API retry record, keyed by user and key",
     "pm.NotificationSettings": "a user's e-mail choices, the same in every workspace",
     "pm.MentionReminder": "a user's daily e-mail of unread mentions, across their workspaces",
+    "pm.SsoIdentity": "a user's account at the identity provider, the same in every workspace",
 }
 
 # Django's own tables (users, groups, sessions, content types, admin log) are global: they are
@@ -32,6 +33,7 @@ THROUGH_OWNER = {
     "roadmap_release_features": "roadmap.Release",
     "feedback_researchstudy_participants": "feedback.ResearchStudy",
     "backlog_retroitem_voters": "backlog.RetroItem",
+    "backlog_idea_voters": "backlog.Idea",
     "metrics_priceplan_features": "metrics.PricePlan",
 }
 

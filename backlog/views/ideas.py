@@ -120,8 +120,33 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
         merged_ideas=list(idea.merged_ideas.order_by("title").only("id", "title", "product_id")),
         panels=_panels(request, product, registry.idea_panels, idea),
         triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
+        **_idea_votes(request, idea, context.get("can_work")),
     )
     return context
+
+
+VOTERS_SHOWN = 50
+
+
+def _idea_votes(request, idea, can_work) -> dict[str, Any]:
+    """The reader's own vote, and (for the team) who voted from the page: two queries."""
+    voters = []
+    if can_work:
+        voters = list(
+            idea.voters.order_by("first_name", "username").only(
+                "username", "first_name", "last_name"
+            )[: VOTERS_SHOWN + 1]
+        )
+    if can_work and len(voters) <= VOTERS_SHOWN:
+        voted = any(v.pk == request.user.pk for v in voters)
+    else:
+        voted = idea.voters.filter(pk=request.user.pk).exists()
+    return {
+        "voters": voters[:VOTERS_SHOWN],
+        "more_voters": len(voters) > VOTERS_SHOWN,
+        "voted": voted,
+        "can_vote": idea.status != IdeaStatus.MERGED,
+    }
 
 
 @login_required
@@ -149,6 +174,41 @@ def idea_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     if not is_partial(request):
         return render_page(request, "backlog/idea.html", context)
     return render_fragment(request, "backlog/idea.html", "idea-edit-form", context)
+
+
+@login_required
+@require_POST
+def idea_vote(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+    """The reader's own vote (voted=1 to vote, 0 to take it back; idempotent)."""
+    product = get_product_for_user(request.user, key, section=Section.IDEAS)
+    idea = _idea_or_404(product, pk)
+    wanted = request.POST.get("voted", "1") != "0"
+    try:
+        idea = services.idea_vote(idea=idea, user=request.user, voted=wanted)
+    except ValidationError as exc:
+        message, level = " ".join(exc.messages), "error"
+    else:
+        message = "Your vote counts." if wanted else "Your vote was taken back."
+        level = "success"
+    if not is_partial(request):
+        (messages.success if level == "success" else messages.error)(request, message)
+        return redirect("idea_detail", key=product.key, pk=idea.pk)
+    context = _idea_context(request, product, idea)
+    response = render_fragment(request, "backlog/idea.html", "idea-votes", context)
+    return toast(response, message, level)
+
+
+@login_required
+@require_POST
+def idea_review(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+    """Triage has begun: the idea is “under review”."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    idea = _idea_or_404(product, pk)
+    try:
+        services.idea_start_review(idea=idea, actor=request.user)
+    except ValidationError as exc:
+        return _ideas_list_response(request, product, " ".join(exc.messages), "error", idea)
+    return _ideas_list_response(request, product, f"“{idea.title}” is under review.", idea=idea)
 
 
 @login_required

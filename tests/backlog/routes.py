@@ -66,6 +66,8 @@ ROUTES: dict[str, Route] = {
     "idea_detail": Route(Role.ENGINEER, kwargs=_idea),
     "idea_edit": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     "idea_accept": Route(Role.PM, kwargs=_idea, methods=POST),
+    "idea_vote": Route(Role.ENGINEER, kwargs=_idea, methods=POST),
+    "idea_review": Route(Role.PM, kwargs=_idea, methods=POST),
     "idea_decline": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     "idea_merge": Route(Role.PM, kwargs=_idea, methods=GET_POST),
     # the backlog

@@ -7,6 +7,7 @@ from django.urls import reverse
 from backlog.models import Idea
 from feedback.services.insights import insight_create
 from tests.backlog.factories import IdeaFactory
+from tests.factories import UserFactory
 from tests.feedback.factories import CustomerFactory, FeedbackItemFactory
 from tests.pm.helpers import form_data, text_of
 
@@ -165,14 +166,17 @@ def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history
         insight_create(item=item, idea=idea, actor=cast.pm)
         dup = IdeaFactory(product=cast.product, title=f"Duplicate {i}", votes=1)
         backlog_services.idea_merge(idea=dup, into=idea, actor=cast.pm)
+        backlog_services.idea_vote(idea=idea, user=UserFactory(), voted=True)
     client = cast.client("pm")
     url = reverse("idea_detail", args=[cast.product.key, idea.pk])
     client.get(url)
-    # 13 at both sizes: session, user, product, membership, settings, the idea, its history,
-    # members' names for the history, merged ideas, linked feedback (customers joined), its
-    # portal post, and the base template's notifications and workspaces.
-    with django_assert_max_num_queries(13):
+    # 17 at both sizes: session, user, product, membership, settings, the idea, its history,
+    # members' names for the history, merged ideas, team voters, linked feedback (customers
+    # joined), its portal post, similar ideas (its vector, the candidates), and the base
+    # template's notifications and workspaces.
+    with django_assert_max_num_queries(17):
         response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
     assert idea.title in html and "Duplicate 0" in html
+    assert html.count("<li>", html.index('data-testid="idea-voters"')) >= n
