@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from backlog import retro, scoring, selectors, services
 from backlog.choices import (
+    CustomFieldTarget,
     FeatureKind,
     FeatureStatus,
     Framework,
@@ -48,6 +49,7 @@ from backlog.forms import (
     StoryStatusForm,
 )
 from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from backlog.views_fields import values_context
 from pm import visibility
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
@@ -284,6 +286,14 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
         merged_ideas=list(idea.merged_ideas.order_by("title").only("id", "title", "product_id")),
         panels=_panels(request, product, registry.idea_panels, idea),
         triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
+        **values_context(
+            request,
+            product,
+            idea,
+            CustomFieldTarget.IDEA,
+            reverse("idea_values", args=[product.key, idea.pk]),
+            context["can_edit"],
+        ),
     )
     return context
 
@@ -611,6 +621,14 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
         history=_history(feature, viewer_of(product)),
         ideas=list(visibility.apply(feature.ideas.all(), viewer_of(product), product)[:20]),
         panels=_panels(request, product, registry.feature_panels, feature),
+        **values_context(
+            request,
+            product,
+            feature,
+            CustomFieldTarget.FEATURE,
+            reverse("feature_values", args=[product.key, feature.pk]),
+            context["can_edit"],
+        ),
     )
     context["story_points"] = sum(s.points or 0 for s in context["stories"])
     context["done_points"] = sum(
@@ -683,7 +701,7 @@ def story_new(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
 
 
 def _story_context(request, product, story, **extra) -> dict[str, Any]:
-    return _context(
+    context = _context(
         request,
         product,
         "backlog",
@@ -693,6 +711,17 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
         panels=_panels(request, product, registry.story_panels, story),
         **extra,
     )
+    context.update(
+        values_context(
+            request,
+            product,
+            story,
+            CustomFieldTarget.STORY,
+            reverse("story_values", args=[product.key, story.number]),
+            context["can_work"],
+        )
+    )
+    return context
 
 
 @login_required
