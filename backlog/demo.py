@@ -938,7 +938,11 @@ CUSTOM_FIELDS = [
 ]
 # Feature title → {field name: value}
 CUSTOM_VALUES = {
-    "Public roadmap share links": {"Platform": ["Web"], "Target date": "2026-12-15", "Strategic fit": 8},
+    "Public roadmap share links": {
+        "Platform": ["Web"],
+        "Target date": "2026-12-15",
+        "Strategic fit": 8,
+    },
     "CSV import of customers": {
         "Platform": ["Web", "API"],
         "Strategic fit": 6,

@@ -165,7 +165,7 @@ def test_pm_fills_in_feature_fields_inline_and_the_history_says_so(cast):
     client = cast.client("pm")
     url = reverse("feature_values", args=[cast.product.key, feature.pk])
     form = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert 'name="cf_%d"' % platform.pk in form
+    assert f'name="cf_{platform.pk}"' in form
     response = client.post(
         url,
         {"version": feature.version, f"cf_{platform.pk}": ["iOS", "Web"], f"cf_{fit.pk}": "7.5"},
@@ -234,7 +234,8 @@ def test_idea_and_feedback_pages_show_their_fields(cast):
     idea = IdeaFactory(product=cast.product, custom_values={segment.key: "SMB"})
     item = FeedbackItemFactory(product=cast.product, custom_values={risk.key: "High churn"})
     client = cast.client("pm")
-    assert "SMB" in client.get(reverse("idea_detail", args=[cast.product.key, idea.pk])).content.decode()
+    html = client.get(reverse("idea_detail", args=[cast.product.key, idea.pk])).content.decode()
+    assert "SMB" in html
     html = client.get(reverse("feedback_detail", args=[cast.product.key, item.pk])).content.decode()
     assert "High churn" in html
     response = client.post(
@@ -314,9 +315,7 @@ def test_feature_page_queries_do_not_grow_with_custom_fields(
 
 
 @pytest.mark.parametrize("n", [2, 12])
-def test_value_form_queries_do_not_grow_with_custom_fields(
-    cast, django_assert_max_num_queries, n
-):
+def test_value_form_queries_do_not_grow_with_custom_fields(cast, django_assert_max_num_queries, n):
     story = StoryFactory(feature__product=cast.product)
     for i in range(n):
         _field(cast, name=f"Field {i}", kind="select", options=["a", "b"], target="story")
