@@ -213,8 +213,22 @@ def hidden_fields(
     return frozenset(hidden)
 
 
+class _Keys:
+    """The keys of a dict field a reader may see in one product, looked up on first use and
+    then remembered: rows with nothing in the field cost no query at all."""
+
+    def __init__(self, lookup: Callable[[Any], frozenset[str]], product: Any) -> None:
+        self._lookup, self._product = lookup, product
+        self._keys: frozenset[str] | None = None
+
+    def __call__(self) -> frozenset[str]:
+        if self._keys is None:
+            self._keys = self._lookup(self._product)
+        return self._keys
+
+
 # {dict field: the keys to keep}, for readers outside the team.
-KeptKeys = dict[str, frozenset[str]]
+KeptKeys = dict[str, _Keys]
 
 
 def kept_keys(
@@ -225,14 +239,14 @@ def kept_keys(
     rules = rules_for(model)
     if not rules.shown_keys or (viewer is not None and viewer.is_team):
         return {}
-    return {name: keys(product) for name, keys in rules.shown_keys.items()}
+    return {name: _Keys(lookup, product) for name, lookup in rules.shown_keys.items()}
 
 
 def _trim(instance: Model, kept: KeptKeys) -> None:
     for name, keys in kept.items():
         value = instance.__dict__.get(name)
-        if isinstance(value, dict) and not keys.issuperset(value):
-            instance.__dict__[name] = {k: v for k, v in value.items() if k in keys}
+        if isinstance(value, dict) and value and not keys().issuperset(value):
+            instance.__dict__[name] = {k: v for k, v in value.items() if k in keys()}
 
 
 def rows_q(model: type[Model], viewer: Viewer | None) -> Q:
@@ -465,7 +479,7 @@ def history_for(
         entry.redacted = len(shown) != len(changes)
         for name, keys in kept.items():
             if name in shown:
-                shown[name], cut = _trim_change(shown[name], keys)
+                shown[name], cut = _trim_change(shown[name], keys())
                 entry.redacted = entry.redacted or cut
         entry.changes = shown
         entry.shown = shown
