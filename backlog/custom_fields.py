@@ -481,3 +481,131 @@ def custom_values_update[V: Versioned](
             changes={"custom_values": [before, after]},
         )
     return current
+
+
+# --- filters and sorting (shared by the backlog page and the API) -----------------------------
+
+
+class ValueText(models.Func):
+    """The text of one key of `custom_values` (NULL when absent). Not Django's key transform:
+    that reads a key like "12" as an array index."""
+
+    function = "jsonb_extract_path_text"
+    output_field = models.TextField()
+
+    def __init__(self, key: str) -> None:
+        super().__init__(models.F("custom_values"), models.Value(key))
+
+    def as_sqlite(self, compiler, connection, **extra):  # the trial mode's database
+        column, params = compiler.compile(self.source_expressions[0])
+        key = str(self.source_expressions[1].value).replace('"', "")
+        return f"json_extract({column}, '$.\"{key}\"')", params
+
+
+def _is_postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _range(raw: str, parse) -> tuple[Any, Any] | None:
+    """ "a..b", "a.." or "..b" (either end open) or a single value, parsed; None if invalid."""
+    low, sep, high = raw.partition("..")
+    if not sep:
+        high = low
+    try:
+        ends = (parse(low) if low else None, parse(high) if high else None)
+    except (ValidationError, ValueError):
+        return None
+    return None if ends == (None, None) else ends
+
+
+def filter_rows[M: models.Model](
+    queryset: QuerySet[M], fields: list[CustomField], filters: dict[str, Any]
+) -> QuerySet[M]:
+    """`queryset` narrowed by the custom field filters in `filters` ("cf<id>": value). Each
+    kind reads its value its own way: an option (select, multi select), a member id, a text
+    to contain (text, URL), a value or range "a..b" (number, date); "none" is "not set".
+    Only `fields` count (the ones the reader may see); unknown or invalid values are ignored,
+    as the backlog's other filters are."""
+    for field in fields:
+        raw = filters.get(f"cf{field.pk}")
+        if raw in (None, ""):
+            continue
+        raw = str(raw).strip()[:200]
+        key, kind, alias = field.key, field.kind, f"cf_{field.pk}"
+        if raw == "none":
+            queryset = queryset.exclude(custom_values__has_key=key)
+            continue
+        if kind in (CustomFieldKind.SELECT, CustomFieldKind.MULTI_SELECT, CustomFieldKind.USER):
+            value: Any = raw
+            if kind == CustomFieldKind.USER:
+                if not raw.isdigit() or len(raw) > 18:
+                    continue
+                value = int(raw)
+            elif raw not in field.options:
+                continue
+            if kind == CustomFieldKind.MULTI_SELECT:
+                value = [value]
+            if _is_postgres():  # answered by the GIN index
+                queryset = queryset.filter(custom_values__contains={key: value})
+            else:
+                text = f'"{raw}"' if kind == CustomFieldKind.MULTI_SELECT else str(raw)
+                lookup = "icontains" if kind == CustomFieldKind.MULTI_SELECT else "exact"
+                queryset = queryset.alias(**{alias: ValueText(key)}).filter(
+                    **{f"{alias}__{lookup}": text}
+                )
+        elif kind in TEXT_KINDS:
+            queryset = queryset.alias(**{alias: ValueText(key)}).filter(
+                **{f"{alias}__icontains": raw}
+            )
+        elif kind == CustomFieldKind.NUMBER:
+            ends = _range(raw, _number)
+            if ends is None:
+                continue
+            number = models.functions.Cast(ValueText(key), models.FloatField())
+            queryset = queryset.alias(**{alias: number})
+            if ends[0] is not None:
+                queryset = queryset.filter(**{f"{alias}__gte": ends[0]})
+            if ends[1] is not None:
+                queryset = queryset.filter(**{f"{alias}__lte": ends[1]})
+        elif kind == CustomFieldKind.DATE:
+            ends = _range(raw, _date)
+            if ends is None:
+                continue
+            queryset = queryset.alias(**{alias: ValueText(key)})
+            if ends[0] is not None:
+                queryset = queryset.filter(**{f"{alias}__gte": ends[0]})
+            if ends[1] is not None:
+                queryset = queryset.filter(**{f"{alias}__lte": ends[1]})
+    return queryset
+
+
+def sort_terms(fields: list[CustomField], sort: str) -> list[Any] | None:
+    """The ORDER BY for `sort` = "cf<id>" (ascending) or "-cf<id>" (descending), empty values
+    last, then rank; None when `sort` names no sortable field of `fields`."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    field = next((f for f in fields if f"cf{f.pk}" == name), None)
+    if field is None or field.kind not in SORTABLE_KINDS:
+        return None
+    value: Any = ValueText(field.key)
+    if field.kind == CustomFieldKind.NUMBER:
+        value = models.functions.Cast(value, models.FloatField())
+    ordered = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
+    return [ordered, "rank"]
+
+
+def sort_choices(fields: list[CustomField]) -> list[tuple[str, str]]:
+    """The backlog's extra "Order" options: each sortable field, both ways."""
+    choices = []
+    for field in fields:
+        if field.kind not in SORTABLE_KINDS:
+            continue
+        low, high = {
+            CustomFieldKind.NUMBER: ("lowest first", "highest first"),
+            CustomFieldKind.DATE: ("earliest first", "latest first"),
+        }.get(CustomFieldKind(field.kind), ("A–Z", "Z–A"))
+        choices.append((f"cf{field.pk}", f"{field.name}, {low}"))
+        choices.append((f"-cf{field.pk}", f"{field.name}, {high}"))
+    return choices

@@ -7,6 +7,7 @@ then the page or (for htmx) the partial that changed.
 from __future__ import annotations
 
 import copy
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -21,8 +22,9 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from backlog import retro, scoring, selectors, services
+from backlog import custom_fields, retro, scoring, selectors, services
 from backlog.choices import (
+    CustomFieldKind,
     CustomFieldTarget,
     FeatureKind,
     FeatureStatus,
@@ -393,16 +395,56 @@ BACKLOG_FILTERS = ("theme", "status", "kind", "moscow", "q", "sort")
 
 
 def _backlog_filters(request: HttpRequest) -> dict[str, str]:
+    """The backlog's filters from the query (or a form posted from the page): the fixed ones,
+    and one "cf<id>" per custom field (custom_fields.filter_rows reads those)."""
     source = request.GET if request.method == "GET" else request.POST
-    return {k: source.get(k, "") for k in BACKLOG_FILTERS}
+    filters = {k: source.get(k, "") for k in BACKLOG_FILTERS}
+    custom = [k for k in source if CUSTOM_FILTER.fullmatch(k)][: custom_fields.MAX_FIELDS]
+    filters.update({k: source.get(k, "")[:200] for k in custom})
+    return filters
+
+
+CUSTOM_FILTER = re.compile(r"cf[0-9]{1,12}")
+
+
+def _columns_key(product: Product) -> str:
+    return f"backlog_columns:{product.pk}"
+
+
+def _columns(request, product: Product, fields: list) -> list:
+    """The custom fields shown as backlog columns: chosen on the page ("cols", with
+    "cols_set" so that choosing none counts), remembered in the session per product. The
+    session is written only when the choice changes."""
+    source = request.GET if request.method == "GET" else request.POST
+    if "cols_set" in source:
+        chosen = sorted({v for v in source.getlist("cols") if v.isdigit() and len(v) < 13})
+        if request.session.get(_columns_key(product), []) != chosen:
+            request.session[_columns_key(product)] = chosen
+    else:
+        chosen = request.session.get(_columns_key(product), [])
+    return [f for f in fields if f.key in chosen]
+
+
+def _custom_cells(request, product, features: list, fields: list, columns: list) -> None:
+    """Each feature's shown custom columns, as text (no queries but the members' names when
+    a member column is shown)."""
+    people = custom_fields.people_of(product, columns)
+    for feature in features:
+        values = feature.custom_values or {}
+        feature.custom_cells = [
+            custom_fields.display(f, values.get(f.key), people) for f in columns
+        ]
 
 
 def _backlog_context(request, product, filters, offset: int = 0, **extra) -> dict[str, Any]:
     context = _context(request, product, "backlog", **extra)
-    qs = selectors.feature_list(product=product, user=request.user, filters=filters)
+    fields = custom_fields.fields_for(product, CustomFieldTarget.FEATURE, viewer_of(product))
+    columns = _columns(request, product, fields)
+    qs = selectors.feature_list(product=product, user=request.user, filters=filters, custom=fields)
     rows = list(qs[offset : offset + PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     features = _with_scores(rows[:PAGE_SIZE], context["framework"], context["sees_internal"])
+    _custom_cells(request, product, features, fields, columns)
     query = {k: v for k, v in filters.items() if v}
     context.update(
         features=features,
@@ -411,7 +453,16 @@ def _backlog_context(request, product, filters, offset: int = 0, **extra) -> dic
         next_offset=offset + PAGE_SIZE if has_more else None,
         filters=filters,
         filter_query=urlencode(query),
-        filtered=any(filters.get(k) for k in ("theme", "status", "kind", "moscow", "q")),
+        filtered=any(
+            filters.get(k)
+            for k in filters
+            if k in ("theme", "status", "kind", "moscow", "q") or CUSTOM_FILTER.fullmatch(k)
+        ),
+        custom_filters=_custom_filter_controls(fields, filters, product),
+        custom_sorts=custom_fields.sort_choices(fields),
+        custom_fields=fields,
+        columns=columns,
+        column_keys=[f.key for f in columns],
         draggable=context["can_edit"] and (filters.get("sort") or "rank") == "rank",
         score_fields=scoring.INPUTS[Framework(context["framework"])],
         score_formula=scoring.FORMULAS[Framework(context["framework"])],
@@ -496,9 +547,34 @@ def feature_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     return JsonResponse({"ok": True, "message": f"Moved “{feature.title}”.", "rank": feature.rank})
 
 
+def _custom_filter_controls(fields: list, filters: dict[str, str], product: Product) -> list:
+    """The custom field filters of the backlog's "More filters": (field, param, value,
+    choices or None for a typed value)."""
+    controls = []
+    members = None
+    for field in fields:
+        param = f"cf{field.pk}"
+        choices = None
+        if field.kind in (CustomFieldKind.SELECT, CustomFieldKind.MULTI_SELECT):
+            choices = [(o, o) for o in field.options]
+        elif field.kind == CustomFieldKind.USER:
+            if members is None:
+                members = [
+                    (str(u.pk), u.get_full_name() or u.username)
+                    for u in selectors.assignable_users(product)
+                ]
+            choices = members
+        controls.append((field, param, filters.get(param, ""), choices))
+    return controls
+
+
 def _row_context(request, product, feature, **extra):
     context = _context(request, product, "backlog", **extra)
     _with_scores([feature], context["framework"], context["sees_internal"])
+    fields = custom_fields.fields_for(product, CustomFieldTarget.FEATURE, viewer_of(product))
+    columns = _columns(request, product, fields)
+    _custom_cells(request, product, [feature], fields, columns)
+    context["columns"] = columns
     context.update(
         f=feature,
         offset=None,
