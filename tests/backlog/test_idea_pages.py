@@ -168,10 +168,11 @@ def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history
     client = cast.client("pm")
     url = reverse("idea_detail", args=[cast.product.key, idea.pk])
     client.get(url)
-    # 13 at both sizes: session, user, product, membership, settings, the idea, its history,
+    # 14 at both sizes: session, user, product, membership, settings, the idea, its history,
     # members' names for the history, merged ideas, linked feedback (customers joined), its
-    # portal post, and the base template's notifications and workspaces.
-    with django_assert_max_num_queries(13):
+    # portal post, the product's custom fields on ideas, and the base template's
+    # notifications and workspaces.
+    with django_assert_max_num_queries(14):
         response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
