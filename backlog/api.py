@@ -469,6 +469,18 @@ class SprintViewSet(ListMixin, ProductScopedViewSet):
 # --- features -------------------------------------------------------------------------------
 
 
+def custom_fields_output() -> serializers.Field:
+    """A row's custom field values (backlog.custom_fields), as the caller may read them."""
+    return serializers.DictField(
+        source="custom_values",
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text="Custom field values keyed by field id (the product's Fields page names "
+        "them): text, number, option, list of options, date (YYYY-MM-DD), user id or URL. "
+        "Stakeholders get public fields only.",
+    )
+
+
 def _internal_field(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:
     """An internal field: present for members who see internal fields, absent for
     stakeholders — so not `required` in the schema. (Output only: it never reads input.)"""
@@ -488,6 +500,7 @@ class FeatureSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.Model
     )
     roi_horizon_months = _internal_field(serializers.IntegerField, allow_null=True)
     demand_arr = _internal_field(serializers.DecimalField, max_digits=16, decimal_places=2)
+    custom_fields = custom_fields_output()
 
     class Meta:
         model = Feature
@@ -505,6 +518,7 @@ class FeatureSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.Model
             *scoring.SCORE_INPUTS,
             "demand_customers",
             "rank",
+            "custom_fields",
             "created_at",
             "updated_at",
             "version",
@@ -619,6 +633,7 @@ class IdeaSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.ModelSer
         source="merged_into_id", allow_null=True, help_text="Idea id."
     )
     submitter_name = _internal_field(serializers.CharField, allow_blank=True)
+    custom_fields = custom_fields_output()
 
     class Meta:
         model = Idea
@@ -634,6 +649,7 @@ class IdeaSerializer(RedactedFieldsMixin, _ProductKeyMixin, serializers.ModelSer
             "feature",
             "merged_into",
             "decline_reason",
+            "custom_fields",
             "created_at",
             "updated_at",
             "version",

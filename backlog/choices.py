@@ -59,3 +59,23 @@ class StoryStatus(models.TextChoices):
 
 
 STORY_POINTS = [(n, str(n)) for n in (0, 1, 2, 3, 5, 8, 13, 21)]
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    SELECT = "select", "Single select"
+    MULTI_SELECT = "multi_select", "Multi select"
+    DATE = "date", "Date"
+    USER = "user", "Member"
+    URL = "url", "Link (URL)"
+
+
+class CustomFieldTarget(models.TextChoices):
+    """What a custom field is on. Feedback items live in the feedback app; their field
+    definitions live here with the others so one settings page serves all four."""
+
+    FEATURE = "feature", "Features"
+    IDEA = "idea", "Ideas"
+    STORY = "story", "User stories"
+    FEEDBACK = "feedback", "Feedback items"

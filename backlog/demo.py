@@ -12,8 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from backlog import retro, services
-from backlog.choices import FeatureKind, FeatureStatus, IdeaSource, IdeaStatus, MoSCoW, StoryStatus
-from backlog.models import Feature, Idea, RetroItem, Sprint, UserStory
+from backlog.choices import (
+    CustomFieldKind,
+    CustomFieldTarget,
+    FeatureKind,
+    FeatureStatus,
+    IdeaSource,
+    IdeaStatus,
+    MoSCoW,
+    StoryStatus,
+)
+from backlog.models import CustomField, Feature, Idea, RetroItem, Sprint, UserStory
 from pm.choices import Role
 from pm.models import Persona, StrategicTheme
 
@@ -890,6 +899,79 @@ def load_demo_backlog(*, workspace, product, users) -> None:
     _ideas(product, features, pm)
     _comments(product, users)
     _retrospective(sprints[2], users)
+    _custom_fields(product, features)
+
+
+# (on, name, type, options, public); values below. Public ones show to stakeholders.
+CUSTOM_FIELDS = [
+    (
+        CustomFieldTarget.FEATURE,
+        "Platform",
+        CustomFieldKind.MULTI_SELECT,
+        ["Web", "iOS", "API"],
+        True,
+    ),
+    (CustomFieldTarget.FEATURE, "Target date", CustomFieldKind.DATE, [], True),
+    (CustomFieldTarget.FEATURE, "Strategic fit", CustomFieldKind.NUMBER, [], False),
+    (CustomFieldTarget.FEATURE, "Sales commitment", CustomFieldKind.TEXT, [], False),
+    (
+        CustomFieldTarget.IDEA,
+        "Segment",
+        CustomFieldKind.SELECT,
+        ["SMB", "Mid-market", "Enterprise"],
+        False,
+    ),
+    (
+        CustomFieldTarget.STORY,
+        "Component",
+        CustomFieldKind.SELECT,
+        ["Backend", "Frontend", "API"],
+        True,
+    ),
+    (
+        CustomFieldTarget.FEEDBACK,
+        "Churn risk",
+        CustomFieldKind.SELECT,
+        ["Low", "Medium", "High"],
+        False,
+    ),
+]
+# Feature title → {field name: value}
+CUSTOM_VALUES = {
+    "Public roadmap share links": {
+        "Platform": ["Web"],
+        "Target date": "2026-12-15",
+        "Strategic fit": 8,
+    },
+    "CSV import of customers": {
+        "Platform": ["Web", "API"],
+        "Strategic fit": 6,
+        "Sales commitment": "Promised to Northwind for their Q1 rollout",
+    },
+}
+
+
+def _custom_fields(product, features: dict[str, Feature]) -> None:
+    """A few custom fields, public and internal, with values on two features (rows, not
+    services: the demo writes no history). Only when the product has none yet."""
+    if CustomField.objects.filter(product=product).exists():
+        return
+    made = {}
+    for position, (target, name, kind, options, public) in enumerate(CUSTOM_FIELDS):
+        made[name] = CustomField.objects.create(
+            product=product,
+            applies_to=target,
+            name=name,
+            kind=kind,
+            options=options,
+            public=public,
+            position=position,
+        )
+    for title, values in CUSTOM_VALUES.items():
+        feature = features.get(title)
+        if feature is not None:
+            stored = {made[name].key: value for name, value in values.items()}
+            Feature.objects.filter(pk=feature.pk).update(custom_values=stored)
 
 
 # (author role, text, earlier text if it was edited)

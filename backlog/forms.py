@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
 
-from backlog import scoring
-from backlog.choices import STORY_POINTS, FeatureStatus, Framework, MoSCoW, StoryStatus
-from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from backlog import custom_fields, scoring
+from backlog.choices import (
+    STORY_POINTS,
+    CustomFieldKind,
+    CustomFieldTarget,
+    FeatureStatus,
+    Framework,
+    MoSCoW,
+    StoryStatus,
+)
+from backlog.models import BacklogSettings, CustomField, Feature, Idea, Sprint, UserStory
 from backlog.selectors import assignable_users
+from pm.fields import validate_plausible_date
 from pm.forms import MemberChoiceField, VersionedForm, choice_field, model_choice
+from pm.merge import MergeMixin
 from pm.models import Persona, Product, StrategicTheme
 
 ROI_FIELDS = scoring.ROI_INPUTS
@@ -278,3 +289,126 @@ class SprintForm(VersionedForm):
         if start and end and end < start:
             self.add_error("end", "The sprint must end on or after its start.")
         return cleaned
+
+
+# --- custom fields ----------------------------------------------------------------------------
+
+
+class CustomFieldForm(forms.Form):
+    """Define a custom field (or, with `field`, rename it, change its options, make it public).
+    Its type and what it is on are fixed once created: stored values were checked for them."""
+
+    applies_to = forms.ChoiceField(label="On", choices=CustomFieldTarget.choices)
+    name = forms.CharField(max_length=60)
+    kind = forms.ChoiceField(label="Type", choices=CustomFieldKind.choices)
+    options = forms.CharField(
+        required=False,
+        max_length=custom_fields.MAX_OPTIONS * (custom_fields.MAX_OPTION_LENGTH + 2),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For select fields: one option per line, in the order to show them.",
+    )
+    public = forms.BooleanField(
+        required=False,
+        label="Public",
+        help_text="Stakeholders (and the public roadmap) see this field and its values.",
+    )
+
+    def __init__(self, *args, field=None, **kwargs):
+        self.field = field
+        if field is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "applies_to": field.applies_to,
+                    "name": field.name,
+                    "kind": field.kind,
+                    "options": "\n".join(field.options),
+                    "public": field.public,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if field is not None:
+            for name in ("applies_to", "kind"):
+                self.fields[name].disabled = True
+
+    def clean_options(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
+
+
+def _value_field(field: CustomField, members: list[tuple[int, str]]) -> forms.Field:
+    """The form field that edits one custom field's value (custom_fields.clean_value checks it
+    again in the service)."""
+    label, kind = field.name, field.kind
+    if kind == CustomFieldKind.NUMBER:
+        return forms.DecimalField(
+            label=label,
+            required=False,
+            max_digits=custom_fields.MAX_DIGITS,
+            decimal_places=custom_fields.MAX_DECIMALS,
+            widget=forms.NumberInput(attrs=dict(_NUMBER)),
+        )
+    if kind == CustomFieldKind.DATE:
+        return forms.DateField(
+            label=label,
+            required=False,
+            validators=[validate_plausible_date],
+            widget=forms.DateInput(attrs={"type": "date"}),
+        )
+    if kind == CustomFieldKind.URL:
+        return forms.URLField(label=label, required=False, max_length=custom_fields.MAX_URL)
+    if kind == CustomFieldKind.SELECT:
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", "—"), *[(o, o) for o in field.options]]
+        )
+    if kind == CustomFieldKind.MULTI_SELECT:
+        return forms.MultipleChoiceField(
+            label=label,
+            required=False,
+            choices=[(o, o) for o in field.options],
+            widget=forms.CheckboxSelectMultiple,
+        )
+    if kind == CustomFieldKind.USER:
+        return forms.TypedChoiceField(
+            label=label,
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", "—"), *members],
+        )
+    return forms.CharField(label=label, required=False, max_length=custom_fields.MAX_TEXT)
+
+
+class CustomValuesForm(MergeMixin, forms.Form):
+    """Edit the values of a row's custom fields; built from the product's fields on the row's
+    kind. Carries the row's version, and after a conflict merges like every edit form."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, custom: list[CustomField], members: list[tuple[int, str]], **kw):
+        super().__init__(*args, **kw)
+        self.custom = custom
+        for field in custom:
+            self.fields[f"cf_{field.pk}"] = _value_field(field, members)
+        self._init_merge(editing=True)
+
+    def clean(self):
+        super().clean()
+        return self.clean_merge(self.cleaned_data)
+
+    def model_data(self) -> dict[str, Any]:
+        """{field key: value} as custom_fields.clean_value takes it."""
+        data: dict[str, Any] = {}
+        for field in self.custom:
+            value = self.cleaned_data.get(f"cf_{field.pk}")
+            if isinstance(value, Decimal):
+                value = format(value, "f")
+            data[field.key] = value
+        return data
+
+
+def custom_values_initial(instance: Any, custom: list[CustomField]) -> dict[str, Any]:
+    values = instance.custom_values or {}
+    initial: dict[str, Any] = {"version": instance.version}
+    for field in custom:
+        initial[f"cf_{field.pk}"] = values.get(field.key)
+    return initial

@@ -1,16 +1,21 @@
 """The backlog: ideas, features (ranked, scored), user stories and sprints."""
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from backlog.choices import (
     STORY_POINTS,
+    CustomFieldKind,
+    CustomFieldTarget,
     FeatureKind,
     FeatureStatus,
     Framework,
@@ -67,6 +72,108 @@ def jira_url_field() -> "models.URLField[str, str]":
             "A link to the matching Jira issue, such as https://acme.atlassian.net/browse/ABC-123."
         ),
     )
+
+
+# --- custom fields -------------------------------------------------------------------------
+#
+# Storage: the values of a row's custom fields live on the row itself, in one JSONB column
+# (`custom_values`, {"<field id>": value}), not in a value table. Why: every page and API list
+# that shows the row already loads it, so values cost no query at all (a value table needs a
+# prefetch per list, or a join that multiplies rows); a versioned edit of a row's values is one
+# UPDATE of that row, under the same version check as its other fields; and filtering is a
+# containment test (`custom_values @> {"12": "Mobile"}`) that a GIN index (jsonb_path_ops;
+# PostgreSQL only, so created by migration backlog 0009, not declared here) answers. Sorting
+# reads one key (`custom_values ->> '12'`), cast for numbers. Definitions (name, type, options,
+# public) are CustomField rows, one query per page.
+
+
+def custom_values_field() -> "models.JSONField[Any, Any]":
+    return models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Values of the product's custom fields, keyed by field id (CustomField).",
+    )
+
+
+def public_custom_keys(target: str) -> Callable[[Product | None], frozenset[str]]:
+    """The keys of `custom_values` readers outside the team see in a product: the ids of its
+    public, unarchived fields on `target` (pm.visibility `Rules.shown_keys`). One query per
+    product object, cached on it."""
+
+    def shown(product: Product | None) -> frozenset[str]:
+        if product is None:
+            return frozenset()
+        cached = getattr(product, "_public_custom_keys", None)
+        if cached is None:
+            cached = {}
+            for pk, applies_to in CustomField.objects.filter(
+                product_id=product.pk, public=True, archived_at=None
+            ).values_list("pk", "applies_to"):
+                cached.setdefault(applies_to, set()).add(str(pk))
+            cached = {k: frozenset(v) for k, v in cached.items()}
+            product._public_custom_keys = cached
+        return cached.get(target, frozenset())
+
+    return shown
+
+
+def _custom_field_rows(viewer: Viewer) -> models.Q:
+    """Outside the team, only public fields that are in use: a private field's name is as
+    internal as its values."""
+    if viewer.is_team:
+        return models.Q()
+    return models.Q(public=True, archived_at=None)
+
+
+class CustomField(models.Model):
+    """A typed field a product's PMs add to its features, ideas, stories or feedback items.
+
+    Values live on the rows (`custom_values`, keyed by this field's id). Archiving hides the
+    field everywhere and keeps its values, so un-archiving brings them back."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="custom_fields")
+    applies_to = models.CharField(max_length=20, choices=CustomFieldTarget.choices)
+    name = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20, choices=CustomFieldKind.choices)
+    # The choices of a (multi) select, in the order shown: ["Web", "iOS", "Android"].
+    options = models.JSONField(default=list, blank=True)
+    public = models.BooleanField(
+        default=False,
+        help_text="Stakeholders (and the public roadmap) may see this field and its values.",
+    )
+    position = models.PositiveIntegerField(default=0)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    visibility_rules = Rules(rows=_custom_field_rows)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "product",
+                "applies_to",
+                Lower("name"),
+                name="custom_field_name_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "applies_to"], name="custom_field_target")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """The key of this field's value in `custom_values`."""
+        return str(self.pk)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind == CustomFieldKind.NUMBER
 
 
 def _feature_rows(viewer: Viewer) -> models.Q:
@@ -144,6 +251,7 @@ class Idea(Versioned):
         "Feature", on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
     )
     votes = models.PositiveIntegerField(default=0)
+    custom_values = custom_values_field()
     # Members who voted from the idea page; each also counts once in `votes` (with the portal's).
     voters = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="voted_ideas"
@@ -152,7 +260,11 @@ class Idea(Versioned):
     updated_at = models.DateTimeField(auto_now=True)
 
     # Who outside the team asked is internal; ideas are a section stakeholders may be given.
-    visibility_rules = Rules(internal=("submitter_name",), rows=in_section(Section.IDEAS))
+    visibility_rules = Rules(
+        internal=("submitter_name",),
+        rows=in_section(Section.IDEAS),
+        shown_keys={"custom_values": public_custom_keys(CustomFieldTarget.IDEA)},
+    )
 
     # Not a column: set on the target by backlog.services.idea_merge for the message.
     merge_summary: str
@@ -264,6 +376,7 @@ class Feature(Versioned):
     demand_arr = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     jira_url = jira_url_field()
+    custom_values = custom_values_field()
     score = models.DecimalField(
         max_digits=16,
         decimal_places=4,
@@ -280,6 +393,7 @@ class Feature(Versioned):
         internal=("expected_revenue", "cost", "roi_horizon_months", "demand_arr", "jira_url"),
         internal_if={"reach": reach_from_arr},
         rows=_feature_rows,
+        shown_keys={"custom_values": public_custom_keys(CustomFieldTarget.FEATURE)},
     )
 
     class Meta:
@@ -349,11 +463,16 @@ class UserStory(Versioned):
     )
     rank = RankField()
     jira_url = jira_url_field()
+    custom_values = custom_values_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     # The Jira link is the team's tooling, like the development links.
-    visibility_rules = Rules(internal=("jira_url",), rows=_story_rows)
+    visibility_rules = Rules(
+        internal=("jira_url",),
+        rows=_story_rows,
+        shown_keys={"custom_values": public_custom_keys(CustomFieldTarget.STORY)},
+    )
 
     class Meta:
         ordering = ["rank"]

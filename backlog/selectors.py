@@ -21,8 +21,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backlog.choices import FeatureKind, FeatureStatus, IdeaSource, IdeaStatus, MoSCoW, StoryStatus
-from backlog.models import BacklogSettings, Feature, Idea, Sprint, UserStory
+from backlog import custom_fields
+from backlog.choices import (
+    CustomFieldTarget,
+    FeatureKind,
+    FeatureStatus,
+    IdeaSource,
+    IdeaStatus,
+    MoSCoW,
+    StoryStatus,
+)
+from backlog.models import BacklogSettings, CustomField, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
 from pm.models import Product
@@ -60,14 +69,27 @@ def _int(value: Any) -> int | None:
 
 
 def feature_list(
-    *, product: Product, user: User, filters: dict[str, Any] | None = None
+    *,
+    product: Product,
+    user: User,
+    filters: dict[str, Any] | None = None,
+    custom: list[CustomField] | None = None,
 ) -> QuerySet[Feature]:
     """The product's features in rank order (or `sort`), with theme and story counts.
 
     Filters: theme (id, or "none"), status, kind, moscow (value, or "none"), q (title search),
-    sort (rank, score, demand, title). Unknown filter values are ignored, never an error.
+    sort (rank, score, demand, title, or a custom field: "cf12" / "-cf12"), and one per custom
+    field ("cf12": custom_fields.filter_rows). Unknown filter values are ignored, never an
+    error. `custom`: the feature fields the reader may see, when the caller has them loaded
+    (otherwise they are read here, one query, only when a filter or the sort names one).
     """
     filters = filters or {}
+    sort = str(filters.get("sort") or "rank")
+    viewer = viewer_for_user(user, product)
+    if custom is None and (
+        sort.lstrip("-").startswith("cf") or any(k.startswith("cf") for k in filters)
+    ):
+        custom = custom_fields.fields_for(product, CustomFieldTarget.FEATURE, viewer)
     # Correlated subqueries rather than a JOIN + GROUP BY: with the page's LIMIT, PostgreSQL
     # then counts stories for the shown rows only, whatever the size of the backlog.
     stories = UserStory.objects.filter(feature=OuterRef("pk")).order_by().values("feature")
@@ -79,7 +101,7 @@ def feature_list(
             story_points=Coalesce(Subquery(stories.annotate(p=Sum("points")).values("p")), 0),
         )
     )
-    qs = visibility.apply(qs, viewer_for_user(user, product), product)
+    qs = visibility.apply(qs, viewer, product)
     theme = filters.get("theme")
     if theme == "none":
         qs = qs.filter(theme=None)
@@ -99,7 +121,12 @@ def feature_list(
         qs = qs.filter(moscow=moscow)
     if q := (filters.get("q") or "").strip():
         qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
-    return qs.order_by(*FEATURE_SORTS.get(filters.get("sort") or "rank", ("rank",)))
+    if custom:
+        qs = custom_fields.filter_rows(qs, custom, filters)
+        terms = custom_fields.sort_terms(custom, sort)
+        if terms is not None:
+            return qs.order_by(*terms)
+    return qs.order_by(*FEATURE_SORTS.get(sort, ("rank",)))
 
 
 def feature_get(*, product: Product, user: User, pk: int) -> Feature:

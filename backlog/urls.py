@@ -1,6 +1,7 @@
 from django.urls import path
 
 from backlog.views import features, ideas, sprint_review, sprints, stories
+from backlog import views_fields as fields_views
 
 P = "p/<str:key>/"
 
@@ -66,4 +67,19 @@ urlpatterns = [
         name="action_done",
     ),
     path(P + "sprints/<int:pk>/plan/story/", sprints.sprint_plan_story, name="sprint_plan_story"),
+]
+
+urlpatterns += [
+    # custom fields: the settings page, and their values on features, ideas and stories
+    path(P + "fields/", fields_views.custom_fields_page, name="custom_fields"),
+    path(P + "fields/<int:pk>/edit/", fields_views.custom_field_edit, name="custom_field_edit"),
+    path(P + "fields/<int:pk>/move/", fields_views.custom_field_move, name="custom_field_move"),
+    path(
+        P + "fields/<int:pk>/archive/",
+        fields_views.custom_field_archive,
+        name="custom_field_archive",
+    ),
+    path(P + "features/<int:pk>/fields/", fields_views.feature_values, name="feature_values"),
+    path(P + "ideas/<int:pk>/fields/", fields_views.idea_values, name="idea_values"),
+    path(P + "stories/<int:number>/fields/", fields_views.story_values, name="story_values"),
 ]

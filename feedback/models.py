@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from backlog.models import Feature, Idea
+from backlog.choices import CustomFieldTarget
+from backlog.models import Feature, Idea, custom_values_field, public_custom_keys
 from feedback.choices import (
     FeedbackStatus,
     Importance,
@@ -217,11 +218,16 @@ class FeedbackItem(Versioned):
         blank=True,
         related_name="+",
     )
+    custom_values = custom_values_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Readers outside the team never learn which customer said it.
-    visibility_rules = Rules(internal=("customer",), rows=in_section(Section.FEEDBACK))
+    visibility_rules = Rules(
+        internal=("customer",),
+        rows=in_section(Section.FEEDBACK),
+        shown_keys={"custom_values": public_custom_keys(CustomFieldTarget.FEEDBACK)},
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

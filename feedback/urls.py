@@ -25,6 +25,7 @@ urlpatterns = [
     path(P + "new/", views.feedback_new, name="feedback_new"),
     path(P + "<int:pk>/", views.feedback_detail, name="feedback_detail"),
     path(P + "<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
+    path(P + "<int:pk>/fields/", views.feedback_values, name="feedback_values"),
     path(P + "<int:pk>/status/", views.feedback_status, name="feedback_status"),
     path(P + "<int:pk>/link/", views.feedback_link, name="feedback_link"),
     path(P + "link-targets/", views.feedback_link_targets, name="feedback_link_targets"),

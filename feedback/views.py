@@ -14,8 +14,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from backlog.choices import CustomFieldTarget
 from backlog.models import Feature
 from backlog.selectors import feature_get
+from backlog.views_fields import values_context, values_edit
 from feedback import csvimport, selectors
 from feedback.choices import FeedbackStatus, PostStatus, Source
 from feedback.forms import (
@@ -55,6 +57,7 @@ from feedback.services.portal import (
 )
 from feedback.services.studies import study_add_finding, study_create, study_update
 from feedback.services.suggestions import suggestion_decide
+from pm import visibility
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
@@ -62,7 +65,7 @@ from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user, viewer_for_user
 from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
-from pm.visibility import Section
+from pm.visibility import Section, viewer_of
 
 INBOX_PAGE = 25
 CUSTOMER_PAGE = 50
@@ -187,7 +190,32 @@ def feedback_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
     context.update(_panel_context(product, item, can_edit=context["can_edit"]))
     if is_partial(request):
         return render_fragment(request, "feedback/item.html", "triage-panel", context)
+    # Custom field values as the reader may see them (pm.visibility: public fields only).
+    visibility.redact(item, viewer_of(product), product)
+    edit_url = reverse("feedback_values", args=[product.key, item.pk])
+    context.update(
+        values_context(
+            request, product, item, CustomFieldTarget.FEEDBACK, edit_url, context["can_edit"]
+        )
+    )
     return render_page(request, "feedback/item.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback_values(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+    """The inline edit of a feedback item's custom fields (backlog.views_fields)."""
+    product = get_product_for_user(request.user, key, need=Role.PM)
+    item = get_object_or_404(product.feedback_items.select_related("product"), pk=pk)
+    return values_edit(
+        request,
+        product,
+        item,
+        CustomFieldTarget.FEEDBACK,
+        detail_url=reverse("feedback_detail", args=[product.key, pk]),
+        edit_url=reverse("feedback_values", args=[product.key, pk]),
+        title=f"feedback #{item.pk}",
+    )
 
 
 def _triage_response(request, product, context, item, *, advance: bool, message: str = ""):

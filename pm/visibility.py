@@ -176,12 +176,15 @@ class Rules:
       when it is the summed ARR of customers).
     - `rows`: viewer → Q of the rows it sees (the product's membership is checked before).
     - `workspace`: the lookup from the model to its workspace id, for lists across workspaces.
+    - `shown_keys`: {JSON field: keys(product)} — a dict field of which readers outside the team
+      see only the keys `keys(product)` names (custom field values: the public fields' ids).
     """
 
     internal: tuple[str, ...] = ()
     internal_if: dict[str, Callable[[Any], bool]] = field(default_factory=dict)
     rows: Callable[[Viewer], Q] = _everything
     workspace: str = "product__workspace_id"
+    shown_keys: dict[str, Callable[[Any], frozenset[str]]] = field(default_factory=dict)
 
 
 NO_RULES = Rules()
@@ -208,6 +211,42 @@ def hidden_fields(
         if product is None or predicate(product):
             hidden.add(name)
     return frozenset(hidden)
+
+
+class _Keys:
+    """The keys of a dict field a reader may see in one product, looked up on first use and
+    then remembered: rows with nothing in the field cost no query at all."""
+
+    def __init__(self, lookup: Callable[[Any], frozenset[str]], product: Any) -> None:
+        self._lookup, self._product = lookup, product
+        self._keys: frozenset[str] | None = None
+
+    def __call__(self) -> frozenset[str]:
+        if self._keys is None:
+            self._keys = self._lookup(self._product)
+        return self._keys
+
+
+# {dict field: the keys to keep}, for readers outside the team.
+KeptKeys = dict[str, _Keys]
+
+
+def kept_keys(
+    model: type[Model] | Model, viewer: Viewer | None, product: Product | None = None
+) -> KeptKeys:
+    """The dict fields of `model` of which `viewer` reads only some keys, with those keys
+    (none of them without a product). Empty for the team."""
+    rules = rules_for(model)
+    if not rules.shown_keys or (viewer is not None and viewer.is_team):
+        return {}
+    return {name: _Keys(lookup, product) for name, lookup in rules.shown_keys.items()}
+
+
+def _trim(instance: Model, kept: KeptKeys) -> None:
+    for name, keys in kept.items():
+        value = instance.__dict__.get(name)
+        if isinstance(value, dict) and value and not keys().issuperset(value):
+            instance.__dict__[name] = {k: v for k, v in value.items() if k in keys()}
 
 
 def rows_q(model: type[Model], viewer: Viewer | None) -> Q:
@@ -242,24 +281,39 @@ def _blank(instance: Model, names: Iterable[str]) -> None:
         instance.__dict__.setdefault("_redacted", set()).add(name)
 
 
+def _no_keys(instance: Model) -> KeptKeys:
+    return {}
+
+
 class _RedactingIterable(ModelIterable):
     hide: Callable[[Model], Iterable[str]]
+    keep: Callable[[Model], KeptKeys]
 
     def __iter__(self):
         for instance in super().__iter__():
             names = self.hide(instance)
             if names:
                 _blank(instance, names)
+            kept = self.keep(instance)
+            if kept:
+                _trim(instance, kept)
             yield instance
 
 
-def redacted(queryset: QuerySet, hide: Callable[[Model], Iterable[str]]) -> QuerySet:
-    """`queryset` whose instances come with the fields `hide(instance)` names blanked (None):
-    no template, serializer or score computed from them can show those values. (The iterable
-    class survives filtering, slicing and `get()`.)"""
+def redacted(
+    queryset: QuerySet,
+    hide: Callable[[Model], Iterable[str]],
+    keep: Callable[[Model], KeptKeys] = _no_keys,
+) -> QuerySet:
+    """`queryset` whose instances come with the fields `hide(instance)` names blanked (None),
+    and the dict fields `keep(instance)` names cut down to the keys it gives: no template,
+    serializer or score computed from them can show those values. (The iterable class survives
+    filtering, slicing and `get()`.)"""
     clone = queryset.all()
     clone._iterable_class = type(
-        "RedactingIterable", (_RedactingIterable,), {"hide": staticmethod(hide)}
+        "RedactingIterable",
+        (_RedactingIterable,),
+        {"hide": staticmethod(hide), "keep": staticmethod(keep)},
     )
     return clone
 
@@ -270,21 +324,22 @@ def apply[M: Model](
     """Rows and fields for one viewer in one product: what page selectors return."""
     queryset = visible(queryset, viewer)
     names = hidden_fields(queryset.model, viewer, product)
-    if not names:
+    kept = kept_keys(queryset.model, viewer, product)
+    if not names and not kept:
         return queryset
-    return redacted(queryset, lambda instance: names)
+    return redacted(queryset, lambda instance: names, lambda instance: kept)
 
 
 def apply_across(queryset: QuerySet, viewers: dict[int, Viewer]) -> QuerySet:
     """Rows and fields for a caller in several workspaces (API lists)."""
     queryset = visible_across(queryset, viewers)
     rules = rules_for(queryset.model)
-    if not rules.internal and not rules.internal_if:
+    if not rules.internal and not rules.internal_if and not rules.shown_keys:
         return queryset
     path = rules.workspace.split("__")
-    known: dict[tuple[int | None, int | None], frozenset[str]] = {}
+    known: dict[tuple[int | None, int | None], tuple[frozenset[str], KeptKeys]] = {}
 
-    def hide(instance):
+    def decide(instance) -> tuple[frozenset[str], KeptKeys]:
         target = instance
         for step in path[:-1]:
             target = getattr(target, step)
@@ -292,19 +347,27 @@ def apply_across(queryset: QuerySet, viewers: dict[int, Viewer]) -> QuerySet:
         product_id = getattr(instance, "product_id", None)
         # Once per product, not per row: a conditional field may need a query to decide.
         if (workspace_id, product_id) not in known:
-            known[workspace_id, product_id] = hidden_fields(
-                type(instance), viewers.get(workspace_id), getattr(instance, "product", None)
+            viewer, product = viewers.get(workspace_id), getattr(instance, "product", None)
+            known[workspace_id, product_id] = (
+                hidden_fields(type(instance), viewer, product),
+                kept_keys(type(instance), viewer, product),
             )
         return known[workspace_id, product_id]
 
-    return redacted(queryset, hide)
+    return redacted(
+        queryset, lambda instance: decide(instance)[0], lambda instance: decide(instance)[1]
+    )
 
 
 def redact[M: Model](instance: M, viewer: Viewer | None, product: Product | None = None) -> M:
     """Blank the fields `viewer` may not read on one loaded instance."""
-    names = hidden_fields(instance, viewer, product or getattr(instance, "product", None))
+    product = product or getattr(instance, "product", None)
+    names = hidden_fields(instance, viewer, product)
     if names:
         _blank(instance, names)
+    kept = kept_keys(instance, viewer, product)
+    if kept:
+        _trim(instance, kept)
     return instance
 
 
@@ -373,6 +436,22 @@ def history_visible_ids(entries: list, viewer: Viewer | None) -> set[tuple[str, 
     return seen
 
 
+def _trim_change(change: Any, keys: frozenset[str]) -> tuple[Any, bool]:
+    """A logged [before, after] of a dict field with only `keys` left; whether any went."""
+    if not isinstance(change, list | tuple):
+        return [None, None], True
+    trimmed, cut = [], False
+    for side in change:
+        if isinstance(side, dict):
+            kept = {k: v for k, v in side.items() if k in keys}
+            cut = cut or len(kept) != len(side)
+            trimmed.append(kept)
+        else:
+            trimmed.append(None)
+            cut = cut or side is not None
+    return trimmed, cut
+
+
 def history_for(
     entries: list[ActivityLog],
     viewer: Viewer | None,
@@ -394,9 +473,14 @@ def history_for(
         except (LookupError, ValueError):
             model = None
         hidden = hidden_fields(model, viewer, product) if model is not None else frozenset()
+        kept = kept_keys(model, viewer, product) if model is not None else {}
         changes = entry.changes or {}
         shown = {k: v for k, v in changes.items() if k not in hidden}
         entry.redacted = len(shown) != len(changes)
+        for name, keys in kept.items():
+            if name in shown:
+                shown[name], cut = _trim_change(shown[name], keys())
+                entry.redacted = entry.redacted or cut
         entry.changes = shown
         entry.shown = shown
         result.append(entry)

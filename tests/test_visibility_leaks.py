@@ -90,6 +90,38 @@ def _sentinel_value(field: models.Field, pk: int):
     raise AssertionError(f"No sentinel for {field!r}: teach this test its type")
 
 
+def _plant_keys(model, rows, product: Product, entries: list, picked: list) -> list:
+    """Dict fields readers outside the team see only some keys of (`Rules.shown_keys`: custom
+    field values): a sentinel under every other key — each internal custom field's id, and one
+    naming no field — in every row, and in a history entry of each row."""
+    from backlog.models import CustomField
+
+    rules = visibility.rules_for(model)
+    more = []
+    for name, shown in rules.shown_keys.items():
+        hidden = {str(pk) for pk in CustomField.objects.values_list("pk", flat=True)}
+        hidden = (hidden - shown(Product.objects.get(pk=product.pk))) | {"0"}
+        for row in rows:
+            values = {**(getattr(row, name) or {}), **{k: f"{SENTINEL}-{k}" for k in hidden}}
+            model._default_manager.filter(pk=row.pk).update(**{name: values})
+            logged = {k: {"field": f"{SENTINEL}-f", "value": f"{SENTINEL}-v"} for k in hidden}
+            entries.append(
+                ActivityLog(
+                    workspace_id=product.workspace_id,
+                    product_id=_product_id(row, product.pk),
+                    action=ActivityAction.UPDATED,
+                    object_type=model._meta.label_lower,
+                    object_id=row.pk,
+                    object_repr="A visible row",
+                    changes={name: [logged, logged]},
+                    created_at=timezone.now(),
+                )
+            )
+            if row not in picked and row not in more:
+                more.append(row)
+    return more
+
+
 def _product_id(instance, default: int) -> int:
     return getattr(instance, "product_id", None) or default
 
@@ -135,6 +167,7 @@ def _plant(product: Product, stakeholder: Viewer) -> dict[str, list]:
                 )
             )
             picked.append(row)
+        picked += _plant_keys(model, rows, product, entries, picked)
         if not picked and not internal and not hidden_ids:
             continue  # nothing of this model is hidden from this stakeholder (a shared section)
         assert picked, f"No {model._meta.label} row carries a sentinel"

@@ -8,6 +8,7 @@ then the page or (for htmx) the partial that changed.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -20,8 +21,16 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from backlog import scoring, selectors, services
-from backlog.choices import FeatureKind, FeatureStatus, Framework, MoSCoW, StoryStatus
+from backlog import custom_fields, scoring, selectors, services
+from backlog.choices import (
+    CustomFieldKind,
+    CustomFieldTarget,
+    FeatureKind,
+    FeatureStatus,
+    Framework,
+    MoSCoW,
+    StoryStatus,
+)
 from backlog.forms import (
     BacklogSettingsForm,
     BulkStatusForm,
@@ -31,6 +40,7 @@ from backlog.forms import (
     StoryForm,
 )
 from backlog.models import BacklogSettings, Feature
+from backlog.views_fields import values_context
 from backlog.views.common import (
     _context,
     _feature_or_404,
@@ -61,8 +71,45 @@ BACKLOG_FILTERS = ("theme", "status", "kind", "moscow", "q", "sort")
 
 
 def _backlog_filters(request: HttpRequest) -> dict[str, str]:
+    """The backlog's filters from the query (or a form posted from the page): the fixed ones,
+    and one "cf<id>" per custom field (custom_fields.filter_rows reads those)."""
     source = request.GET if request.method == "GET" else request.POST
-    return {k: source.get(k, "") for k in BACKLOG_FILTERS}
+    filters = {k: source.get(k, "") for k in BACKLOG_FILTERS}
+    custom = [k for k in source if CUSTOM_FILTER.fullmatch(k)][: custom_fields.MAX_FIELDS]
+    filters.update({k: source.get(k, "")[:200] for k in custom})
+    return filters
+
+
+CUSTOM_FILTER = re.compile(r"cf[0-9]{1,12}")
+
+
+def _columns_key(product: Product) -> str:
+    return f"backlog_columns:{product.pk}"
+
+
+def _columns(request, product: Product, fields: list) -> list:
+    """The custom fields shown as backlog columns: chosen on the page ("cols", with
+    "cols_set" so that choosing none counts), remembered in the session per product. The
+    session is written only when the choice changes."""
+    source = request.GET if request.method == "GET" else request.POST
+    if "cols_set" in source:
+        chosen = sorted({v for v in source.getlist("cols") if v.isdigit() and len(v) < 13})
+        if request.session.get(_columns_key(product), []) != chosen:
+            request.session[_columns_key(product)] = chosen
+    else:
+        chosen = request.session.get(_columns_key(product), [])
+    return [f for f in fields if f.key in chosen]
+
+
+def _custom_cells(request, product, features: list, fields: list, columns: list) -> None:
+    """Each feature's shown custom columns, as text (no queries but the members' names when
+    a member column is shown)."""
+    people = custom_fields.people_of(product, columns)
+    for feature in features:
+        values = feature.custom_values or {}
+        feature.custom_cells = [
+            custom_fields.display(f, values.get(f.key), people) for f in columns
+        ]
 
 
 def _backlog_context(
@@ -81,7 +128,16 @@ def _backlog_context(
         next_offset=offset + limit if has_more else None,
         filters=filters,
         filter_query=urlencode(query),
-        filtered=any(filters.get(k) for k in ("theme", "status", "kind", "moscow", "q")),
+        filtered=any(
+            filters.get(k)
+            for k in filters
+            if k in ("theme", "status", "kind", "moscow", "q") or CUSTOM_FILTER.fullmatch(k)
+        ),
+        custom_filters=_custom_filter_controls(fields, filters, product),
+        custom_sorts=custom_fields.sort_choices(fields),
+        custom_fields=fields,
+        columns=columns,
+        column_keys=[f.key for f in columns],
         draggable=context["can_edit"] and (filters.get("sort") or "rank") == "rank",
         score_fields=scoring.INPUTS[Framework(context["framework"])],
         score_formula=scoring.FORMULAS[Framework(context["framework"])],
@@ -193,9 +249,34 @@ def feature_move(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     return _table_response(request, product, f"Moved “{feature.title}”.", limit=shown)
 
 
+def _custom_filter_controls(fields: list, filters: dict[str, str], product: Product) -> list:
+    """The custom field filters of the backlog's "More filters": (field, param, value,
+    choices or None for a typed value)."""
+    controls = []
+    members = None
+    for field in fields:
+        param = f"cf{field.pk}"
+        choices = None
+        if field.kind in (CustomFieldKind.SELECT, CustomFieldKind.MULTI_SELECT):
+            choices = [(o, o) for o in field.options]
+        elif field.kind == CustomFieldKind.USER:
+            if members is None:
+                members = [
+                    (str(u.pk), u.get_full_name() or u.username)
+                    for u in selectors.assignable_users(product)
+                ]
+            choices = members
+        controls.append((field, param, filters.get(param, ""), choices))
+    return controls
+
+
 def _row_context(request, product, feature, **extra):
     context = _context(request, product, "backlog", **extra)
     _with_scores([feature], context["framework"], context["sees_internal"])
+    fields = custom_fields.fields_for(product, CustomFieldTarget.FEATURE, viewer_of(product))
+    columns = _columns(request, product, fields)
+    _custom_cells(request, product, [feature], fields, columns)
+    context["columns"] = columns
     context.update(
         f=feature,
         offset=None,
@@ -318,6 +399,14 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
         history=_history(feature, viewer_of(product)),
         ideas=list(visibility.apply(feature.ideas.all(), viewer_of(product), product)[:20]),
         panels=_panels(request, product, registry.feature_panels, feature),
+        **values_context(
+            request,
+            product,
+            feature,
+            CustomFieldTarget.FEATURE,
+            reverse("feature_values", args=[product.key, feature.pk]),
+            context["can_edit"],
+        ),
     )
     context["story_points"] = sum(s.points or 0 for s in context["stories"])
     context["done_points"] = sum(

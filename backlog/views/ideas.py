@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from backlog import selectors, services
-from backlog.choices import IdeaSource, IdeaStatus
+from backlog.choices import CustomFieldTarget, IdeaSource, IdeaStatus
 from backlog.forms import DeclineForm, IdeaEditForm, IdeaForm, MergeForm
 from backlog.models import Idea
+from backlog.views_fields import values_context
 from backlog.views.common import _context, _history, _idea_or_404, _panels
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
@@ -121,6 +122,14 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
         panels=_panels(request, product, registry.idea_panels, idea),
         triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
         **_idea_votes(request, idea, context.get("can_work")),
+        **values_context(
+            request,
+            product,
+            idea,
+            CustomFieldTarget.IDEA,
+            reverse("idea_values", args=[product.key, idea.pk]),
+            context["can_edit"],
+        ),
     )
     return context
 

@@ -9,10 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backlog import services
-from backlog.choices import StoryStatus
+from backlog.choices import CustomFieldTarget, StoryStatus
 from backlog.forms import CriterionForm, EngineerStoryForm, StoryForm, StoryStatusForm
 from backlog.views.common import (
     _context,
@@ -36,7 +37,7 @@ from pm.visibility import Section, viewer_of
 
 
 def _story_context(request, product, story, **extra) -> dict[str, Any]:
-    return _context(
+    context = _context(
         request,
         product,
         "backlog",
@@ -46,6 +47,17 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
         panels=_panels(request, product, registry.story_panels, story),
         **extra,
     )
+    context.update(
+        values_context(
+            request,
+            product,
+            story,
+            CustomFieldTarget.STORY,
+            reverse("story_values", args=[product.key, story.number]),
+            context["can_work"],
+        )
+    )
+    return context
 
 
 @login_required

@@ -221,6 +221,27 @@ def _is_person_field(model, name: str) -> bool:
     return bool(field.is_relation and field.related_model is get_user_model())
 
 
+def _custom_value_rows(pair: Any) -> list[HistoryRow]:
+    """A custom fields change ({field id: {"field": name, "value": text}} before and after,
+    already cut to the fields the reader may see) as one row per field."""
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        return []
+    before, after = (side if isinstance(side, dict) else {} for side in pair)
+    rows = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        named = new if isinstance(new, dict) else old
+        label = named.get("field", "Field") if isinstance(named, dict) else "Field"
+        rows.append(
+            HistoryRow(
+                label=capfirst(str(label)),
+                before=str(old.get("value", "")) if isinstance(old, dict) else "",
+                after=str(new.get("value", "")) if isinstance(new, dict) else "",
+            )
+        )
+    return rows
+
+
 @register.simple_tag(takes_context=True)
 def history_rows(context, entry, changes=None) -> list[HistoryRow]:
     """`{% history_rows e as rows %}`: an activity entry's changes as labelled, readable rows.
@@ -235,6 +256,9 @@ def history_rows(context, entry, changes=None) -> list[HistoryRow]:
     rows = []
     for name, pair in changes.items():
         if name in _HISTORY_BOOKKEEPING:
+            continue
+        if name == "custom_values":
+            rows.extend(_custom_value_rows(pair))
             continue
         label = _history_label(model, name)
         before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)

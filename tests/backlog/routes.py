@@ -54,6 +54,15 @@ def _criterion(cast):
     return {**_story(cast), "index": 0}
 
 
+def _custom_field(cast):
+    from backlog.models import CustomField
+
+    field = CustomField.objects.create(
+        product=cast.product, applies_to="feature", name="Segment", kind="text"
+    )
+    return {"key": cast.product.key, "pk": field.pk}
+
+
 GET_POST = ("get", "post")
 POST = ("post",)
 
@@ -103,4 +112,13 @@ ROUTES: dict[str, Route] = {
     "retro_item_delete": Route(Role.ENGINEER, kwargs=_retro_item, methods=POST),
     "action_add": Route(Role.ENGINEER, kwargs=_sprint, methods=POST),
     "action_done": Route(Role.ENGINEER, kwargs=_action_item, methods=POST),
+    # custom fields: PMs define them; values are edited by whoever edits the item (engineers
+    # edit stories)
+    "custom_fields": Route(Role.PM, kwargs=_key, methods=GET_POST),
+    "custom_field_edit": Route(Role.PM, kwargs=_custom_field, methods=GET_POST),
+    "custom_field_move": Route(Role.PM, kwargs=_custom_field, methods=POST),
+    "custom_field_archive": Route(Role.PM, kwargs=_custom_field, methods=POST),
+    "feature_values": Route(Role.PM, kwargs=_feature, methods=GET_POST),
+    "idea_values": Route(Role.PM, kwargs=_idea, methods=GET_POST),
+    "story_values": Route(Role.ENGINEER, kwargs=_story, methods=GET_POST),
 }

@@ -170,11 +170,11 @@ def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history
     client = cast.client("pm")
     url = reverse("idea_detail", args=[cast.product.key, idea.pk])
     client.get(url)
-    # 17 at both sizes: session, user, product, membership, settings, the idea, its history,
+    # 18 at both sizes: session, user, product, membership, settings, the idea, its history,
     # members' names for the history, merged ideas, team voters, linked feedback (customers
-    # joined), its portal post, similar ideas (its vector, the candidates), and the base
+    # joined), its portal post, the product's custom fields on ideas, similar ideas (its vector, the candidates), and the base
     # template's notifications and workspaces.
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()

@@ -27,9 +27,9 @@ def test_backlog_page_queries_do_not_grow_with_rows(cast, django_assert_max_num_
     url = reverse("backlog", args=[cast.product.key])
     # session, user, product + workspace, memberships (permission), backlog settings,
     # features (theme joined, story count and points as subqueries), themes for the filter,
-    # themes for the quick-add form (pm only), nav memberships, unread notifications,
-    # nav products = 11
-    with django_assert_max_num_queries(11):
+    # themes for the quick-add form (pm only), the product's custom fields (filters, sorts,
+    # columns), nav memberships, unread notifications, nav products = 12
+    with django_assert_max_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="feature-row"') == n

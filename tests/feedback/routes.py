@@ -83,6 +83,7 @@ ROUTES: dict[str, Route] = {
     "feedback_new": Route(Role.PM, kwargs=_key, methods=("get", "post")),
     "feedback_detail": Route(Role.ENGINEER, kwargs=_item),
     "feedback_edit": Route(Role.PM, kwargs=_item, methods=("get", "post")),
+    "feedback_values": Route(Role.PM, kwargs=_item, methods=("get", "post")),
     "feedback_status": Route(Role.PM, kwargs=_item, methods=("post",)),
     "feedback_link": Route(Role.PM, kwargs=_item, methods=("post",)),
     "feedback_link_targets": Route(Role.PM, kwargs=_key),
