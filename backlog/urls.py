@@ -1,7 +1,7 @@
 from django.urls import path
 
-from backlog.views import features, ideas, sprint_review, sprints, stories
 from backlog import views_fields as fields_views
+from backlog.views import features, ideas, sprint_review, sprints, stories
 
 P = "p/<str:key>/"
 

@@ -40,7 +40,6 @@ from backlog.forms import (
     StoryForm,
 )
 from backlog.models import BacklogSettings, Feature
-from backlog.views_fields import values_context
 from backlog.views.common import (
     _context,
     _feature_or_404,
@@ -50,6 +49,7 @@ from backlog.views.common import (
     _score,
     _with_scores,
 )
+from backlog.views_fields import values_context
 from pm import visibility
 from pm.choices import Role
 from pm.exports import page_export
@@ -116,10 +116,13 @@ def _backlog_context(
     request, product, filters, offset: int = 0, limit: int = PAGE_SIZE, **extra
 ) -> dict[str, Any]:
     context = _context(request, product, "backlog", **extra)
-    qs = selectors.feature_list(product=product, user=request.user, filters=filters)
+    fields = custom_fields.fields_for(product, CustomFieldTarget.FEATURE, viewer_of(product))
+    columns = _columns(request, product, fields)
+    qs = selectors.feature_list(product=product, user=request.user, filters=filters, custom=fields)
     rows = list(qs[offset : offset + limit + 1])
     has_more = len(rows) > limit
     features = _with_scores(rows[:limit], context["framework"], context["sees_internal"])
+    _custom_cells(request, product, features, fields, columns)
     query = {k: v for k, v in filters.items() if v}
     context.update(
         features=features,

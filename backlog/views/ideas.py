@@ -20,8 +20,8 @@ from backlog import selectors, services
 from backlog.choices import CustomFieldTarget, IdeaSource, IdeaStatus
 from backlog.forms import DeclineForm, IdeaEditForm, IdeaForm, MergeForm
 from backlog.models import Idea
-from backlog.views_fields import values_context
 from backlog.views.common import _context, _history, _idea_or_404, _panels
+from backlog.views_fields import values_context
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest

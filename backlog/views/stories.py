@@ -26,6 +26,7 @@ from backlog.views.common import (
 )
 from backlog.views.features import _feature_context
 from backlog.views.sprints import board_context
+from backlog.views_fields import values_context
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest

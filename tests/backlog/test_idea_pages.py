@@ -172,8 +172,8 @@ def test_the_idea_page_query_count_does_not_grow_with_feedback_merges_or_history
     client.get(url)
     # 18 at both sizes: session, user, product, membership, settings, the idea, its history,
     # members' names for the history, merged ideas, team voters, linked feedback (customers
-    # joined), its portal post, the product's custom fields on ideas, similar ideas (its vector, the candidates), and the base
-    # template's notifications and workspaces.
+    # joined), its portal post, the product's custom fields on ideas, similar ideas (its
+    # vector, the candidates), and the base template's notifications and workspaces.
     with django_assert_max_num_queries(18):
         response = client.get(url)
     assert response.status_code == 200
