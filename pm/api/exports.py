@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
@@ -77,6 +78,10 @@ class ExportMixin(_Base):
     )
     @action(detail=False, methods=["get"], url_path="export", renderer_classes=EXPORT_RENDERERS)
     def export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        asked = request.query_params.get("format")
+        if asked is not None and asked not in exports.FORMATS:
+            # `?format=` (empty) or an unknown one: say so, rather than answer in JSON.
+            raise ValidationError({"format": [f"Choose one of: {', '.join(exports.FORMATS)}."]})
         fmt = request.accepted_renderer.format
         # Errors (a bad filter: 400) are JSON whatever was asked for.
         request.accepted_renderer = JSONRenderer()
