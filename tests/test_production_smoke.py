@@ -826,7 +826,7 @@ def test_every_page_answers_each_role_without_a_server_error(stack, flows):
     ]
     seeds += [f"/api/v1/{r}/" for r in ("products", "stories", "sprints", "features", "ideas")]
     seeds += [f"/api/v1/{r}/" for r in ("initiatives", "releases", "share-links", "feedback")]
-    seeds += ["/api/v1/kpis/"]
+    seeds += ["/api/v1/kpis/", "/api/v1/journeys/"]
     seeds += [f"/api/v1/{r}/" for r in ("initiative-updates", "sprint-reviews", "retro-items")]
     seeds += [f"/api/v1/{r}/" for r in ("action-items", "price-plans", "price-surveys")]
     seeds += [f"{seed}?product={KEY}" for seed in seeds if seed.startswith("/api/v1/")]
