@@ -152,7 +152,7 @@ def test_voting_query_count(cast, idea, n, django_assert_max_num_queries):
         services.idea_vote(idea=idea, user=UserFactory(), voted=True)
     client = cast.client("engineer")
     _vote(client, cast, idea, voted="0")
-    # 24 at both sizes: the page's own queries (session, user, product, membership, the idea), the
+    # 25 at both sizes: the page's own queries (session, user, product, membership, the idea), the
     # vote (lock, is a voter, add, count), then the votes card re-rendered with the whole page
     # context it shares with the idea page.
     with django_assert_max_num_queries(25):
