@@ -242,7 +242,6 @@ def tool_import_run(
     one product run one at a time (the product row is locked), so two runs of the same export
     cannot both create its records."""
     from backlog import services as backlog
-    from feedback import services as feedback
 
     claimed = ToolImport.objects.filter(pk=batch.pk, imported_at=None).update(
         imported_at=timezone.now()
@@ -312,7 +311,7 @@ def tool_import_run(
             continue
         if record.action not in (Action.CREATE, Action.UPDATE):
             continue
-        obj = _write(record, batch, product, features, loaded, source, actor, backlog, feedback)
+        obj = _write(record, batch, product, features, loaded, source, actor, backlog)
         if record.kind == "feature":
             features[record.key] = obj
         if record.key == formats.FALLBACK_KEY:
@@ -362,8 +361,11 @@ def _column(kind: str) -> str:
     ]
 
 
-def _write(record, batch, product, features, loaded, source, actor, backlog, feedback) -> Any:
+def _write(record, batch, product, features, loaded, source, actor, backlog) -> Any:
     """Create or update the row one record becomes, through the owning app's services."""
+    from feedback.services.customers import customer_resolve
+    from feedback.services.items import feedback_create, feedback_update
+
     existing = loaded[record.kind].get(record.existing_id) if record.existing_id else None
     if record.action == Action.UPDATE and existing is None:
         raise ValidationError(f"{record.key} was deleted while the file was being imported.")
@@ -411,14 +413,14 @@ def _write(record, batch, product, features, loaded, source, actor, backlog, fee
             expected_version=existing.version,
             actor=actor,
         )
-    customer = feedback.customer_resolve(
+    customer = customer_resolve(
         workspace=product.workspace,
         name=record.customer,
         actor=actor,
         details={"contact": record.contact},
     )
     if existing is None:
-        return feedback.feedback_create(
+        return feedback_create(
             product=product,
             content=record.description,
             source=source,
@@ -426,7 +428,7 @@ def _write(record, batch, product, features, loaded, source, actor, backlog, fee
             customer=customer,
             received_at=record.received_at,
         )
-    return feedback.feedback_update(
+    return feedback_update(
         item=existing,
         data={
             "content": record.description,

@@ -45,7 +45,7 @@ class _EventIn(serializers.Serializer):
 
 class _BatchIn(serializers.Serializer):
     product = ProductRefField()
-    events = _EventIn(many=True)
+    events = serializers.ListField(child=_EventIn(), min_length=1, max_length=MAX_EVENTS)
 
 
 class EventIngest(APIView):

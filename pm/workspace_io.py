@@ -24,6 +24,7 @@ copied as it is. A reference to a row that no longer exists (history of a delete
 from __future__ import annotations
 
 import base64
+import datetime
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -274,11 +275,22 @@ def _generic_number(numbers: dict[str, dict[Any, int]], label: str | None, value
     return numbers.get(model._meta.label, {}).get(value)
 
 
+class _ExactEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, but times keep their microseconds (it cuts them to milliseconds, so
+    a restored row would differ from the original)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.datetime | datetime.time):
+            text = o.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
+
+
 def dumps(document: dict[str, Any]) -> str:
     """The document as text, keys sorted: the same workspace gives the same bytes."""
     import json
 
-    return json.dumps(document, cls=DjangoJSONEncoder, sort_keys=True, indent=1, ensure_ascii=False)
+    return json.dumps(document, cls=_ExactEncoder, sort_keys=True, indent=1, ensure_ascii=False)
 
 
 # --- import ---------------------------------------------------------------------------------

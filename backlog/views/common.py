@@ -40,20 +40,6 @@ def _context(
     )
 
 
-def _panels(
-    request: AuthedHttpRequest, product: Product, panels: list, obj: Any
-) -> list[tuple[str, dict]]:
-    """[(template, context)] of the panels other apps add to an idea, feature or story page
-    that the reader's role may see and that have something to show."""
-    shown = []
-    for panel in panels:
-        if product.membership.allows(panel.need):
-            panel_context = panel.context(request, obj)
-            if panel_context is not None:
-                shown.append((panel.template, panel_context))
-    return shown
-
-
 def _feature_or_404(request, product: Product, pk: int) -> Feature:
     try:
         return selectors.feature_get(product=product, user=request.user, pk=pk)

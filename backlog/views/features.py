@@ -45,7 +45,6 @@ from backlog.views.common import (
     _feature_or_404,
     _history,
     _int_or_none,
-    _panels,
     _score,
     _with_scores,
 )
@@ -59,7 +58,7 @@ from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.registry import registry
 from pm.selectors import themes_for_product
-from pm.views_support import add_service_errors, saved_redirect, versioned_edit
+from pm.views_support import add_service_errors, panels_for, saved_redirect, versioned_edit
 from pm.visibility import Section, viewer_of
 
 PAGE_SIZE = 100
@@ -401,7 +400,7 @@ def _feature_context(request, product, feature, **extra) -> dict[str, Any]:
         stories=list(selectors.stories_for_feature(feature, request.user)),
         history=_history(feature, viewer_of(product)),
         ideas=list(visibility.apply(feature.ideas.all(), viewer_of(product), product)[:20]),
-        panels=_panels(request, product, registry.feature_panels, feature),
+        panels=panels_for(request, product, registry.feature_panels, feature),
         **values_context(
             request,
             product,

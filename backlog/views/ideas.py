@@ -20,7 +20,7 @@ from backlog import selectors, services
 from backlog.choices import CustomFieldTarget, IdeaSource, IdeaStatus
 from backlog.forms import DeclineForm, IdeaEditForm, IdeaForm, MergeForm
 from backlog.models import Idea
-from backlog.views.common import _context, _history, _idea_or_404, _panels
+from backlog.views.common import _context, _history, _idea_or_404
 from backlog.views_fields import values_context
 from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
@@ -28,7 +28,7 @@ from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user
 from pm.registry import registry
-from pm.views_support import add_service_errors, saved_redirect, versioned_edit
+from pm.views_support import add_service_errors, panels_for, saved_redirect, versioned_edit
 from pm.visibility import Section, viewer_of
 
 
@@ -119,7 +119,7 @@ def _idea_context(request, product, idea, **extra) -> dict[str, Any]:
     context.update(
         history=_history(idea, viewer_of(product)),
         merged_ideas=list(idea.merged_ideas.order_by("title").only("id", "title", "product_id")),
-        panels=_panels(request, product, registry.idea_panels, idea),
+        panels=panels_for(request, product, registry.idea_panels, idea),
         triageable=idea.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW),
         **_idea_votes(request, idea, context.get("can_work")),
         **values_context(

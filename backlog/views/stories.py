@@ -20,7 +20,6 @@ from backlog.views.common import (
     _feature_or_404,
     _history,
     _int_or_none,
-    _panels,
     _sprint_or_404,
     _story_or_404,
 )
@@ -33,7 +32,7 @@ from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
 from pm.registry import registry
 from pm.services import EditConflict
-from pm.views_support import versioned_edit
+from pm.views_support import panels_for, versioned_edit
 from pm.visibility import Section, viewer_of
 
 
@@ -45,7 +44,7 @@ def _story_context(request, product, story, **extra) -> dict[str, Any]:
         story=story,
         history=_history(story, viewer_of(product)),
         statuses=StoryStatus.choices,
-        panels=_panels(request, product, registry.story_panels, story),
+        panels=panels_for(request, product, registry.story_panels, story),
         **extra,
     )
     context.update(

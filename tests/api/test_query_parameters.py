@@ -40,8 +40,8 @@ def test_the_feedback_list_documents_and_checks_its_filters(cast, api):
     assert client.get("/api/v1/feedback/", {"customer": "x"}).status_code == 400
     assert client.get("/api/v1/feedback/", {"custmer": "1"}).json() == {
         "custmer": [
-            "Unknown query parameter. This endpoint takes: customer, page, page_size, "
-            "product, source, status, updated_since."
+            "Unknown query parameter. This endpoint takes: customer, ordering, page, "
+            "page_size, product, search, source, status, updated_since."
         ]
     }
 

@@ -203,3 +203,15 @@ def test_a_damaged_upload_imports_nothing_and_says_why(cast):
     not_json = SimpleUploadedFile("x.json", b"\x00\xff nope")
     response = client.post("/w/acme/import/", {"file": not_json})
     assert "not JSON" in response.content.decode()
+
+
+def test_times_keep_their_microseconds(cast):
+    """A time a few microseconds past the second comes back exactly (JSON with milliseconds
+    would restore it as a different time and change its export)."""
+    from datetime import UTC, datetime
+
+    exact = datetime(2026, 3, 1, 9, 30, 15, 123, tzinfo=UTC)
+    Workspace.objects.filter(pk=cast.workspace.pk).update(created_at=exact)
+    document = json.loads(_export("acme"))
+    _empty_the_instance()
+    assert workspace_io.import_workspace(document).created_at == exact

@@ -100,6 +100,7 @@ def test_evidence_counts_each_customer_once_and_knows_research_and_recency(cast)
 
 @pytest.mark.django_db
 def test_the_team_sees_the_suggestion_and_a_pm_applies_it(cast):
+    CustomerFactory(workspace=cast.workspace, arr=Decimal(1_000_000))  # asked for nothing
     feature = make_feature(cast.product, "SSO", actor=cast.pm, confidence=80)
     for _ in range(3):
         customer = CustomerFactory(workspace=cast.workspace)
@@ -146,6 +147,7 @@ def test_stakeholders_do_not_see_the_reasons(cast):
 
 @pytest.mark.django_db
 def test_an_initiative_gets_a_level_from_its_features_evidence(cast):
+    CustomerFactory(workspace=cast.workspace, arr=Decimal(1_000_000))  # asked for nothing
     initiative = InitiativeFactory(product=cast.product, confidence="high")
     feature = make_feature(cast.product, "SSO", actor=cast.pm)
     initiative.features.add(feature)
