@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _drag(page, source, target, *, below=True):
-    """Drag with real mouse events (SortableJS in fallback mode follows the pointer)."""
+    """Drag with real mouse events (SortableJS in fallback mode follows the pointer). The
+    source is scrolled to the middle of the window first: the mouse only reaches what is shown."""
+    source.evaluate("e => e.scrollIntoView({block: 'center'})")
     src = source.bounding_box()
     dst = target.bounding_box()
     page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
