@@ -1,6 +1,7 @@
 from django.urls import path
 
 from backlog import views_fields as fields_views
+from backlog.choices import CustomFieldTarget
 from backlog.views import features, ideas, sprint_review, sprints, stories
 
 P = "p/<str:key>/"
@@ -79,7 +80,22 @@ urlpatterns += [
         fields_views.custom_field_archive,
         name="custom_field_archive",
     ),
-    path(P + "features/<int:pk>/fields/", fields_views.feature_values, name="feature_values"),
-    path(P + "ideas/<int:pk>/fields/", fields_views.idea_values, name="idea_values"),
-    path(P + "stories/<int:number>/fields/", fields_views.story_values, name="story_values"),
+    path(
+        P + "features/<int:pk>/fields/",
+        fields_views.item_values,
+        {"target": CustomFieldTarget.FEATURE},
+        name="feature_values",
+    ),
+    path(
+        P + "ideas/<int:pk>/fields/",
+        fields_views.item_values,
+        {"target": CustomFieldTarget.IDEA},
+        name="idea_values",
+    ),
+    path(
+        P + "stories/<int:number>/fields/",
+        fields_views.item_values,
+        {"target": CustomFieldTarget.STORY},
+        name="story_values",
+    ),
 ]

@@ -3,11 +3,14 @@ the feature, idea, story and feedback pages (the feedback app's view calls `valu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -227,56 +230,83 @@ def values_edit(
     return render_page(request, VALUES, context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def feature_values(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
-    product = get_product_for_user(request.user, key, need=Role.PM)
-    feature = _found(selectors.feature_get, product=product, user=request.user, pk=pk)
-    return values_edit(
-        request,
-        product,
-        feature,
-        CustomFieldTarget.FEATURE,
-        detail_url=reverse("feature_detail", args=[product.key, pk]),
-        edit_url=reverse("feature_values", args=[product.key, pk]),
-        title=f"“{feature.title}”",
-    )
+@dataclass(frozen=True)
+class _Valued:
+    """A kind of row whose custom fields are edited inline: who may edit them (engineers edit
+    stories, PRODUCT.md's roles; PMs the rest), how the row is found (404 when the reader may
+    not see it), its page and its edit URL, and how the toast names it."""
+
+    need: str
+    find: Callable[[Product, AuthedHttpRequest, int], Any]
+    detail: str
+    edit: str
+    title: Callable[[Any], str]
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def idea_values(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
+def _idea(product: Product, request: AuthedHttpRequest, pk: int) -> Any:
     from backlog.models import Idea
 
-    product = get_product_for_user(request.user, key, need=Role.PM)
-    idea = Idea.objects.select_related("product").filter(product=product, pk=pk).first()
-    if idea is None:
-        raise Http404("No such idea.")
-    return values_edit(
-        request,
-        product,
-        idea,
-        CustomFieldTarget.IDEA,
-        detail_url=reverse("idea_detail", args=[product.key, pk]),
-        edit_url=reverse("idea_values", args=[product.key, pk]),
-        title=f"“{idea.title}”",
-    )
+    return get_object_or_404(Idea.objects.select_related("product"), product=product, pk=pk)
+
+
+VALUED = {
+    CustomFieldTarget.FEATURE: _Valued(
+        Role.PM,
+        lambda product, request, pk: _found(
+            selectors.feature_get, product=product, user=request.user, pk=pk
+        ),
+        "feature_detail",
+        "feature_values",
+        lambda feature: f"“{feature.title}”",
+    ),
+    CustomFieldTarget.IDEA: _Valued(
+        Role.PM, _idea, "idea_detail", "idea_values", lambda idea: f"“{idea.title}”"
+    ),
+    CustomFieldTarget.STORY: _Valued(
+        Role.ENGINEER,
+        lambda product, request, number: _found(
+            selectors.story_get, product=product, user=request.user, number=number
+        ),
+        "story_detail",
+        "story_values",
+        lambda story: story.key,
+    ),
+    CustomFieldTarget.FEEDBACK: _Valued(
+        Role.PM,
+        lambda product, request, pk: get_object_or_404(
+            product.feedback_items.select_related("product"), pk=pk
+        ),
+        "feedback_detail",
+        "feedback_values",
+        lambda item: f"feedback #{item.pk}",
+    ),
+}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def story_values(request: AuthedHttpRequest, key: str, number: int) -> HttpResponse:
-    """Engineers edit stories (PRODUCT.md's roles), their custom fields too."""
-    product = get_product_for_user(request.user, key, need=Role.ENGINEER)
-    story = _found(selectors.story_get, product=product, user=request.user, number=number)
+def item_values(
+    request: AuthedHttpRequest,
+    key: str,
+    target: str,
+    pk: int | None = None,
+    number: int | None = None,
+) -> HttpResponse:
+    """The inline edit of a feature's, idea's, story's or feedback item's custom fields (the
+    URLconf names the kind; the row is found by its id, a story by its number)."""
+    ref = pk if pk is not None else number
+    assert ref is not None  # the URL pattern has one or the other
+    valued = VALUED[CustomFieldTarget(target)]
+    product = get_product_for_user(request.user, key, need=valued.need)
+    instance = valued.find(product, request, ref)
     return values_edit(
         request,
         product,
-        story,
-        CustomFieldTarget.STORY,
-        detail_url=reverse("story_detail", args=[product.key, number]),
-        edit_url=reverse("story_values", args=[product.key, number]),
-        title=story.key,
+        instance,
+        target,
+        detail_url=reverse(valued.detail, args=[product.key, ref]),
+        edit_url=reverse(valued.edit, args=[product.key, ref]),
+        title=valued.title(instance),
     )
 
 

@@ -1,6 +1,8 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from backlog import views_fields as fields_views
+from backlog.choices import CustomFieldTarget
 from feedback import api, portal_views, semantic_views, views, views_evidence
 
 P = "p/<str:key>/feedback/"
@@ -25,7 +27,12 @@ urlpatterns = [
     path(P + "new/", views.feedback_new, name="feedback_new"),
     path(P + "<int:pk>/", views.feedback_detail, name="feedback_detail"),
     path(P + "<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
-    path(P + "<int:pk>/fields/", views.feedback_values, name="feedback_values"),
+    path(
+        P + "<int:pk>/fields/",
+        fields_views.item_values,
+        {"target": CustomFieldTarget.FEEDBACK},
+        name="feedback_values",
+    ),
     path(P + "<int:pk>/status/", views.feedback_status, name="feedback_status"),
     path(P + "<int:pk>/link/", views.feedback_link, name="feedback_link"),
     path(P + "link-targets/", views.feedback_link_targets, name="feedback_link_targets"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backlog.choices import CustomFieldTarget
 from backlog.models import Feature
 from backlog.selectors import feature_get
-from backlog.views_fields import values_context, values_edit
+from backlog.views_fields import values_context
 from feedback import csvimport, selectors
 from feedback.choices import FeedbackStatus, PostStatus, Source
 from feedback.forms import (
@@ -199,23 +199,6 @@ def feedback_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
         )
     )
     return render_page(request, "feedback/item.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def feedback_values(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
-    """The inline edit of a feedback item's custom fields (backlog.views_fields)."""
-    product = get_product_for_user(request.user, key, need=Role.PM)
-    item = get_object_or_404(product.feedback_items.select_related("product"), pk=pk)
-    return values_edit(
-        request,
-        product,
-        item,
-        CustomFieldTarget.FEEDBACK,
-        detail_url=reverse("feedback_detail", args=[product.key, pk]),
-        edit_url=reverse("feedback_values", args=[product.key, pk]),
-        title=f"feedback #{item.pk}",
-    )
 
 
 def _triage_response(request, product, context, item, *, advance: bool, message: str = ""):

@@ -3,6 +3,10 @@ initiative (feedback.evidence), as a versioned edit of that row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,9 +25,32 @@ from roadmap import services as roadmap_services
 from roadmap.models import Initiative
 
 
-def _version(request: AuthedHttpRequest) -> int | None:
+def _apply(
+    request: AuthedHttpRequest,
+    back: HttpResponse,
+    *,
+    suggested: str | int,
+    noun: str,
+    shown_as: str,
+    update: Callable[..., Any],
+) -> HttpResponse:
+    """Store the suggestion the page showed, as a versioned edit of the row: if the evidence
+    moved since (the posted value is not today's suggestion), or someone saved the row
+    meanwhile, nothing is applied and the PM is told why."""
     value = request.POST.get("version", "")
-    return int(value) if value.isdecimal() and len(value) < 10 else None
+    version = int(value) if value.isdecimal() and len(value) < 10 else None
+    if version is None or request.POST.get("confidence") != str(suggested):
+        messages.error(request, "The suggestion changed meanwhile: look at it again.")
+        return back
+    try:
+        update(data={"confidence": suggested}, expected_version=version, actor=request.user)
+    except EditConflict:
+        messages.error(request, f"Someone saved this {noun} meanwhile: look at it again.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Confidence set to {shown_as} from the evidence.")
+    return back
 
 
 @login_required
@@ -31,27 +58,15 @@ def _version(request: AuthedHttpRequest) -> int | None:
 def feature_confidence_apply(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     feature = get_object_or_404(Feature, product=product, pk=pk)
-    back = redirect("feature_detail", key=product.key, pk=feature.pk)
     suggested = evidence.suggest(evidence.evidence_for(feature)).percent
-    version = _version(request)
-    # The page says which value it showed: if the evidence moved since, nothing is applied.
-    if version is None or request.POST.get("confidence") != str(suggested):
-        messages.error(request, "The suggestion changed meanwhile: look at it again.")
-        return back
-    try:
-        backlog_services.feature_update(
-            feature=feature,
-            data={"confidence": suggested},
-            expected_version=version,
-            actor=request.user,
-        )
-    except EditConflict:
-        messages.error(request, "Someone saved this feature meanwhile: look at it again.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Confidence set to {suggested}% from the evidence.")
-    return back
+    return _apply(
+        request,
+        redirect("feature_detail", key=product.key, pk=feature.pk),
+        suggested=suggested,
+        noun="feature",
+        shown_as=f"{suggested}%",
+        update=partial(backlog_services.feature_update, feature=feature),
+    )
 
 
 @login_required
@@ -59,24 +74,13 @@ def feature_confidence_apply(request: AuthedHttpRequest, key: str, pk: int) -> H
 def initiative_confidence_apply(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
     initiative = get_object_or_404(Initiative, product=product, pk=pk)
-    back = redirect("initiative_detail", key=product.key, pk=initiative.pk)
     features = list(initiative.features.select_related("product"))
     suggested = evidence.suggest(evidence.evidence_for(features)).level
-    version = _version(request)
-    if version is None or request.POST.get("confidence") != suggested:
-        messages.error(request, "The suggestion changed meanwhile: look at it again.")
-        return back
-    try:
-        roadmap_services.initiative_update(
-            initiative=initiative,
-            data={"confidence": suggested},
-            expected_version=version,
-            actor=request.user,
-        )
-    except EditConflict:
-        messages.error(request, "Someone saved this initiative meanwhile: look at it again.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Confidence set to {suggested} from the evidence.")
-    return back
+    return _apply(
+        request,
+        redirect("initiative_detail", key=product.key, pk=initiative.pk),
+        suggested=suggested,
+        noun="initiative",
+        shown_as=suggested,
+        update=partial(roadmap_services.initiative_update, initiative=initiative),
+    )
