@@ -59,12 +59,19 @@ from feedback.services.studies import study_add_finding, study_create, study_upd
 from feedback.services.suggestions import suggestion_decide
 from pm import visibility
 from pm.background import progress_get
-from pm.choices import ImportStatus, Role
+from pm.choices import Role
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
 from pm.permissions import get_product_for_user, viewer_for_user
-from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
+from pm.views_support import (
+    add_service_errors,
+    background_progress,
+    background_started,
+    product_page,
+    saved_redirect,
+    versioned_edit,
+)
 from pm.visibility import Section, viewer_of
 
 INBOX_PAGE = 25
@@ -482,49 +489,48 @@ def feedback_import_progress(request: AuthedHttpRequest, key: str, pk: int) -> H
     batch = get_object_or_404(
         FeedbackImport.objects.defer("content").select_related("product"), product=product, pk=pk
     )
-    context = {
-        **_context(request, product, "import"),
-        "batch": batch,
-        "progress": progress_get("feedback", batch.pk),
-    }
-    return render_fragment(request, "feedback/import_preview.html", "progress", context)
+    return background_progress(
+        request,
+        batch,
+        kind="feedback",
+        template="feedback/import_preview.html",
+        context=_context(request, product, "import"),
+    )
+
+
+def _imported(batch: FeedbackImport) -> tuple[str, str]:
+    n, skipped = batch.imported_count, batch.skipped_count
+    note = (
+        f" {skipped} invalid row{' was' if skipped == 1 else 's were'} skipped." if skipped else ""
+    )
+    message = f"Imported {n} feedback item{'' if n == 1 else 's'}.{note}"
+    return message, reverse("feedback_inbox", args=[batch.product.key])
 
 
 @login_required
 @require_POST
 def feedback_import_run(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
-    context = _context(request, product, "import")
     batch = get_object_or_404(
         FeedbackImport.objects.select_related("product"), product=product, pk=pk
     )
     form = ImportRunForm(request.POST)
     form.is_valid()
-    try:
-        batch = feedback_import_start(
+    return background_started(
+        request,
+        batch,
+        lambda: feedback_import_start(
             batch=batch,
             skip_invalid=form.cleaned_data.get("skip_invalid", False),
             again=form.cleaned_data.get("again", False),
             actor=request.user,
-        )
-    except ValidationError as exc:
-        batch.refresh_from_db()
-        context.update(_preview_context(batch), run_error=" ".join(exc.messages))
-        return render_page(request, "feedback/import_preview.html", context)
-    if batch.status == ImportStatus.DONE:  # trial mode: imported in this request
-        n, skipped = batch.imported_count, batch.skipped_count
-        note = (
-            f" {skipped} invalid row{' was' if skipped == 1 else 's were'} skipped."
-            if skipped
-            else ""
-        )
-        messages.success(request, f"Imported {n} feedback item{'' if n == 1 else 's'}.{note}")
-        return redirect("feedback_inbox", key=product.key)
-    if batch.status == ImportStatus.FAILED:
-        context.update(_preview_context(batch), run_error=batch.error)
-        return render_page(request, "feedback/import_preview.html", context)
-    # A worker imports it; the preview page shows its progress.
-    return redirect("feedback_import_preview", key=product.key, pk=batch.pk)
+        ),
+        template="feedback/import_preview.html",
+        context=_context(request, product, "import"),
+        preview=_preview_context,
+        done=_imported,
+        preview_url=reverse("feedback_import_preview", args=[product.key, batch.pk]),
+    )
 
 
 # --- customers ----------------------------------------------------------------------------

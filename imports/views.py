@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imports import formats, services
@@ -15,10 +16,15 @@ from imports.forms import MappingForm, UploadForm
 from imports.models import ToolImport
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
-from pm.htmx import render_fragment, render_page
+from pm.htmx import render_page
 from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
-from pm.views_support import add_service_errors, product_page
+from pm.views_support import (
+    add_service_errors,
+    background_progress,
+    background_started,
+    product_page,
+)
 
 SHOWN_ROWS = 50
 SHOWN_ERRORS = 200
@@ -127,33 +133,35 @@ def tool_import_progress(request: AuthedHttpRequest, key: str, pk: int) -> HttpR
     batch = get_object_or_404(
         ToolImport.objects.defer("content").select_related("product"), product=product, pk=pk
     )
-    context = {
-        **product_page(request, product, tab="backlog"),
-        "batch": batch,
-        "progress": progress_get("tools", batch.pk),
-    }
-    return render_fragment(request, "imports/preview.html", "progress", context)
+    return background_progress(
+        request,
+        batch,
+        kind="tools",
+        template="imports/preview.html",
+        context=product_page(request, product, tab="backlog"),
+    )
+
+
+def _imported(batch: ToolImport) -> tuple[str, str]:
+    message = (
+        f"Imported {batch.get_tool_display().split(' —')[0]}: {batch.created_count} new, "
+        f"{batch.updated_count} updated, {batch.unchanged_count} unchanged."
+    )
+    return message, reverse("tool_import_preview", args=[batch.product.key, batch.pk])
 
 
 @login_required
 @require_POST
 def tool_import_run(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.PM)
-    context = product_page(request, product, tab="backlog")
     batch = get_object_or_404(ToolImport.objects.select_related("product"), product=product, pk=pk)
-    try:
-        batch = services.tool_import_start(batch=batch, actor=request.user)
-    except ValidationError as exc:
-        batch.refresh_from_db()
-        context.update(_preview_context(batch), run_error=" ".join(exc.messages))
-        return render_page(request, "imports/preview.html", context)
-    if batch.status == ImportStatus.DONE:  # trial mode: imported in this request
-        messages.success(
-            request,
-            f"Imported {batch.get_tool_display().split(' —')[0]}: {batch.created_count} new, "
-            f"{batch.updated_count} updated, {batch.unchanged_count} unchanged.",
-        )
-    elif batch.status == ImportStatus.FAILED:
-        context.update(_preview_context(batch), run_error=batch.error)
-        return render_page(request, "imports/preview.html", context)
-    return redirect("tool_import_preview", key=product.key, pk=batch.pk)
+    return background_started(
+        request,
+        batch,
+        lambda: services.tool_import_start(batch=batch, actor=request.user),
+        template="imports/preview.html",
+        context=product_page(request, product, tab="backlog"),
+        preview=_preview_context,
+        done=_imported,
+        preview_url=reverse("tool_import_preview", args=[product.key, batch.pk]),
+    )

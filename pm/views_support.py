@@ -18,9 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRefresh
 
-from pm.choices import Role
+from pm.background import progress_get
+from pm.choices import ImportStatus, Role
 from pm.forms import conflicted_form
-from pm.htmx import is_partial
+from pm.htmx import is_partial, render_fragment, render_page
 from pm.http import AuthedHttpRequest
 from pm.models import Membership, Product
 from pm.services import EditConflict
@@ -172,3 +173,47 @@ def panels_for(
             if panel_context is not None:
                 shown.append((panel.template, panel_context))
     return shown
+
+
+# --- imports that run in the background (pm.background) -------------------------------------
+
+
+def background_progress(
+    request: HttpRequest, batch: Any, *, kind: str, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    """The progress bar of a running import (polled by htmx): the template's "progress"
+    partial with the run's row and what its worker last reported."""
+    context = {**context, "batch": batch, "progress": progress_get(kind, batch.pk)}
+    return render_fragment(request, template, "progress", context)
+
+
+def background_started(
+    request: HttpRequest,
+    batch: Any,
+    start: Callable[[], Any],
+    *,
+    template: str,
+    context: dict[str, Any],
+    preview: Callable[[Any], dict[str, Any]],
+    done: Callable[[Any], tuple[str, str]],
+    preview_url: str,
+) -> HttpResponse:
+    """After "Import": the preview again with the reason when the run is refused or failed;
+    in trial mode (no worker, run in this request) `done(batch)`'s (message, URL); otherwise
+    the preview page, which shows the worker's progress."""
+    try:
+        batch = start()
+    except ValidationError as exc:
+        batch.refresh_from_db()
+        return render_page(
+            request, template, {**context, **preview(batch), "run_error": " ".join(exc.messages)}
+        )
+    if batch.status == ImportStatus.FAILED:
+        return render_page(
+            request, template, {**context, **preview(batch), "run_error": batch.error}
+        )
+    if batch.status == ImportStatus.DONE:
+        message, url = done(batch)
+        messages.success(request, message)
+        return redirect(url)
+    return redirect(preview_url)
