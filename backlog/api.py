@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -35,6 +35,7 @@ from backlog.choices import (
     MoSCoW,
     StoryStatus,
 )
+from backlog.filters import FeatureFilter, IdeaFilter, StoryFilter, filtered
 from backlog.models import Feature, Idea, Sprint, UserStory
 from pm.api import conditional
 from pm.api.exceptions import Conflict, PreconditionFailed
@@ -50,7 +51,7 @@ from pm.api.serializers import (
 from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
 from pm.choices import Role
 from pm.http import signed_in
-from pm.models import Product, StrategicTheme
+from pm.models import StrategicTheme
 from pm.permissions import get_product_for_user
 from pm.services import EditConflict
 from pm.visibility import Section
@@ -72,32 +73,6 @@ class _ProductKeyMixin(serializers.Serializer):
 
     def get_product(self, obj) -> str:
         return obj.product.key
-
-
-def _today() -> date:
-    return timezone.localdate()
-
-
-def current_sprint_ids(products: QuerySet[Product], today: date | None = None) -> list[int]:
-    """Each product's current sprint in one query, as backlog.selectors.current_sprint has it:
-    the sprint running today; else the next to start; else the latest."""
-    today = today or _today()
-    ranked = (
-        Sprint.objects.filter(product=OuterRef("pk"))
-        .annotate(
-            running=Case(
-                When(start__lte=today, end__gte=today, then=0),
-                When(start__gt=today, then=1),
-                default=2,
-                output_field=IntegerField(),
-            ),
-            upcoming=Case(When(start__gt=today, then=F("start")), default=None),
-        )
-        .order_by("running", F("upcoming").asc(nulls_last=True), "-start", "-id")
-        .values("pk")[:1]
-    )
-    ids = products.annotate(current=Subquery(ranked)).values_list("current", flat=True)
-    return [pk for pk in ids if pk is not None]
 
 
 # --- stories --------------------------------------------------------------------------------
@@ -336,30 +311,7 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
             return queryset
         filters = self.filters()
         queryset = self.visible(self.scope(queryset, filters))
-        sprint = filters.get("sprint")
-        if sprint == "current":
-            products = Product.objects.filter(
-                pk__in=queryset.values("product_id").order_by().distinct()
-            )
-            queryset = queryset.filter(sprint_id__in=current_sprint_ids(products))
-        elif sprint == "none":
-            queryset = queryset.filter(sprint=None)
-        elif sprint is not None:
-            queryset = queryset.filter(sprint_id=sprint)
-        assignee = filters.get("assignee")
-        if assignee == "me":
-            queryset = queryset.filter(assignee=signed_in(self.request))
-        elif assignee == "none":
-            queryset = queryset.filter(assignee=None)
-        elif assignee is not None:
-            queryset = queryset.filter(assignee_id=assignee)
-        if "status" in filters:
-            queryset = queryset.filter(status=filters["status"])
-        if "feature" in filters:
-            queryset = queryset.filter(feature_id=filters["feature"])
-        if "updated_since" in filters:
-            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
-        return queryset
+        return filtered(StoryFilter, queryset, filters, user=signed_in(self.request))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The page read as rows (.values()) and rendered by story_json: no model instance or
@@ -588,14 +540,7 @@ class FeatureViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet
             return queryset
         filters = self.filters()
         queryset = self.visible(self.scope(queryset, filters))
-        for name in ("status", "kind"):
-            if name in filters:
-                queryset = queryset.filter(**{name: filters[name]})
-        if "theme" in filters:
-            queryset = queryset.filter(theme_id=filters["theme"])
-        if "updated_since" in filters:
-            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
-        return queryset.order_by("rank", "id")
+        return filtered(FeatureFilter, queryset, filters).order_by("rank", "id")
 
     def get_object(self) -> Feature:
         pk = parse_id(self.kwargs["pk"])
@@ -697,12 +642,7 @@ class IdeaViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
             return queryset
         filters = self.filters()
         queryset = self.visible(self.scope(queryset, filters))
-        for name in ("status", "source"):
-            if name in filters:
-                queryset = queryset.filter(**{name: filters[name]})
-        if "updated_since" in filters:
-            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
-        return queryset.order_by("-created_at", "-id")
+        return filtered(IdeaFilter, queryset, filters).order_by("-created_at", "-id")
 
     def get_object(self) -> Idea:
         pk = parse_id(self.kwargs["pk"])

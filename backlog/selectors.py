@@ -9,28 +9,36 @@ backlog when the workspace shares it), never archived ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from backlog import custom_fields
 from backlog.choices import (
     CustomFieldTarget,
-    FeatureKind,
-    FeatureStatus,
-    IdeaSource,
     IdeaStatus,
-    MoSCoW,
     StoryStatus,
 )
+from backlog.filters import FeatureFilter, IdeaFilter, StoryFilter, filtered
 from backlog.models import BacklogSettings, CustomField, Feature, Idea, Sprint, UserStory
 from pm import visibility
 from pm.choices import Role
@@ -102,25 +110,7 @@ def feature_list(
         )
     )
     qs = visibility.apply(qs, viewer, product)
-    theme = filters.get("theme")
-    if theme == "none":
-        qs = qs.filter(theme=None)
-    elif _int(theme) is not None:
-        qs = qs.filter(theme_id=_int(theme))
-    status = filters.get("status")
-    if status in FeatureStatus.values:
-        qs = qs.filter(status=status)
-    elif status == "open":
-        qs = qs.exclude(status__in=[FeatureStatus.SHIPPED, FeatureStatus.ARCHIVED])
-    if filters.get("kind") in FeatureKind.values:
-        qs = qs.filter(kind=filters["kind"])
-    moscow = filters.get("moscow")
-    if moscow == "none":
-        qs = qs.filter(moscow="")
-    elif moscow in MoSCoW.values:
-        qs = qs.filter(moscow=moscow)
-    if q := (filters.get("q") or "").strip():
-        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    qs = filtered(FeatureFilter, qs, filters)
     if custom:
         qs = custom_fields.filter_rows(qs, custom, filters)
         terms = custom_fields.sort_terms(custom, sort)
@@ -150,34 +140,8 @@ def story_list(
 ) -> QuerySet[UserStory]:
     """The product's stories in rank order. Filters: feature (id), sprint (id, "current" or
     "none"), status, assignee ("me", a user id or "none"), updated_since (ISO 8601)."""
-    filters = filters or {}
     qs = visibility.apply(_story_base(product), viewer_for_user(user, product), product)
-    if (feature_id := _int(filters.get("feature"))) is not None:
-        qs = qs.filter(feature_id=feature_id)
-    sprint = filters.get("sprint")
-    if sprint == "current":
-        current = current_sprint(product)
-        qs = qs.filter(sprint=current) if current else qs.none()
-    elif sprint == "none":
-        qs = qs.filter(sprint=None)
-    elif (sprint_id := _int(sprint)) is not None:
-        qs = qs.filter(sprint_id=sprint_id)
-    if filters.get("status") in StoryStatus.values:
-        qs = qs.filter(status=filters["status"])
-    assignee = filters.get("assignee")
-    if assignee == "me":
-        qs = qs.filter(assignee=user)
-    elif assignee == "none":
-        qs = qs.filter(assignee=None)
-    elif _int(assignee) is not None:
-        qs = qs.filter(assignee_id=_int(assignee))
-    since = filters.get("updated_since")
-    if since:
-        when = since if isinstance(since, datetime) else parse_datetime(str(since))
-        if when is not None:
-            if timezone.is_naive(when):
-                when = timezone.make_aware(when)
-            qs = qs.filter(updated_at__gte=when)
+    qs = filtered(StoryFilter, qs, filters or {}, user=user)
     return qs.order_by("rank")
 
 
@@ -205,15 +169,7 @@ def idea_list(
     filters = filters or {}
     qs = Idea.objects.filter(product=product).select_related("submitter", "feature", "merged_into")
     qs = visibility.apply(qs, viewer_for_user(user, product), product)
-    status = filters.get("status")
-    if status == "open":
-        qs = qs.filter(status__in=[IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW])
-    elif status in IdeaStatus.values:
-        qs = qs.filter(status=status)
-    if filters.get("source") in IdeaSource.values:
-        qs = qs.filter(source=filters["source"])
-    if q := (filters.get("q") or "").strip():
-        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    qs = filtered(IdeaFilter, qs, filters)
     if filters.get("sort") == "votes":
         return qs.order_by("-votes", "-created_at")
     return qs.order_by("-created_at", "-id")
@@ -261,6 +217,28 @@ def current_sprint(product: Product, today: date | None = None) -> Sprint | None
         or sprints.filter(start__gt=today).order_by("start").first()
         or sprints.order_by("-start").first()
     )
+
+
+def current_sprint_ids(products: QuerySet[Product], today: date | None = None) -> list[int]:
+    """Each product's current sprint in one query, as backlog.selectors.current_sprint has it:
+    the sprint running today; else the next to start; else the latest."""
+    today = today or timezone.localdate()
+    ranked = (
+        Sprint.objects.filter(product=OuterRef("pk"))
+        .annotate(
+            running=Case(
+                When(start__lte=today, end__gte=today, then=0),
+                When(start__gt=today, then=1),
+                default=2,
+                output_field=IntegerField(),
+            ),
+            upcoming=Case(When(start__gt=today, then=F("start")), default=None),
+        )
+        .order_by("running", F("upcoming").asc(nulls_last=True), "-start", "-id")
+        .values("pk")[:1]
+    )
+    ids = products.annotate(current=Subquery(ranked)).values_list("current", flat=True)
+    return [pk for pk in ids if pk is not None]
 
 
 @dataclass(frozen=True)

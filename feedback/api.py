@@ -16,8 +16,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from backlog.filters import filtered
 from feedback import selectors
 from feedback.choices import FeedbackStatus, Sentiment, Source
+from feedback.filters import FeedbackFilter
 from feedback.models import Customer, FeedbackItem, Insight
 from feedback.services.customers import customer_resolve
 from feedback.services.items import feedback_create
@@ -192,14 +194,7 @@ class FeedbackViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSe
         # Rows and fields from the one policy (pm.visibility): stakeholders get feedback only
         # where their workspace shares the feedback section, and never the customer.
         qs = self.visible(self.scope(qs, filters))
-        for name in ("status", "source"):
-            if name in filters:
-                qs = qs.filter(**{name: filters[name]})
-        if "customer" in filters:
-            qs = qs.filter(customer_id=filters["customer"])
-        if "updated_since" in filters:
-            qs = qs.filter(updated_at__gte=filters["updated_since"])
-        return qs.order_by("-received_at", "-id")
+        return filtered(FeedbackFilter, qs, filters).order_by("-received_at", "-id")
 
     def get_object(self):
         pk = parse_id(self.kwargs["pk"])

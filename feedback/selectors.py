@@ -26,9 +26,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 
 from backlog.choices import FeatureStatus, IdeaStatus
+from backlog.filters import filtered
 from backlog.models import Feature, Idea
 from feedback import matching
 from feedback.choices import FeedbackStatus, Importance, PostStatus, status_rank
+from feedback.filters import FeedbackFilter
 from feedback.models import (
     Customer,
     FeedbackImport,
@@ -80,14 +82,9 @@ def inbox_items(
     """The triage inbox: new items first, then triaged, linked and archived; newest first
     within each. Without a status, archived items are left out unless `include_archived`."""
     qs = FeedbackItem.objects.filter(product=product)
-    if status:
-        qs = qs.filter(status=status)
-    elif not include_archived:
+    if not status and not include_archived:
         qs = qs.exclude(status=FeedbackStatus.ARCHIVED)
-    if source:
-        qs = qs.filter(source=source)
-    if q:
-        qs = qs.filter(content__icontains=q)
+    qs = filtered(FeedbackFilter, qs, {"status": status, "source": source, "q": q})
     related = ["study", "customer"] if with_customers else ["study"]
     qs = qs.select_related(*related).prefetch_related(_insights_prefetch())
     if status:  # one status: its own index (feedback_inbox) gives the order
