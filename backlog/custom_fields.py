@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -57,12 +57,14 @@ def model_for(target: str) -> type[Versioned]:
     """The model whose rows a field of `target` is on (feedback items: the feedback app's)."""
     from django.apps import apps
 
-    return {
+    feedback_item = cast("type[Versioned]", apps.get_model("feedback", "FeedbackItem"))
+    by_target: dict[CustomFieldTarget, type[Versioned]] = {
         CustomFieldTarget.FEATURE: Feature,
         CustomFieldTarget.IDEA: Idea,
         CustomFieldTarget.STORY: UserStory,
-        CustomFieldTarget.FEEDBACK: apps.get_model("feedback", "FeedbackItem"),
-    }[CustomFieldTarget(target)]
+        CustomFieldTarget.FEEDBACK: feedback_item,
+    }
+    return by_target[CustomFieldTarget(target)]
 
 
 # --- values --------------------------------------------------------------------------------
@@ -498,7 +500,7 @@ class ValueText(models.Func):
 
     def as_sqlite(self, compiler, connection, **extra):  # the trial mode's database
         column, params = compiler.compile(self.source_expressions[0])
-        key = str(self.source_expressions[1].value).replace('"', "")
+        key = str(cast(models.Value, self.source_expressions[1]).value).replace('"', "")
         return f"json_extract({column}, '$.\"{key}\"')", params
 
 

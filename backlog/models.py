@@ -103,14 +103,14 @@ def public_custom_keys(target: str) -> Callable[[Product | None], frozenset[str]
     def shown(product: Product | None) -> frozenset[str]:
         if product is None:
             return frozenset()
-        cached = getattr(product, "_public_custom_keys", None)
+        cached: dict[str, frozenset[str]] | None = getattr(product, "_public_custom_keys", None)
         if cached is None:
-            cached = {}
+            found: dict[str, set[str]] = {}
             for pk, applies_to in CustomField.objects.filter(
                 product_id=product.pk, public=True, archived_at=None
             ).values_list("pk", "applies_to"):
-                cached.setdefault(applies_to, set()).add(str(pk))
-            cached = {k: frozenset(v) for k, v in cached.items()}
+                found.setdefault(applies_to, set()).add(str(pk))
+            cached = {k: frozenset(v) for k, v in found.items()}
             product._public_custom_keys = cached
         return cached.get(target, frozenset())
 

@@ -21,6 +21,8 @@ import random
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("CELERY_BROKER_URL", None)
@@ -45,7 +47,7 @@ def batches(total: int, size: int, people: int):
     rng = random.Random(1)
     made = 0
     while made < total:
-        batch = []
+        batch: list[dict[str, Any]] = []
         while len(batch) < size and made < total:
             person = rng.randrange(people)
             moment = START + timedelta(seconds=rng.randrange(DAYS * 86400))
@@ -122,7 +124,7 @@ def main() -> None:
             period_end=date(2026, 9, 30),
             window_days=7,
             breakdown="platform",
-            tz=UTC,
+            tz=ZoneInfo("UTC"),
         )
 
     result = funnel()

@@ -163,7 +163,8 @@ class FeedbackCreatedOut(FeedbackOut):
 class FeedbackFilterSerializer(serializers.Serializer):
     product = ProductRefField(required=False)
     status = serializers.ChoiceField(choices=FeedbackStatus.choices, required=False)
-    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    # A declared field, not Field.source: DRF's metaclass takes it off the class (as FeedbackIn's).
+    source = serializers.ChoiceField(choices=Source.choices, required=False)  # type: ignore[assignment]
     customer = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="Customer id."
     )

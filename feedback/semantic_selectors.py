@@ -107,7 +107,7 @@ def similar_ideas(
     vector = embeddings.vector_of("idea", idea.pk)
     if vector is not None:
         index = embeddings.target_index(idea.product_id)
-        hits = [
+        hits: list[tuple[int, float | None]] = [
             (pk, sim)
             for (kind, pk), sim in index.top(vector, limit * 4 + 1)
             if kind == "idea" and pk != idea.pk and sim >= SIMILAR_IDEA

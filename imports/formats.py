@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -104,7 +105,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     Tool.TRELLO: (),
 }
 # What each tool calls its file, for "this does not look like …" messages.
-EXPORT_NAMES = {
+EXPORT_NAMES: dict[str, str] = {
     Tool.JIRA: "a Jira issues export (Filters › Export › CSV)",
     Tool.TRELLO: "a Trello board export (Menu › Print, export and share › Export as JSON)",
     Tool.PRODUCTBOARD_FEATURES: "a Productboard features export",
@@ -124,7 +125,7 @@ STATUS_CHOICES: dict[str, list[tuple[str, str]]] = {
 KIND_LABELS = {"feature": "Feature", "idea": "Idea", "story": "Story", "feedback": "Feedback"}
 
 # Their status names, by the words in them, to ours (first match wins).
-_FEATURE_WORDS = [
+_FEATURE_WORDS: list[tuple[str, str]] = [
     (r"won.?t|wont|cancel|declin|reject|duplicate|archiv|obsolete", FeatureStatus.ARCHIVED),
     (r"done|closed|resolved|releas|shipped|complete|launched|live", FeatureStatus.SHIPPED),
     (
@@ -134,12 +135,12 @@ _FEATURE_WORDS = [
     (r"planned|next|selected|scheduled|committed|ready|now", FeatureStatus.PLANNED),
     (r"refined|candidate|groomed|triaged|discovery|validated|spec", FeatureStatus.REFINED),
 ]
-_IDEA_WORDS = [
+_IDEA_WORDS: list[tuple[str, str]] = [
     (r"won.?t|wont|cancel|declin|reject|duplicate|archiv", IdeaStatus.DECLINED),
     (r"planned|progress|doing|done|releas|shipped|complete|accept|next|now", IdeaStatus.ACCEPTED),
     (r"candidate|review|discovery|triage|validat|refined", IdeaStatus.UNDER_REVIEW),
 ]
-_STORY_WORDS = [
+_STORY_WORDS: list[tuple[str, str]] = [
     (r"done|closed|resolved|complete|releas|shipped|cancel|duplicate|won.?t", StoryStatus.DONE),
     (r"review|\bqa\b|testing|verif", StoryStatus.IN_REVIEW),
     (r"progress|doing|started|develop|wip", StoryStatus.IN_PROGRESS),
@@ -663,7 +664,8 @@ def _pb_note_row(line, key, cell, mapping, tz, now, errors, result) -> list[Reco
     ]
 
 
-_ROW_READERS = {
+# Each reads one row: (line, key, cell, mapping, tz, now, errors, result) -> its records.
+_ROW_READERS: dict[str, Callable[..., list[Record]]] = {
     Tool.JIRA: _jira_row,
     Tool.LINEAR: _linear_row,
     Tool.PRODUCTBOARD_FEATURES: _pb_feature_row,

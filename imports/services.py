@@ -9,8 +9,9 @@ second import of the same export updates or skips instead of duplicating.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -22,6 +23,7 @@ from django.utils import timezone
 from backlog.models import Feature, Idea, UserStory
 from feedback import csvimport
 from feedback.choices import Source
+from feedback.csvimport import RowError
 from feedback.models import FeedbackItem
 from imports import formats
 from imports.choices import Action, Tool
@@ -80,15 +82,15 @@ class Plan:
     """What an import of the file will do, record by record."""
 
     parsed: formats.Parsed
-    counts: Counter = field(default_factory=Counter)  # action → records
-    by_kind: dict[str, Counter] = field(default_factory=dict)  # kind → action → records
+    counts: Counter[str] = field(default_factory=Counter)  # action → records
+    by_kind: dict[str, Counter[str]] = field(default_factory=dict)  # kind → action → records
 
     @property
     def records(self) -> list[formats.Record]:
         return self.parsed.records
 
     @property
-    def errors(self):
+    def errors(self) -> list[RowError]:
         return self.parsed.errors
 
     @property
@@ -120,7 +122,7 @@ def _jira_links(product: Product) -> dict[str, tuple[str, int]]:
     return links
 
 
-def _target(link: dict[str, Any]) -> tuple[str, int | None]:
+def _target(link: Mapping[str, Any]) -> tuple[str, int | None]:
     for kind, column in (
         ("feature", "feature_id"),
         ("idea", "idea_id"),
@@ -361,7 +363,16 @@ def _column(kind: str) -> str:
     ]
 
 
-def _write(record, batch, product, features, loaded, source, actor, backlog) -> Any:
+def _write(
+    record: formats.Record,
+    batch: ToolImport,
+    product: Product,
+    features: dict[str, Feature],
+    loaded: dict[str, dict[int, Any]],
+    source: str,
+    actor: User,
+    backlog: ModuleType,
+) -> Any:
     """Create or update the row one record becomes, through the owning app's services."""
     from feedback.services.customers import customer_resolve
     from feedback.services.items import feedback_create, feedback_update
@@ -369,6 +380,7 @@ def _write(record, batch, product, features, loaded, source, actor, backlog) -> 
     existing = loaded[record.kind].get(record.existing_id) if record.existing_id else None
     if record.action == Action.UPDATE and existing is None:
         raise ValidationError(f"{record.key} was deleted while the file was being imported.")
+    data: dict[str, Any]
     if record.kind == "feature":
         data = {
             "title": record.title,

@@ -26,7 +26,7 @@ def import_tool_file(batch_id: int, actor_id: int | None) -> dict:
     if not started:
         return {"imported": 0, "already": True}
     batch = ToolImport.objects.select_related("product__workspace").get(pk=batch_id)
-    actor = User.objects.filter(pk=actor_id).first()
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
     progress_set("tools", batch_id, done=0, total=batch.row_count, stage="Reading the file")
 
     def progress(done: int, total: int) -> None:

@@ -195,7 +195,7 @@ def counts(
         "SELECT x.v, count(*), count(c.u) FROM x LEFT JOIN c ON c.u = x.u "
         "WHERE x.v IS NOT NULL AND x.v <> '' GROUP BY x.v ORDER BY x.v"
     )
-    params = {
+    params: dict[str, str | int | datetime] = {
         "prop": variant_property,
         "product": product_id,
         "exposure": exposure_event,

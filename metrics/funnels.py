@@ -230,7 +230,7 @@ def funnel_groups_python(
         local = t1.astimezone(tz).date()
         week = local - timedelta(days=local.weekday())
         label = _as_text(entry[2].get(breakdown)) if breakdown else None
-        keys = [("all", None), ("w", week)]
+        keys: list[tuple[str, Any]] = [("all", None), ("w", week)]
         if breakdown:
             keys.append(("b", label or ""))
         for key in keys:

@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncMonth, TruncWeek
 from django.db.models.functions.datetime import TruncBase
 
@@ -262,6 +262,7 @@ def _hour_groups(kpi: KPI, tz: ZoneInfo, hours: Hours | None) -> tuple[str, list
             f"hh.last_at FROM ({sql}) hh",
             params,
         )
+    points: QuerySet[Event] | QuerySet[DataPoint]
     if kpi.from_events:
         # Trial mode (SQLite): events counted; a property sum needs PostgreSQL's JSON numbers.
         points = Event.objects.filter(product_id=kpi.product_id, name=kpi.event_name)

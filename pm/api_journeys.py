@@ -4,7 +4,7 @@ features, ideas and feedback items the caller may see (pm.visibility)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers
@@ -17,7 +17,10 @@ from pm.visibility import Section, Viewer, visible_across
 from roadmap.api import _ProductKey
 from roadmap.api_read import ProductReadViewSet
 
-_LINKS = {"feature": Feature, "idea": Idea, "feedback": FeedbackItem}
+if TYPE_CHECKING:
+    from pm.journeys import LinkedModel
+
+_LINKS: dict[str, LinkedModel] = {"feature": Feature, "idea": Idea, "feedback": FeedbackItem}
 
 
 class _JourneyFilter(serializers.Serializer):

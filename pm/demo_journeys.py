@@ -13,7 +13,9 @@ from pm.models import Persona, Product
 
 # (persona, journey, goal, stages); a stage is (name, actions, touchpoints, thoughts, pains,
 # emotion, opportunities); an opportunity is (text, feature title, idea title, feedback words).
-JOURNEYS = [
+_Opportunity = tuple[str, str | None, str | None, str | None]
+_Stage = tuple[str, str, str, str, str, int, list[_Opportunity]]
+JOURNEYS: list[tuple[str, str, str, list[_Stage]]] = [
     (
         "Priya, product manager",
         "From scattered feedback to a defended priority",
@@ -141,7 +143,7 @@ JOURNEYS = [
 ]
 
 
-def _first_id(model: type, product: Product, **lookup: str) -> int | None:
+def _first_id(model: journeys.LinkedModel, product: Product, **lookup: str) -> int | None:
     return model.objects.filter(product=product, **lookup).values_list("pk", flat=True).first()
 
 

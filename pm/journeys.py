@@ -136,7 +136,11 @@ def stage_delete(*, stage: JourneyStage, actor: User) -> None:
     record_delete(instance=stage, actor=actor)
 
 
-def _linked(model: type, product: Product, pk: Any, label: str) -> Any:
+# The models an opportunity links to.
+LinkedModel = type[Feature] | type[Idea] | type[FeedbackItem]
+
+
+def _linked(model: LinkedModel, product: Product, pk: Any, label: str) -> Any:
     if pk in (None, ""):
         return None
     try:
@@ -231,9 +235,9 @@ def journeys_for_product(
     return [
         JourneyRow(
             journey=j,
-            stages=j.stage_count,  # type: ignore[attr-defined]  # annotated above
-            opportunities=j.opportunity_count,  # type: ignore[attr-defined]
-            mood=j.mood,  # type: ignore[attr-defined]
+            stages=j.stage_count,
+            opportunities=j.opportunity_count,
+            mood=j.mood,
         )
         for j in rows
     ]
@@ -274,7 +278,7 @@ class JourneyMap:
     low: StageView | None  # the stage where the persona feels worst (the first, on a tie)
 
 
-def _visible_ids(model: type, ids: set[int], viewer: Viewer | None) -> set[int]:
+def _visible_ids(model: LinkedModel, ids: set[int], viewer: Viewer | None) -> set[int]:
     if not ids:
         return set()
     return set(visible(model.objects.filter(pk__in=ids), viewer).values_list("pk", flat=True))

@@ -209,6 +209,8 @@ class Product(Versioned):
     _viewer: Viewer | None
     # Whether reach is summed customer ARR (backlog.models.reach_from_arr), read once.
     _reach_from_arr: bool | None
+    # Public custom field keys by the kind of record they apply to (backlog.models), read once.
+    _public_custom_keys: dict[str, frozenset[str]] | None
 
     class Meta:
         ordering = ["name"]

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
-from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend  # type: ignore[import-untyped]  # ships no stubs
 
 from pm.choices import ActivityAction
 from pm.models import Membership, SsoIdentity, Workspace

@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -75,20 +76,20 @@ def recovery_codes_left(user: Any) -> int:
     return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_NAME).count()
 
 
-def verify(user: Any, code: str) -> Any:
+def verify(user: Any, code: str) -> Device | None:
     """The device that accepts `code` (a TOTP code or a recovery code), or None. Each device
     throttles its own failures (django-otp), on top of the sign-in lockout."""
     code = "".join((code or "").split()).lower()[:16]
     if not code:
         return None
     if code.isdigit():
-        device = totp_device(user)
-        if device is not None and device.verify_token(code):
-            return device
+        app = totp_device(user)
+        if app is not None and app.verify_token(code):
+            return app
         return None
-    for device in StaticDevice.objects.filter(user=user, name=RECOVERY_NAME):
-        if device.verify_token(code):
-            return device
+    for recovery in StaticDevice.objects.filter(user=user, name=RECOVERY_NAME):
+        if recovery.verify_token(code):
+            return recovery
     return None
 
 

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from mozilla_django_oidc.views import (
+from mozilla_django_oidc.views import (  # type: ignore[import-untyped]  # ships no stubs
     OIDCAuthenticationCallbackView,
     OIDCAuthenticationRequestView,
 )

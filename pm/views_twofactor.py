@@ -40,7 +40,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     user = None
     if data is not None:
         user = get_user_model().objects.filter(pk=data["user"], is_active=True).first()
-    if user is None:
+    if data is None or user is None:
         twofactor.clear_pending(request)
         messages.info(request, "Sign in with your password first.")
         return redirect("login")
@@ -122,7 +122,10 @@ def two_factor_setup(request: AuthedHttpRequest) -> HttpResponse:
             codes = twofactor.new_recovery_codes(user)
             request.session.pop(twofactor.ENROL_KEY, None)
             otp_login(request, device)
-            context = {"codes": codes, "next": twofactor.safe_next(request, next_url)}
+            context: dict[str, object] = {
+                "codes": codes,
+                "next": twofactor.safe_next(request, next_url),
+            }
             return render(request, "pm/two_factor_codes.html", context)
         error = "That code is not right. Check the time on your phone and enter the code now shown."
     context = {

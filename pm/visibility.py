@@ -440,7 +440,8 @@ def _trim_change(change: Any, keys: frozenset[str]) -> tuple[Any, bool]:
     """A logged [before, after] of a dict field with only `keys` left; whether any went."""
     if not isinstance(change, list | tuple):
         return [None, None], True
-    trimmed, cut = [], False
+    trimmed: list[dict[str, Any] | None] = []
+    cut = False
     for side in change:
         if isinstance(side, dict):
             kept = {k: v for k, v in side.items() if k in keys}

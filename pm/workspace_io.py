@@ -28,7 +28,7 @@ import datetime
 import secrets
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -88,11 +88,11 @@ def _ordered(found: list[type[models.Model]]) -> list[type[models.Model]]:
     labels = {m._meta.label: m for m in found}
     needs = {
         m._meta.label: {
-            f.related_model._meta.label
+            _related(f)._meta.label
             for f in m._meta.concrete_fields
             if f.is_relation
             and f.related_model is not m
-            and f.related_model._meta.label in labels
+            and _related(f)._meta.label in labels
             and not f.null
         }
         for m in found
@@ -109,6 +109,17 @@ def _ordered(found: list[type[models.Model]]) -> list[type[models.Model]]:
             done.append(labels[label])
             placed.add(label)
     return done
+
+
+def _related(field: models.Field) -> type[models.Model]:
+    """The model a relational field points at (Django sets it for every relation once the apps
+    are loaded; the stubs allow None for the fields that are not relations)."""
+    return cast("type[models.Model]", field.related_model)
+
+
+def _through(field: models.ManyToManyField) -> type[models.Model]:
+    """A many-to-many field's link model (Django resolves it, or makes one, as the apps load)."""
+    return cast("type[models.Model]", field.remote_field.through)
 
 
 def _is_user(model: Any) -> bool:
@@ -178,9 +189,7 @@ def export_workspace(workspace: Workspace) -> dict[str, Any]:
     for model in order:
         label = model._meta.label
         fields = _plain_fields(model)
-        m2m = [
-            f for f in model._meta.local_many_to_many if f.remote_field.through._meta.auto_created
-        ]
+        m2m = [f for f in model._meta.local_many_to_many if _through(f)._meta.auto_created]
         generic = _generic_refs(model)
         queryset = querysets[label]
         if m2m:
@@ -432,13 +441,13 @@ def _import(document: dict[str, Any], *, slug: str | None, admin: Any) -> Worksp
             waiting = {row_id for row_id, _ in ((r["id"], i) for r, i in pending)}
             if any(row.get(f.name) in waiting for f in self_refs):
                 flush()  # the rows this one points at go in first
-            values = {}
+            values: dict[str, Any] = {}
             for field in fields:
                 if field.name not in row:
                     continue
                 value = row[field.name]
                 if field.is_relation:
-                    target = field.related_model
+                    target = _related(field)
                     if value is None:
                         values[field.attname] = None
                     elif _is_user(target):
@@ -515,7 +524,7 @@ def _link(
         if f.is_relation
         and not _is_user(f.related_model)
         and f.related_model is not ContentType
-        and (f.related_model is model or f.related_model._meta.label not in _before(model, ids))
+        and (f.related_model is model or _related(f)._meta.label not in _before(model, ids))
     ]
     generic = _generic_refs(model)
     changed: set[str] = set()
@@ -523,7 +532,7 @@ def _link(
         for field in deferred:
             value = row.get(field.name)
             if value is not None:
-                setattr(obj, field.attname, ids.get(field.related_model._meta.label, {}).get(value))
+                setattr(obj, field.attname, ids.get(_related(field)._meta.label, {}).get(value))
                 changed.add(field.name)
         for id_field, target in generic.items():
             label = target(row)
@@ -539,22 +548,22 @@ def _link(
     if changed and created:
         model._default_manager.bulk_update(created, sorted(changed), batch_size=BATCH)
     for field in model._meta.local_many_to_many:
-        through = field.remote_field.through
+        through = _through(field)
         if not through._meta.auto_created:
             continue
         source = field.m2m_field_name() + "_id"
         target_name = field.m2m_reverse_field_name() + "_id"
-        target = field.related_model
+        target = _related(field)
         links = []
         for obj, row in zip(created, rows, strict=True):
             for value in row.get(field.name) or []:
-                pk = (
+                target_pk = (
                     users.get(value)
                     if _is_user(target)
                     else ids.get(target._meta.label, {}).get(value)
                 )
-                if pk is not None:
-                    links.append(through(**{source: obj.pk, target_name: pk}))
+                if target_pk is not None:
+                    links.append(through(**{source: obj.pk, target_name: target_pk}))
         through._default_manager.bulk_create(links, batch_size=BATCH)
 
 

@@ -116,7 +116,9 @@ class MemberSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="user_id", help_text="User id (as in `assignee`).")
     username = serializers.CharField(source="user.username")
     name = serializers.SerializerMethodField(help_text="Full name, else the username.")
-    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    workspace: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     joined_at = serializers.DateTimeField(source="created_at")
 
     class Meta:

@@ -87,10 +87,11 @@ class ResourceViewSet(viewsets.GenericViewSet):
 
     def query_parameters(self) -> frozenset[str]:
         """The query parameters the list takes: its filters and pagination's."""
-        names = {
-            getattr(self.paginator, attribute, None)
-            for attribute in ("page_query_param", "cursor_query_param", "page_size_query_param")
-        } - {None}
+        names: set[str] = set()
+        for attribute in ("page_query_param", "cursor_query_param", "page_size_query_param"):
+            name = getattr(self.paginator, attribute, None)
+            if name is not None:
+                names.add(name)
         names |= set(self.list_filter_class()().fields)  # type: ignore[attr-defined]
         return frozenset(names)
 

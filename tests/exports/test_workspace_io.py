@@ -27,9 +27,10 @@ def _empty_the_instance() -> None:
     Workspace.delete(): customers with feedback are protected from deletion.)"""
     from django.db import connection
 
-    tables = [m._meta.db_table for m in [Workspace, *workspace_io.tenant_models()]]
+    tenant: list[type[models.Model]] = [Workspace, *workspace_io.tenant_models()]
+    tables = [m._meta.db_table for m in tenant]
     tables += [
-        f.remote_field.through._meta.db_table
+        workspace_io._through(f)._meta.db_table
         for m in workspace_io.tenant_models()
         for f in m._meta.local_many_to_many
     ]

@@ -1,4 +1,6 @@
-from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.oauth2_validators import (  # type: ignore[import-untyped]  # ships no stubs
+    OAuth2Validator,
+)
 
 # Tokens for this user are minted for another application (a wrong audience), as a token
 # stolen from, or mixed up with, another client of the same provider would be.

@@ -217,9 +217,9 @@ def _fill(cast, journey, stages: int) -> None:
         journeys.opportunity_add(
             stage=stage,
             text=f"O{n}",
-            feature_id=FeatureFactory(product=cast.product).pk,
-            idea_id=IdeaFactory(product=cast.product).pk,
-            feedback_id=FeedbackItemFactory(product=cast.product).pk,
+            feature_id=FeatureFactory.create(product=cast.product).pk,
+            idea_id=IdeaFactory.create(product=cast.product).pk,
+            feedback_id=FeedbackItemFactory.create(product=cast.product).pk,
             actor=cast.pm,
         )
 

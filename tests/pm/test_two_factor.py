@@ -50,7 +50,9 @@ def _enrol(client) -> tuple[str, list[str]]:
     assert page.status_code == 200
     html = page.content.decode()
     assert "<svg" in html  # the QR code to scan
-    secret = re.search(r'data-testid="totp-secret">([A-Z2-7=]+)<', html).group(1)
+    found = re.search(r'data-testid="totp-secret">([A-Z2-7=]+)<', html)
+    assert found is not None, "the set-up page shows the key"
+    secret = found.group(1)
     done = client.post(reverse("two_factor_setup"), {"code": totp(secret)})
     assert done.status_code == 200
     codes = re.findall(r'data-testid="recovery-code">([a-z2-7]+)<', done.content.decode())
