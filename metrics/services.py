@@ -558,6 +558,23 @@ def _children_text(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
     return "; ".join(", ".join(str(row[f]) for f in fields) for row in rows)
 
 
+def _create_with_children[P: Experiment | Funnel](
+    parent: P,
+    model: type[Variant] | type[FunnelStep],
+    link: str,
+    rows: list[dict[str, Any]],
+    actor: User,
+) -> P:
+    """A new experiment or funnel and its variants or steps, in the order given."""
+    created = record_create(instance=parent, actor=actor)
+    children: list[Any] = [
+        model(workspace_id=parent.product.workspace_id, position=i, **{link: created}, **row)
+        for i, row in enumerate(rows)
+    ]
+    model.objects.bulk_create(children)
+    return created
+
+
 def _replace_children(
     *,
     parent: Versioned,
@@ -626,14 +643,9 @@ def experiment_create(
     *, product: Product, data: dict[str, Any], variants: list[dict[str, Any]], actor: User
 ) -> Experiment:
     rows = _clean_variants(variants, data.get("source", DataSource.MANUAL))
-    experiment = record_create(instance=Experiment(product=product, **data), actor=actor)
-    Variant.objects.bulk_create(
-        [
-            Variant(workspace_id=product.workspace_id, experiment=experiment, position=i, **row)
-            for i, row in enumerate(rows)
-        ]
+    return _create_with_children(
+        Experiment(product=product, **data), Variant, "experiment", rows, actor
     )
-    return experiment
 
 
 @transaction.atomic
@@ -735,14 +747,7 @@ def funnel_create(
     *, product: Product, data: dict[str, Any], steps: list[dict[str, Any]], actor: User
 ) -> Funnel:
     rows = _clean_steps(steps, data.get("source", DataSource.MANUAL))
-    funnel = record_create(instance=Funnel(product=product, **data), actor=actor)
-    FunnelStep.objects.bulk_create(
-        [
-            FunnelStep(workspace_id=product.workspace_id, funnel=funnel, position=i, **row)
-            for i, row in enumerate(rows)
-        ]
-    )
-    return funnel
+    return _create_with_children(Funnel(product=product, **data), FunnelStep, "funnel", rows, actor)
 
 
 @transaction.atomic
