@@ -20,8 +20,9 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,7 +39,6 @@ from backlog.choices import (
 from backlog.filters import FeatureFilter, IdeaFilter, StoryFilter, filtered
 from backlog.models import Feature, Idea, Sprint, UserStory
 from pm.api import conditional
-from pm.api.exceptions import Conflict, PreconditionFailed
 from pm.api.exports import ExportMixin
 from pm.api.pagination import RankCursorPagination
 from pm.api.permissions import parse_id
@@ -48,12 +48,11 @@ from pm.api.serializers import (
     RedactedFieldsMixin,
     UpdatedSinceField,
 )
-from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin
+from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin, UpdateMixin
 from pm.choices import Role
 from pm.http import signed_in
 from pm.models import StrategicTheme
 from pm.permissions import get_product_for_user
-from pm.services import EditConflict
 from pm.visibility import Section
 
 _STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
@@ -252,7 +251,9 @@ class StoryUpdateSerializer(serializers.Serializer):
     def validate_sprint(self, value: int | None) -> Sprint | None:
         if value is None:
             return None
-        sprint = Sprint.objects.filter(pk=value, product=self.context["story"].product_id).first()
+        sprint = Sprint.objects.filter(
+            pk=value, product=self.context["instance"].product_id
+        ).first()
         if sprint is None:
             raise serializers.ValidationError("Choose a sprint of this product.")
         return sprint
@@ -279,7 +280,44 @@ STORY_COLUMNS = (
 )
 
 
-class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
+class MoveSerializer(serializers.Serializer):
+    """Where an item goes in rank order: below `above`, or (when `above` is null) above
+    `below`; both null puts it at the end."""
+
+    above = serializers.CharField(
+        required=False, allow_null=True, max_length=40, help_text="The item it goes below."
+    )
+    below = serializers.CharField(
+        required=False, allow_null=True, max_length=40, help_text="The item it goes above."
+    )
+
+
+def _neighbours(request: Request, siblings: QuerySet, *, by_key: bool = False) -> tuple[Any, Any]:
+    """The `above` and `below` rows a move names, among `siblings` (400 naming the field when
+    one is not there): ids, or for stories keys (`LOD-42`) or numbers."""
+    serializer = MoveSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    found: dict[str, Any] = {}
+    for name in ("above", "below"):
+        value = serializer.validated_data.get(name)
+        if value in (None, ""):
+            found[name] = None
+            continue
+        row = None
+        if by_key and (match := re.fullmatch(r"(?:([A-Za-z][A-Za-z0-9]*)-)?(\d{1,9})", value)):
+            prefix, number = match.groups()
+            row = siblings.filter(number=int(number)).first()
+            if row is not None and prefix and prefix.upper() != row.product.key:
+                row = None
+        elif not by_key and (pk := parse_id(value)):
+            row = siblings.filter(pk=pk).first()
+        if row is None:
+            raise serializers.ValidationError({name: ["No such item in this product."]})
+        found[name] = row
+    return found["above"], found["below"]
+
+
+class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, UpdateMixin, ProductScopedViewSet):
     """User stories by key (`LOD-42`), in rank order."""
 
     output_serializer_class = StorySerializer
@@ -287,6 +325,7 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
         "list": "Stories in rank order (cursor-paginated)",
         "retrieve": "One story by key",
         "partial_update": "Update a story (engineers: status, points, assignee, check-offs)",
+        "move": "Move a story in rank order (engineers and up)",
     }
     update_serializer_class = StoryUpdateSerializer
     filter_serializer_class = StoryFilterSerializer
@@ -345,25 +384,24 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
             raise Http404("No such story.")
         return self.visible_object(story, "story")
 
-    def partial_update(self, request: Request, key: str) -> Response:
-        """Engineers update status, points, assignee and criteria check-offs; stale writes
-        (If-Match or `version`) change nothing and get 412 or 409."""
+    def update_item(
+        self, instance: UserStory, data: dict[str, Any], *, expected_version: int, actor: User
+    ) -> UserStory:
+        """Engineers update status, points, assignee and criteria check-offs; PMs the rest."""
+        return services.story_update(
+            story=instance, data=data, expected_version=expected_version, actor=actor
+        )
+
+    @extend_schema(request=MoveSerializer, responses={200: StorySerializer})
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, key: str) -> Response:
+        """Put the story just below `above` (null: at the top), or just above `below` (story
+        keys or ids). The new position shows in `rank` and `updated_at`."""
         story = self.get_object()
-        if_match = self.check_if_match(story)
-        data = self.validated_input(self.update_serializer_class, story=story)
-        version = data.pop("version", None)
-        try:
-            services.story_update(
-                story=story,
-                data=data,
-                expected_version=version if version is not None else story.version,
-                actor=signed_in(request),
-            )
-        except EditConflict as exc:
-            if version is None and if_match:  # changed between our check and the write
-                raise PreconditionFailed(etag=self.etag(exc.current)) from exc
-            raise Conflict(version=exc.current.version) from exc
-        return self.detail_response(self.get_queryset().get(pk=story.pk))
+        siblings = UserStory.objects.filter(product_id=story.product_id).select_related("product")
+        above, below = _neighbours(request, siblings, by_key=True)
+        services.story_move(story=story, above=above, below=below, actor=signed_in(request))
+        return self.detail_response(self.get_object())
 
 
 # --- sprints --------------------------------------------------------------------------------
@@ -520,16 +558,36 @@ class FeatureCreateSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class FeatureViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
-    """Features in backlog (rank) order; pm and admin create them."""
+class FeatureUpdateSerializer(FeatureCreateSerializer):
+    """What a PATCH may change (pm, admin): any field of a new feature but its product."""
+
+    product = None  # type: ignore[assignment]  # DRF: a declared field set to None is removed
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version the change is based on: 409 when stale, and nothing changes.",
+    )
+
+    class Meta(FeatureCreateSerializer.Meta):
+        fields = [f for f in FeatureCreateSerializer.Meta.fields if f != "product"] + ["version"]
+        extra_kwargs = {f: {"required": False} for f in fields}
+
+
+class FeatureViewSet(ExportMixin, ListMixin, RetrieveMixin, UpdateMixin, ProductScopedViewSet):
+    """Features in backlog (rank) order; pm and admin create, change and re-rank them."""
 
     output_serializer_class = FeatureSerializer
     schema_summaries = {
         "list": "Features in backlog order",
         "retrieve": "One feature",
         "create": "Add a feature at the bottom of the backlog (pm, admin)",
+        "partial_update": "Change a feature (pm, admin)",
+        "move": "Move a feature in backlog order (pm, admin)",
     }
     input_serializer_class = FeatureCreateSerializer
+    update_serializer_class = FeatureUpdateSerializer
     filter_serializer_class = FeatureFilterSerializer
     search_fields = ("title", "description")
     ordering_fields = ("rank", "score", "title", "created_at", "updated_at")
@@ -560,6 +618,23 @@ class FeatureViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet
         data.pop("product")
         feature = services.feature_create(product=product, data=data, actor=signed_in(request))
         return self.detail_response(self.get_queryset().get(pk=feature.pk), status.HTTP_201_CREATED)
+
+    def update_item(
+        self, instance: Feature, data: dict[str, Any], *, expected_version: int, actor: User
+    ) -> Feature:
+        return services.feature_update(
+            feature=instance, data=data, expected_version=expected_version, actor=actor
+        )
+
+    @extend_schema(request=MoveSerializer, responses={200: FeatureSerializer})
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str) -> Response:
+        """Put the feature just below `above` (null: at the top), or just above `below`. The
+        new position shows in `rank` and `updated_at` (polling clients see the move)."""
+        feature = self.get_object()
+        above, below = _neighbours(request, Feature.objects.filter(product=feature.product))
+        services.feature_move(feature=feature, above=above, below=below, actor=signed_in(request))
+        return self.detail_response(self.get_object())
 
 
 # --- ideas ----------------------------------------------------------------------------------
@@ -621,16 +696,35 @@ class IdeaCreateSerializer(serializers.ModelSerializer):
         fields = ["product", "title", "description", "source", "submitter_name"]
 
 
-class IdeaViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
-    """Ideas, newest first; pm and admin capture them."""
+class IdeaUpdateSerializer(serializers.ModelSerializer):
+    """What a PATCH may change (pm, admin). Accepting, merging and declining an idea are the
+    ideas page's decisions, not a status to set."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version the change is based on: 409 when stale, and nothing changes.",
+    )
+
+    class Meta:
+        model = Idea
+        fields = ["title", "description", "source", "submitter_name", "version"]
+        extra_kwargs = {f: {"required": False} for f in fields}
+
+
+class IdeaViewSet(ExportMixin, ListMixin, RetrieveMixin, UpdateMixin, ProductScopedViewSet):
+    """Ideas, newest first; pm and admin capture and change them."""
 
     output_serializer_class = IdeaSerializer
     schema_summaries = {
         "list": "Ideas, newest first",
         "retrieve": "One idea",
         "create": "Capture an idea (pm, admin)",
+        "partial_update": "Change an idea (pm, admin)",
     }
     input_serializer_class = IdeaCreateSerializer
+    update_serializer_class = IdeaUpdateSerializer
     filter_serializer_class = IdeaFilterSerializer
     search_fields = ("title", "description")
     ordering_fields = ("created_at", "updated_at", "votes", "title")
@@ -663,3 +757,10 @@ class IdeaViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
         data.pop("product")
         idea = services.idea_create(product=product, data=data, actor=signed_in(request))
         return self.detail_response(self.get_queryset().get(pk=idea.pk), status.HTTP_201_CREATED)
+
+    def update_item(
+        self, instance: Idea, data: dict[str, Any], *, expected_version: int, actor: User
+    ) -> Idea:
+        return services.idea_update(
+            idea=instance, data=data, expected_version=expected_version, actor=actor
+        )

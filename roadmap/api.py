@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -27,7 +28,7 @@ from pm.api.exports import ExportMixin
 from pm.api.permissions import MAX_ID, parse_id
 from pm.api.schema import IF_NONE_MATCH
 from pm.api.serializers import RedactedFieldsMixin, UpdatedSinceField
-from pm.api.viewsets import ListMixin, RetrieveMixin
+from pm.api.viewsets import DestroyMixin, ListMixin, RetrieveMixin, UpdateMixin
 from pm.choices import Role
 from pm.http import signed_in
 from pm.models import Objective, StrategicTheme
@@ -213,11 +214,41 @@ class InitiativeCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class InitiativeViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
-    """Initiatives in board order (horizon, then rank); pm and admin create them."""
+def _given_only(attrs: dict[str, Any], body: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A PATCH replaces a list of related rows only when the body names it: absent, kept."""
+    for name in names:
+        if not isinstance(body, dict) or name not in body:
+            attrs.pop(name, None)
+    return attrs
+
+
+class InitiativeUpdateSerializer(InitiativeCreateSerializer):
+    """What a PATCH may change (pm, admin): the fields of a new initiative but its product;
+    `objectives` and `features` replace the lists when given."""
+
+    product = None  # type: ignore[assignment]  # DRF: a declared field set to None is removed
+    title = serializers.CharField(max_length=200, required=False)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version the change is based on: 409 when stale, and nothing changes.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        return _given_only(attrs, self.initial_data, ("objectives", "features"))
+
+
+class InitiativeViewSet(
+    ExportMixin, _Visible, ListMixin, RetrieveMixin, UpdateMixin, DestroyMixin, ProductScopedViewSet
+):
+    """Initiatives in board order (horizon, then rank); pm and admin create, change and
+    delete them."""
 
     output_serializer_class = InitiativeSerializer
     input_serializer_class = InitiativeCreateSerializer
+    update_serializer_class = InitiativeUpdateSerializer
     filter_serializer_class = InitiativeFilterSerializer
     search_fields = ("title", "description")
     ordering_fields = ("title", "start", "created_at", "updated_at")
@@ -225,6 +256,8 @@ class InitiativeViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, Product
         "list": "Initiatives in board order (horizon, then rank)",
         "retrieve": "One initiative",
         "create": "Add an initiative (pm, admin)",
+        "partial_update": "Change an initiative (pm, admin)",
+        "destroy": "Delete an initiative (pm, admin)",
     }
 
     def get_queryset(self) -> QuerySet[Initiative]:
@@ -264,6 +297,21 @@ class InitiativeViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, Product
         return self.detail_response(
             self.get_queryset().get(pk=initiative.pk), status.HTTP_201_CREATED
         )
+
+    def update_item(
+        self, instance: Initiative, data: dict[str, Any], *, expected_version: int, actor: User
+    ) -> Initiative:
+        return services.initiative_update(
+            initiative=instance,
+            data=data,
+            objectives=data.pop("objectives", None),
+            features=data.pop("features", None),
+            expected_version=expected_version,
+            actor=actor,
+        )
+
+    def delete_item(self, instance: Initiative, *, actor: User) -> None:
+        services.initiative_delete(initiative=instance, actor=actor)
 
 
 # --- releases -------------------------------------------------------------------------------
@@ -319,11 +367,34 @@ class ReleaseCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ReleaseViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductScopedViewSet):
-    """Releases by target date; pm and admin create them (shipping is on the Releases page)."""
+class ReleaseUpdateSerializer(ReleaseCreateSerializer):
+    """What a PATCH may change (pm, admin); `features` replaces the list when given. Shipping
+    is the Releases page's decision (it checks the open work)."""
+
+    product = None  # type: ignore[assignment]  # DRF: a declared field set to None is removed
+    name = serializers.CharField(max_length=120, required=False)
+    target_date = serializers.DateField(required=False)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version the change is based on: 409 when stale, and nothing changes.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        return _given_only(attrs, self.initial_data, ("features",))
+
+
+class ReleaseViewSet(
+    ExportMixin, _Visible, ListMixin, RetrieveMixin, UpdateMixin, DestroyMixin, ProductScopedViewSet
+):
+    """Releases by target date; pm and admin create, change and delete them (shipping is on
+    the Releases page)."""
 
     output_serializer_class = ReleaseSerializer
     input_serializer_class = ReleaseCreateSerializer
+    update_serializer_class = ReleaseUpdateSerializer
     filter_serializer_class = ReleaseFilterSerializer
     search_fields = ("name", "notes")
     ordering_fields = ("target_date", "shipped_date", "name", "updated_at")
@@ -331,6 +402,8 @@ class ReleaseViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductSco
         "list": "Releases by target date",
         "retrieve": "One release",
         "create": "Plan a release (pm, admin)",
+        "partial_update": "Change a release (pm, admin)",
+        "destroy": "Delete a release (pm, admin)",
     }
 
     def get_queryset(self) -> QuerySet[Release]:
@@ -360,6 +433,20 @@ class ReleaseViewSet(ExportMixin, _Visible, ListMixin, RetrieveMixin, ProductSco
             product=product, data=data, features=features, actor=signed_in(request)
         )
         return self.detail_response(self.get_queryset().get(pk=release.pk), status.HTTP_201_CREATED)
+
+    def update_item(
+        self, instance: Release, data: dict[str, Any], *, expected_version: int, actor: User
+    ) -> Release:
+        return services.release_update(
+            release=instance,
+            data=data,
+            features=data.pop("features", None),
+            expected_version=expected_version,
+            actor=actor,
+        )
+
+    def delete_item(self, instance: Release, *, actor: User) -> None:
+        services.release_delete(release=instance, actor=actor)
 
 
 # --- share links ----------------------------------------------------------------------------

@@ -22,13 +22,14 @@ from rest_framework.serializers import BaseSerializer
 
 from pm import visibility
 from pm.api import conditional
-from pm.api.exceptions import PreconditionFailed
+from pm.api.exceptions import Conflict, PreconditionFailed
 from pm.api.permissions import member_roles, member_viewers, product_for_user
 from pm.api.serializers import ProductRefField, UpdatedSinceField
 from pm.choices import Role
 from pm.http import signed_in
 from pm.models import Product
 from pm.permissions import check_section, role_allows
+from pm.services import EditConflict
 from pm.visibility import Viewer
 
 _OPTIONAL_FILTERS: dict[type[BaseSerializer], frozenset[str] | None] = {}
@@ -280,6 +281,54 @@ class RetrieveMixin(_ViewSetBase):
         if conditional.none_match(request.headers.get("If-None-Match"), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return self.detail_response(instance)
+
+
+class UpdateMixin(_ViewSetBase):
+    """PATCH on one item: a versioned change through the resource's service (`update_item`).
+
+    The change is based on `version` in the body, else on the `If-Match` ETag, else on what is
+    stored: stale, nothing changes (409 with the current version; 412 with the current ETag).
+    The body is checked by `update_serializer_class` (context: `instance`, `product`) and the
+    service's refusals come back as 400 with field messages (pm.api.exceptions)."""
+
+    def update_item(
+        self, instance: Any, data: dict[str, Any], *, expected_version: int, actor: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        if_match = self.check_if_match(instance)
+        data = self.validated_input(
+            self.update_serializer_class, instance=instance, product=instance.product
+        )
+        version = data.pop("version", None)
+        try:
+            self.update_item(
+                instance,
+                data,
+                expected_version=version if version is not None else instance.version,
+                actor=signed_in(request),
+            )
+        except EditConflict as exc:
+            if version is None and if_match:  # changed between our check and the write
+                raise PreconditionFailed(etag=self.etag(exc.current)) from exc
+            raise Conflict(version=exc.current.version) from exc
+        return self.detail_response(self.get_object())
+
+
+class DestroyMixin(_ViewSetBase):
+    """DELETE on one item through the resource's service (`delete_item`): 204. With
+    `If-Match`, a stale ETag gets 412 and nothing is deleted."""
+
+    def delete_item(self, instance: Any, *, actor: Any) -> None:
+        raise NotImplementedError
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        self.check_if_match(instance)
+        self.delete_item(instance, actor=signed_in(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ProductScopedViewSet(ResourceViewSet):
