@@ -259,7 +259,7 @@ class StoryUpdateSerializer(serializers.Serializer):
         return sprint
 
     def validate_acceptance_criteria(self, items: list[dict]) -> list[dict]:
-        current = self.context["story"].acceptance_criteria or []
+        current = self.context["instance"].acceptance_criteria or []
         if any("text" not in item for item in items):
             if len(items) != len(current):
                 raise serializers.ValidationError(

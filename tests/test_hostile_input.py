@@ -218,6 +218,35 @@ def _hostile(spec: dict) -> list:
     return ["\x00"]
 
 
+def _known_ids(cast) -> dict[str, object]:
+    """Rows for the path parameters of every operation: {URL prefix: id}, and a story key."""
+    from roadmap import services as roadmap
+
+    feature = data.feature(cast.product, cast.pm)
+    story = data.story(feature, cast.pm)
+    return {
+        "/kpis/": KPIFactory(product=cast.product).pk,
+        "/features/": feature.pk,
+        "/ideas/": data.idea(cast.product, cast.pm).pk,
+        "/initiatives/": roadmap.initiative_create(
+            product=cast.product, data={"title": "I"}, actor=cast.pm
+        ).pk,
+        "/releases/": roadmap.release_create(
+            product=cast.product, data={"name": "R", "target_date": date.today()}, actor=cast.pm
+        ).pk,
+        "{key}": story.key,
+    }
+
+
+def _with_ids(path: str, known: dict[str, object]) -> str:
+    """`path` with `{id}` the row of its resource (1 when none is known) and `{key}` a story's
+    key; `{token}` is any text."""
+    row = next((pk for prefix, pk in known.items() if prefix in path), 1)
+    return (
+        path.replace("{id}", str(row)).replace("{key}", str(known["{key}"])).replace("{token}", "x")
+    )
+
+
 @pytest.fixture
 def api_admin(cast):
     _token, key = api_token_create(
@@ -232,18 +261,7 @@ def api_admin(cast):
 def test_hostile_input_on_an_api_operation_gets_no_server_error(cast, api_admin, path, method):
     schema = _schema()
     operation = schema["paths"][path][method]
-    feature = data.feature(cast.product, cast.pm)
-    story = data.story(feature, cast.pm)
-    ids = {"/kpis/": KPIFactory(product=cast.product).pk, "/features/": feature.pk}
-    known = {
-        "id": next((pk for prefix, pk in ids.items() if prefix in path), 1),
-        "key": story.key,
-        "token": "x",
-    }
-    url = path
-    for parameter in operation.get("parameters", []):
-        if parameter["in"] == "path":
-            url = url.replace(f"{{{parameter['name']}}}", str(known[parameter["name"]]))
+    url = _with_ids(path, _known_ids(cast))
     failures = []
 
     def check(target, expected=None, **extra):
@@ -381,7 +399,7 @@ def test_every_api_post_with_a_key_twice_does_its_work_once(cast, api_admin, pat
 
     schema = _schema()
     operation = schema["paths"][path]["post"]
-    url = path.replace("{id}", str(KPIFactory(product=cast.product).pk))
+    url = _with_ids(path, _known_ids(cast))
     body_schema = _resolve(
         schema, operation["requestBody"]["content"]["application/json"]["schema"]
     )

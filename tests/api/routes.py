@@ -88,4 +88,7 @@ ROUTES: dict[str, Route] = {
     "api-story-detail": Route(Role.ENGINEER, kwargs=_story, htmx=False),
     "api-feature-detail": Route(Role.STAKEHOLDER, kwargs=_feature, htmx=False),
     "api-idea-detail": Route(Role.ENGINEER, kwargs=_idea, htmx=False),
+    # Moves in rank order: engineers move stories (as on the board), PMs features.
+    "api-story-move": Route(Role.ENGINEER, kwargs=_story, methods=("post",), htmx=False),
+    "api-feature-move": Route(Role.PM, kwargs=_feature, methods=("post",), htmx=False),
 }

@@ -158,7 +158,8 @@ def _initiative(cast, backlog) -> Initiative:
 def test_a_pm_changes_an_initiative_and_keeps_what_was_not_sent(cast, api, backlog):
     initiative = _initiative(cast, backlog)
     url = f"/api/v1/initiatives/{initiative.pk}/"
-    response = api("pm").patch(url, {"title": "Find anything", "start": "2027 Q1", "end": "2027 Q2"}, format="json")  # fmt: skip
+    change = {"title": "Find anything", "start": "2027 Q1", "end": "2027 Q2"}
+    response = api("pm").patch(url, change, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["title"], body["features"]) == ("Find anything", [backlog.feature.pk])
