@@ -1,6 +1,7 @@
 """Demo data for `load_demo`: seven KPIs with a year of daily data (ending yesterday), launch
-impacts of two shipped features (one clearly visible), three experiments (one a pricing experiment), a funnel, and a key
-result that follows a KPI. Idempotent: whatever exists already is left alone."""
+impacts of two shipped features (one clearly visible), three experiments (one of them a price
+test), a funnel, and a key result that follows a KPI. Idempotent: whatever exists already is left
+alone."""
 
 import math
 import random
