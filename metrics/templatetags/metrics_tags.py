@@ -104,3 +104,13 @@ def signed_money(value, currency: str = "") -> str:
         return "—"
     text = f"{float(value):+,.2f}".replace("-", "−")
     return f"{text} {currency}" if currency else text
+
+
+@register.filter
+def price(value, currency: str = "") -> str:
+    """A price as the plans show it: whole amounts without decimals (29 → “29 EUR”), else two
+    (49.5 → “49.50 EUR”)."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.0f}" if value == int(value) else f"{float(value):,.2f}"
+    return f"{text} {currency}" if currency else text
