@@ -1,6 +1,7 @@
 """Demo data for `load_demo`: seven KPIs with a year of daily data (ending yesterday), launch
-impacts of two shipped features (one clearly visible), two experiments, a funnel, and a key
-result that follows a KPI. Idempotent: whatever exists already is left alone."""
+impacts of two shipped features (one clearly visible), three experiments (one of them a price
+test), a funnel, and a key result that follows a KPI. Idempotent: whatever exists already is left
+alone."""
 
 import math
 import random
@@ -22,6 +23,7 @@ DAYS = 365
 INBOX = "Unified feedback inbox"
 SHARE_LINKS = "Public roadmap share links"
 CHECKLIST = "Onboarding checklist for new products"
+PRICE_TEST = "Team plan price: €24, €29 or €39"
 
 
 def _ship_index(features: dict[str, Feature], title: str, first: date, tz) -> int | None:
@@ -237,6 +239,28 @@ def load(*, workspace, product, users) -> None:
             variants=[
                 {"name": "Features headline", "exposures": 182, "conversions": 4},
                 {"name": "Outcomes headline", "exposures": 176, "conversions": 7},
+            ],
+            actor=pm,
+        )
+
+    # Its own guard: a demo loaded before pricing experiments existed gets it too.
+    if not Experiment.objects.filter(product=product, name=PRICE_TEST).exists():
+        services.experiment_create(
+            product=product,
+            data={
+                "name": PRICE_TEST,
+                "hypothesis": (
+                    "We believe that the Team plan can cost **more than €29** without losing "
+                    "enough sign-ups to earn less per visitor, because teams compare it with "
+                    "tools at €59–75."
+                ),
+                "status": ExperimentStatus.RUNNING,
+                "started_on": today - timedelta(days=14),
+            },
+            variants=[
+                {"name": "€29 (today)", "exposures": 3120, "conversions": 187, "price": "29"},
+                {"name": "€24", "exposures": 3098, "conversions": 214, "price": "24"},
+                {"name": "€39", "exposures": 3105, "conversions": 161, "price": "39"},
             ],
             actor=pm,
         )

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -28,8 +29,11 @@ from django.db import connection
 from metrics.models import Event
 from metrics.stats import (
     Comparison,
+    RevenueComparison,
     holm,
     peeking,
+    revenue_per_visitor,
+    revenue_per_visitor_test,
     sample_size_per_variant,
     sample_too_small,
     two_proportion_test,
@@ -44,10 +48,25 @@ class Arm:
     is_control: bool = False
     comparison: Comparison | None = None
     adjusted_p: float | None = None  # Holm-adjusted when there are several comparisons
+    # Pricing experiments: the variant's price, its revenue per visitor against the control's
+    # and that comparison's p-value, Holm-adjusted like the conversion one.
+    price: Decimal | None = None
+    revenue: RevenueComparison | None = None
+    revenue_adjusted_p: float | None = None
 
     @property
     def rate(self) -> float:
         return self.conversions / self.exposures if self.exposures else 0.0
+
+    @property
+    def rpv(self) -> float | None:
+        if self.price is None:
+            return None
+        return revenue_per_visitor(float(self.price), self.conversions, self.exposures)
+
+    @property
+    def revenue_significant(self) -> bool:
+        return self.revenue_adjusted_p is not None and self.revenue_adjusted_p < 0.05
 
     @property
     def significant(self) -> bool:
@@ -82,6 +101,26 @@ class Readout:
         ]
         return max(winners, key=lambda v: v.rate) if winners else None
 
+    @property
+    def pricing(self) -> bool:
+        """A pricing experiment: every variant carries a price."""
+        return bool(self.variants) and all(v.price is not None for v in self.variants)
+
+    @property
+    def top_earner(self) -> Arm | None:
+        """The price that earns most per visitor (the first on a tie), significant or not."""
+        if not self.pricing:
+            return None
+        return max(self.variants, key=lambda v: v.rpv or 0.0)
+
+    @property
+    def revenue_best(self) -> Arm | None:
+        """The top earner when it beats the control significantly (Holm-adjusted)."""
+        top = self.top_earner
+        if top and top.revenue_significant and top.revenue and top.revenue.difference > 0:
+            return top
+        return None
+
 
 def control_first(
     rows: list[tuple[str, int, int]], control: str = ""
@@ -101,13 +140,17 @@ def analyse(
     *,
     minimum_detectable_effect: float | None = None,
     running: bool = False,
+    prices: list[Decimal | None] | None = None,
 ) -> Readout:
     """The statistics of (variant, exposures, conversions) rows, the first being the control:
     each other variant against it, Holm when there are several, the plan (from the control's
-    rate) and the peeking warning."""
+    rate) and the peeking warning. With a price for every row (a pricing experiment), the
+    revenue per visitor too, Holm-adjusted over the same comparisons."""
     arms = [Arm(name, exposures, conversions) for name, exposures, conversions in rows]
     if not arms:
         return Readout(variants=[])
+    if prices is not None and len(prices) == len(arms) and None not in prices:
+        _revenue(arms, prices)
     base = arms[0]
     base.is_control = True
     for arm in arms[1:]:
@@ -131,6 +174,24 @@ def analyse(
             planned=planned,
         ),
     )
+
+
+def _revenue(arms: list[Arm], prices: list[Decimal | None]) -> None:
+    for arm, price in zip(arms, prices, strict=True):
+        arm.price = price
+    base = arms[0]
+    for arm in arms[1:]:
+        arm.revenue = revenue_per_visitor_test(
+            float(base.price or 0),
+            base.conversions,
+            base.exposures,
+            float(arm.price or 0),
+            arm.conversions,
+            arm.exposures,
+        )
+    adjusted = holm([a.revenue.p_value if a.revenue else None for a in arms])
+    for arm, p in zip(arms, adjusted, strict=True):
+        arm.revenue_adjusted_p = p
 
 
 def counts_python(

@@ -238,6 +238,9 @@ class VariantForm(forms.Form):
     name = forms.CharField(max_length=80)
     exposures = forms.IntegerField(min_value=0, max_value=2_000_000_000)
     conversions = forms.IntegerField(min_value=0, max_value=2_000_000_000)
+    price = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Price"
+    )
 
 
 def formset_rows(formset: forms.BaseFormSet) -> list[dict]:

@@ -519,7 +519,9 @@ class Experiment(Versioned):
 
 
 class Variant(models.Model):
-    """One arm of an experiment; position 0 is the control."""
+    """One arm of an experiment; position 0 is the control. In a pricing experiment every arm
+    carries the price it showed (metrics.services checks: all or none, all different), and the
+    arms are compared by revenue per visitor as well as by conversion."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
@@ -527,6 +529,14 @@ class Variant(models.Model):
     name = models.CharField(max_length=80)
     exposures = models.PositiveIntegerField()
     conversions = models.PositiveIntegerField()
+    price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Pricing experiments: the price this variant showed.",
+    )
 
     class Meta:
         ordering = ["experiment", "position"]
@@ -538,6 +548,11 @@ class Variant(models.Model):
                 condition=models.Q(conversions__lte=models.F("exposures")),
                 name="variant_conversions_within_exposures",
                 violation_error_message="Conversions cannot exceed exposures.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__isnull=True) | models.Q(price__gte=0),
+                name="variant_price_not_negative",
+                violation_error_message="A price cannot be negative.",
             ),
         ]
 

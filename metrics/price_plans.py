@@ -66,6 +66,19 @@ def feature_matrix(plan_list: list[PricePlan]) -> list[tuple[Feature, list[bool]
     ]
 
 
+def plan_currency(product: Product, plan_list: list[PricePlan] | None = None) -> str:
+    """The currency of the product's plans when they all share one ("" otherwise): pricing
+    experiments keep no currency of their own and show their prices in it. One query unless
+    the plans are given."""
+    if plan_list is not None:
+        currencies = {p.currency for p in plan_list}
+    else:
+        currencies = set(
+            PricePlan.objects.filter(product=product).values_list("currency", flat=True)
+        )
+    return currencies.pop() if len(currencies) == 1 else ""
+
+
 def competitor_prices(product: Product) -> QuerySet[CompetitorPrice]:
     return CompetitorPrice.objects.filter(product=product).select_related("competitor")
 

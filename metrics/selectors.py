@@ -23,6 +23,7 @@ from metrics.models import (
     KeyResultKPI,
     LaunchImpact,
     Rollup,
+    Variant,
 )
 from metrics.rollups import bucket_start, kpi_time_zone, product_time_zone
 from metrics.stats import FunnelRow, funnel_rows
@@ -475,6 +476,10 @@ class ExperimentResult:
     def best(self) -> Arm | None:
         return self.readout.best if self.readout else None
 
+    @property
+    def pricing(self) -> bool:
+        return self.readout.pricing if self.readout else False
+
 
 def experiment_list(
     *, product: Product, viewer: visibility.Viewer | None = None
@@ -493,17 +498,37 @@ def experiment_result(experiment: Experiment) -> ExperimentResult:
     (experiment_events_result): the list does not read events."""
     if experiment.source == DataSource.EVENTS:
         return ExperimentResult(experiment, None)
-    rows = [(v.name, v.exposures, v.conversions) for v in experiment.variants.all()]
-    return ExperimentResult(experiment, _analyse(experiment, rows))
+    variants = list(experiment.variants.all())
+    rows = [(v.name, v.exposures, v.conversions) for v in variants]
+    prices = [v.price for v in variants]
+    return ExperimentResult(experiment, _analyse(experiment, rows, prices))
 
 
-def _analyse(experiment: Experiment, rows: list[tuple[str, int, int]]) -> Readout:
+def _analyse(
+    experiment: Experiment,
+    rows: list[tuple[str, int, int]],
+    prices: list[Decimal | None] | None = None,
+) -> Readout:
     mde = experiment.minimum_detectable_effect
     return experiments_events.analyse(
         rows,
         minimum_detectable_effect=float(mde) if mde else None,
         running=experiment.status == ExperimentStatus.RUNNING,
+        prices=prices,
     )
+
+
+def pricing_experiments(
+    *, product: Product, viewer: visibility.Viewer | None = None
+) -> list[ExperimentResult]:
+    """The product's pricing experiments (typed-in variants, each with a price) that `viewer`
+    sees, with their readouts: through experiment_list, so the same visibility; two queries."""
+    priced = Variant.objects.filter(price__isnull=False).values("experiment_id")
+    experiments = experiment_list(product=product, viewer=viewer).filter(
+        source=DataSource.MANUAL, pk__in=priced
+    )
+    results = [experiment_result(e) for e in experiments]
+    return [r for r in results if r.pricing]
 
 
 def experiment_events_result(experiment: Experiment) -> ExperimentResult:

@@ -555,7 +555,10 @@ def launch_impact_delete(*, impact: LaunchImpact, actor: User) -> None:
 
 
 def _children_text(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
-    return "; ".join(", ".join(str(row[f]) for f in fields) for row in rows)
+    # A missing optional value (a variant without a price) is left out rather than shown as None.
+    return "; ".join(
+        ", ".join(str(row[f]) for f in fields if row.get(f) is not None) for row in rows
+    )
 
 
 def _create_with_children[P: Experiment | Funnel](
@@ -612,7 +615,21 @@ def _replace_children(
     )
 
 
+_VARIANT_FIELDS = ("name", "exposures", "conversions", "price")
+_CENT = Decimal("0.01")
+_MAX_PRICE = Decimal("9999999999.99")  # the column's 12 digits, 2 of them decimals
+
+
+def _price(value: Any) -> Decimal | None:
+    # Rounded to the cent as stored, so an unchanged price reads the same in the history text.
+    if value is None or value == "":
+        return None
+    return Decimal(str(value)).quantize(_CENT)
+
+
 def _clean_variants(variants: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    """Typed-in variants, checked across rows. A pricing experiment gives every variant a
+    price (all or none), each a different one."""
     if source == DataSource.EVENTS:
         return []  # read from events: no typed-in variants are kept
     rows = [
@@ -620,6 +637,7 @@ def _clean_variants(variants: list[dict[str, Any]], source: str) -> list[dict[st
             "name": v["name"].strip(),
             "exposures": int(v["exposures"]),
             "conversions": int(v["conversions"]),
+            "price": _price(v.get("price")),
         }
         for v in variants
     ]
@@ -635,6 +653,19 @@ def _clean_variants(variants: list[dict[str, Any]], source: str) -> list[dict[st
             raise ValidationError(
                 {"variants": f"{row['name']}: conversions cannot exceed exposures."}
             )
+    prices = [r["price"] for r in rows]
+    if any(p is not None for p in prices):
+        if any(p is None for p in prices):
+            raise ValidationError(
+                {
+                    "variants": "Give every variant a price, or none: a pricing experiment "
+                    "compares the prices of all its variants."
+                }
+            )
+        if any(p < 0 or p > _MAX_PRICE for p in prices):
+            raise ValidationError({"variants": "Prices go from 0 to 9,999,999,999.99."})
+        if len(set(prices)) != len(prices):
+            raise ValidationError({"variants": "Give each variant a different price."})
     return rows
 
 
@@ -667,7 +698,7 @@ def experiment_update(
         related="variants",
         model=Variant,
         rows=rows,
-        fields=("name", "exposures", "conversions"),
+        fields=_VARIANT_FIELDS,
         label="variants",
         actor=actor,
     )

@@ -79,6 +79,64 @@ def two_proportion_test(
     )
 
 
+@dataclass(frozen=True)
+class RevenueComparison:
+    """A pricing variant's revenue per visitor against the control's."""
+
+    control_rpv: float
+    rpv: float
+    difference: float  # rpv - control_rpv, in money per visitor
+    lift: float | None  # difference / control_rpv; None when the control earns nothing
+    ci_low: float  # 95 % confidence interval of the difference
+    ci_high: float
+    z: float | None
+    p_value: float | None
+
+
+def revenue_per_visitor(price: float, conversions: int, exposures: int) -> float:
+    """Each conversion pays the price once: price × conversions / exposures."""
+    return price * rate(conversions, exposures)
+
+
+def revenue_per_visitor_test(
+    control_price: float,
+    control_conversions: int,
+    control_exposures: int,
+    price: float,
+    conversions: int,
+    exposures: int,
+) -> RevenueComparison:
+    """Compare a variant's revenue per visitor with the control's: a visitor pays `price` with
+    probability p (price × Bernoulli(p)), so the variance per visitor is price² p (1 − p); the
+    two-sided z-test uses the unpooled standard error
+    sqrt(price_a² p_a (1 − p_a) / n_a + price_b² p_b (1 − p_b) / n_b)
+    (pooling makes no sense across different prices)."""
+    p_c = rate(control_conversions, control_exposures)
+    p_t = rate(conversions, exposures)
+    rpv_c, rpv_t = control_price * p_c, price * p_t
+    diff = rpv_t - rpv_c
+    z = p_value = None
+    se = 0.0
+    if control_exposures and exposures:
+        se = math.sqrt(
+            control_price**2 * p_c * (1 - p_c) / control_exposures
+            + price**2 * p_t * (1 - p_t) / exposures
+        )
+        if se > 0:
+            z = diff / se
+            p_value = normal_two_sided_p(z)
+    return RevenueComparison(
+        control_rpv=rpv_c,
+        rpv=rpv_t,
+        difference=diff,
+        lift=diff / rpv_c if rpv_c else None,
+        ci_low=diff - Z_95 * se,
+        ci_high=diff + Z_95 * se,
+        z=z,
+        p_value=p_value,
+    )
+
+
 def sample_too_small(conversions: int, exposures: int) -> bool:
     """Whether the normal approximation is unreliable for this variant."""
     return conversions < MIN_EVENTS or exposures - conversions < MIN_EVENTS

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from metrics import selectors, services
+from metrics import price_plans, selectors, services
 from metrics.choices import DataSource, Granularity
 from metrics.forms import (
     ExperimentForm,
@@ -398,10 +398,12 @@ def launch_impact_delete(request: AuthedHttpRequest, key: str, pk: int) -> HttpR
 def experiment_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     context = _context(request, product, "experiments")
-    context["results"] = [
+    context["results"] = results = [
         selectors.experiment_result(e)
         for e in selectors.experiment_list(product=product, viewer=viewer_of(product))
     ]
+    if any(r.pricing for r in results):
+        context["currency"] = price_plans.plan_currency(product)
     return render_page(request, "metrics/experiments.html", context)
 
 
@@ -417,6 +419,8 @@ def experiment_detail(request: AuthedHttpRequest, key: str, pk: int) -> HttpResp
         result = selectors.experiment_result(experiment)
     context = _context(request, product, "experiments")
     context["r"] = result
+    if result.pricing:
+        context["currency"] = price_plans.plan_currency(product)
     control = result.variants[0] if result.variants else None
     initial = {
         "baseline": round(control.rate * 100, 2) if control and 0 < control.rate < 1 else 10,
@@ -492,7 +496,7 @@ def experiment_edit(request: AuthedHttpRequest, key: str, pk: int) -> HttpRespon
     formset = VariantFormSet(
         request.POST or None,
         prefix="variants",
-        initial=list(experiment.variants.values("name", "exposures", "conversions")),
+        initial=list(experiment.variants.values("name", "exposures", "conversions", "price")),
     )
     from_events = request.POST.get("source") == DataSource.EVENTS
     edit = versioned_edit(

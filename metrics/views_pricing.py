@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from metrics import price_plans
+from metrics import price_plans, selectors
 from metrics.models import CompetitorPrice, PricePlan, PriceSurvey
 from metrics.pricing import Analysis
 from pm.choices import Role
@@ -23,6 +23,7 @@ from pm.http import AuthedHttpRequest
 from pm.models import Competitor, Product
 from pm.permissions import get_product_for_user
 from pm.views_support import add_service_errors, product_page, saved_redirect, versioned_edit
+from pm.visibility import viewer_of
 
 
 class PlanForm(VersionedForm):
@@ -120,6 +121,11 @@ def _page(request: AuthedHttpRequest, product: Product, **forms_: Any) -> HttpRe
         price_form=forms_.get("price_form") or CompetitorPriceForm(product=product),
         survey_form=forms_.get("survey_form") or SurveyForm(),
         has_competitors=Competitor.objects.filter(product=product).exists(),
+        # Through the experiments' selector: the same visibility as the experiments page.
+        pricing_experiments=selectors.pricing_experiments(
+            product=product, viewer=viewer_of(product)
+        ),
+        currency=price_plans.plan_currency(product, plan_list),
     )
     return render_page(request, "metrics/pricing.html", context)
 

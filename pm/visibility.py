@@ -164,7 +164,12 @@ def through(lookup: str, model_label: str, viewer: Viewer) -> Q:
     """The rows whose `lookup` (a foreign key) points at a row of `model_label` that `viewer`
     sees — for rows that are visible exactly when their parent is."""
     model = apps.get_model(model_label)
-    return _prefixed(rows_q(model, viewer), f"{lookup}__")
+    condition = rows_q(model, viewer)
+    if not condition:
+        # Every parent row: an empty Q would vanish when OR-ed (Q(a) | Q() is Q(a)), hiding the
+        # rows with a parent from the team in `Q(feature__isnull=True) | through(...)`.
+        return Q(**{f"{lookup}__isnull": False})
+    return _prefixed(condition, f"{lookup}__")
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,32 @@ def signed_share(value, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{float(value) * 100:+.{int(digits)}f}%".replace("-", "−")
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    """An amount with two decimals and thousands separators, then the currency if known:
+    1234.5 → “1,234.50 EUR”."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+@register.filter
+def signed_money(value, currency: str = "") -> str:
+    """A difference of amounts: 0.5 → “+0.50”, with the currency if known."""
+    if value is None:
+        return "—"
+    text = f"{float(value):+,.2f}".replace("-", "−")
+    return f"{text} {currency}" if currency else text
+
+
+@register.filter
+def price(value, currency: str = "") -> str:
+    """A price as the plans show it: whole amounts without decimals (29 → “29 EUR”), else two
+    (49.5 → “49.50 EUR”)."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.0f}" if value == int(value) else f"{float(value):,.2f}"
+    return f"{text} {currency}" if currency else text

@@ -42,7 +42,8 @@ class ExperimentFactory(factory.django.DjangoModelFactory[Experiment]):
     @factory.post_generation
     def variants(obj, create, extracted, **kwargs):
         rows = extracted or [("Control", 1000, 100), ("Green", 1000, 130)]
-        for i, (name, exposures, conversions) in enumerate(rows):
+        # (name, exposures, conversions) or, for a pricing experiment, (…, price)
+        for i, (name, exposures, conversions, *price) in enumerate(rows):
             Variant.objects.create(
                 workspace_id=obj.product.workspace_id,
                 experiment=obj,
@@ -50,6 +51,7 @@ class ExperimentFactory(factory.django.DjangoModelFactory[Experiment]):
                 name=name,
                 exposures=exposures,
                 conversions=conversions,
+                price=price[0] if price else None,
             )
 
 

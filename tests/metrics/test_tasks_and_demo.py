@@ -85,7 +85,9 @@ def test_the_demo_loads_kpis_with_a_year_of_data_and_runs_twice_without_change(c
         Funnel.objects.count(),
     )
     assert counts[0] == 7 and counts[1] == 6 * 365
-    assert counts[3] == 1 and counts[4] == 2 and counts[5] == 1
+    assert counts[3] == 1 and counts[4] == 3 and counts[5] == 1
+    price_test = Experiment.objects.get(name=demo.PRICE_TEST)
+    assert len({v.price for v in price_test.variants.all()} - {None}) == 3
     demo.load(workspace=cast.workspace, product=cast.product, users=users)
     assert (
         KPI.objects.count(),
