@@ -10,6 +10,7 @@ urlpatterns = [
     # ideas
     path(P + "ideas/", ideas.ideas, name="ideas"),
     path(P + "ideas/new/", ideas.idea_new, name="idea_new"),
+    path(P + "ideas/export/", ideas.ideas_export, name="ideas_export"),
     path(P + "ideas/<int:pk>/", ideas.idea_detail, name="idea_detail"),
     path(P + "ideas/<int:pk>/edit/", ideas.idea_edit, name="idea_edit"),
     path(P + "ideas/<int:pk>/vote/", ideas.idea_vote, name="idea_vote"),

@@ -4,15 +4,34 @@ as CSV, JSON and XLSX, with formula injection neutralised."""
 import pytest
 from django.urls import reverse
 
-from tests.backlog.factories import FeatureFactory, StoryFactory
+from pm.exports import CONTENT_TYPES
+from tests.backlog.factories import FeatureFactory, IdeaFactory, StoryFactory
 from tests.exports.helpers import body, rows
 from tests.factories import ThemeFactory
 
 FORMATS = ["csv", "json", "xlsx"]
 
 
-def _get(client, name, key, **query):
-    return client.get(reverse(name, args=[key]), query)
+def _get(client, name, key, *args, **query):
+    return client.get(reverse(name, args=[key, *args]), query)
+
+
+def _download(response, fmt: str, stem: str) -> list[dict]:
+    """The rows of an export download, after checking it is one: 200, the format's content
+    type, an attachment named `<stem>-<date>.<fmt>`."""
+    assert response.status_code == 200
+    assert response["Content-Type"] == CONTENT_TYPES[fmt]
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment") and f"{stem}-" in disposition
+    assert disposition.rstrip('"').endswith(f".{fmt}")
+    return rows(response, fmt)
+
+
+def _offers_export(client, url: str, query: dict) -> str:
+    """The page at `url` with `query`, which must show the Export menu; its HTML."""
+    html = client.get(url, query).content.decode()
+    assert 'data-testid="export-menu"' in html
+    return html
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -73,9 +92,9 @@ def test_a_stakeholder_without_the_backlog_section_is_refused(cast):
 
 def test_the_backlog_page_offers_the_export_with_its_filters(cast):
     FeatureFactory(product=cast.product, status="planned")
-    page = cast.client("pm").get(reverse("backlog", args=["LOD"]), {"status": "planned"})
-    html = page.content.decode()
-    assert 'data-testid="export-menu"' in html
+    html = _offers_export(
+        cast.client("pm"), reverse("backlog", args=["LOD"]), {"status": "planned"}
+    )
     assert "export/?format=xlsx&amp;status=planned" in html
 
 
@@ -109,3 +128,65 @@ def test_the_public_roadmap_page_links_its_json_download(cast):
     text = response.content.decode()
     assert "Public one" in text and "SENTINEL" not in text
     assert client.get("/share/not-a-token/roadmap.json").status_code == 404
+
+
+# --- ideas --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_ideas_export_holds_the_filtered_ideas_with_votes(cast, fmt):
+    IdeaFactory(product=cast.product, title="Dark mode", status="new", votes=7)
+    IdeaFactory(product=cast.product, title="Declined one", status="declined")
+    response = _get(cast.client("engineer"), "ideas_export", "LOD", format=fmt, status="new")
+    found = _download(response, fmt, "lod-ideas")
+    assert [r["title"] for r in found] == ["Dark mode"]
+    assert str(found[0]["votes"]) == "7"
+
+
+def test_ideas_export_follows_the_pages_default_and_all_filters(cast):
+    IdeaFactory(product=cast.product, title="Open one", status="new")
+    IdeaFactory(product=cast.product, title="Declined one", status="declined")
+    client = cast.client("pm")
+    default = rows(_get(client, "ideas_export", "LOD", format="csv"), "csv")
+    assert [r["title"] for r in default] == ["Open one"]  # the page opens on "open" ideas
+    every = rows(_get(client, "ideas_export", "LOD", format="csv", status=""), "csv")
+    assert {r["title"] for r in every} == {"Open one", "Declined one"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_ideas_export_neutralises_formulas(cast, fmt):
+    IdeaFactory(product=cast.product, title="=cmd|' /C calc'!A0")
+    found = rows(_get(cast.client("pm"), "ideas_export", "LOD", format=fmt), fmt)
+    assert found[0]["title"] == "'=cmd|' /C calc'!A0"
+
+
+def test_ideas_export_refuses_whom_the_page_refuses(cast):
+    assert _get(cast.client("stakeholder"), "ideas_export", "LOD").status_code == 403
+    assert _get(cast.client("outsider"), "ideas_export", "LOD").status_code == 404
+
+
+def test_a_stakeholder_exports_ideas_without_who_asked(cast):
+    cast.share_with_stakeholders("ideas")
+    IdeaFactory(product=cast.product, title="Shared idea", submitter_name="SENTINEL Corp")
+    response = _get(cast.client("stakeholder"), "ideas_export", "LOD", format="csv")
+    text = body(response).decode()
+    assert "Shared idea" in text and "SENTINEL" not in text
+    assert "submitter_name" not in text.splitlines()[0]
+
+
+def test_the_ideas_page_offers_the_export_with_its_filters(cast):
+    IdeaFactory(product=cast.product, status="new")
+    html = _offers_export(cast.client("pm"), reverse("ideas", args=["LOD"]), {"status": "new"})
+    assert "ideas/export/?format=csv&amp;status=new" in html
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_ideas_export_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    for _ in range(n):
+        IdeaFactory(product=cast.product, feature=FeatureFactory(product=cast.product))
+    client = cast.client("pm")
+    # session, user, product + workspace, membership; the ideas (submitter, feature and
+    # merged_into joined) in one chunk = 5
+    with django_assert_max_num_queries(5):
+        found = rows(_get(client, "ideas_export", "LOD", format="csv"), "csv")
+    assert len(found) == n
