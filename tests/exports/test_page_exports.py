@@ -1,6 +1,8 @@
 """List pages' "Export" menu: the rows the page shows (its filters, the reader's visibility),
 as CSV, JSON and XLSX, with formula injection neutralised."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -189,4 +191,132 @@ def test_ideas_export_queries_do_not_grow(cast, django_assert_max_num_queries, n
     # merged_into joined) in one chunk = 5
     with django_assert_max_num_queries(5):
         found = rows(_get(client, "ideas_export", "LOD", format="csv"), "csv")
+    assert len(found) == n
+
+
+# --- the feedback inbox and customers -----------------------------------------------------
+
+
+def _feedback(cast, content, **kwargs):
+    from tests.feedback.factories import FeedbackItemFactory
+
+    return FeedbackItemFactory(product=cast.product, content=content, **kwargs)
+
+
+def _customer(cast, name, **kwargs):
+    from tests.feedback.factories import CustomerFactory
+
+    return CustomerFactory(workspace=cast.workspace, name=name, **kwargs)
+
+
+def _insight(item, feature):
+    from feedback.models import Insight
+
+    return Insight.objects.create(
+        workspace=item.product.workspace, feedback_item=item, feature=feature
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_feedback_export_holds_the_filtered_items_with_customer_and_links(cast, fmt):
+    acme = _customer(cast, "Acme Corp", arr=Decimal("54321"))
+    item = _feedback(cast, "Export to PDF please", source="email", customer=acme)
+    _insight(item, FeatureFactory(product=cast.product, title="PDF export"))
+    _feedback(cast, "From a call", source="call")
+    response = _get(cast.client("engineer"), "feedback_export", "LOD", format=fmt, source="email")
+    found = _download(response, fmt, "lod-feedback")
+    assert [r["content"] for r in found] == ["Export to PDF please"]
+    assert found[0]["customer_name"] == "Acme Corp"
+    assert float(found[0]["customer_arr"]) == 54321
+    assert "PDF export" in str(found[0]["linked_to"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_feedback_export_neutralises_formulas(cast, fmt):
+    _feedback(cast, "=cmd|' /C calc'!A0", customer=_customer(cast, "@SUM(A1)"))
+    found = rows(_get(cast.client("pm"), "feedback_export", "LOD", format=fmt), fmt)
+    assert found[0]["content"] == "'=cmd|' /C calc'!A0"
+    assert found[0]["customer_name"] == "'@SUM(A1)"
+
+
+def test_feedback_export_refuses_whom_the_inbox_refuses(cast):
+    assert _get(cast.client("stakeholder"), "feedback_export", "LOD").status_code == 403
+    assert _get(cast.client("outsider"), "feedback_export", "LOD").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_stakeholder_exports_feedback_without_the_customer(cast, fmt):
+    cast.share_with_stakeholders("feedback")
+    _feedback(cast, "Shared feedback", customer=_customer(cast, "SENTINEL Corp", arr=987654))
+    response = _get(cast.client("stakeholder"), "feedback_export", "LOD", format=fmt)
+    found = _download(response, fmt, "lod-feedback")
+    assert [r["content"] for r in found] == ["Shared feedback"]
+    # JSON keeps the API's shape (`customer: null`); CSV and XLSX leave the column out.
+    assert found[0].get("customer") is None
+    assert not {"customer_name", "customer_arr"} & set(found[0])
+    assert b"SENTINEL" not in body(response) and b"987654" not in body(response)
+
+
+def test_the_inbox_offers_the_export_with_its_filters(cast):
+    _feedback(cast, "Hello", source="email")
+    url = reverse("feedback_inbox", args=["LOD"])
+    html = _offers_export(cast.client("pm"), url, {"source": "email"})
+    assert "feedback/export/?format=json&amp;source=email" in html
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_feedback_export_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    feature = FeatureFactory(product=cast.product)
+    for i in range(n):
+        _insight(_feedback(cast, f"Item {i}", customer=_customer(cast, f"C{i}")), feature)
+    client = cast.client("pm")
+    # session, user, product + workspace, membership; the items (customer and study joined),
+    # their insights (feature and idea joined) = 6
+    with django_assert_max_num_queries(6):
+        found = rows(_get(client, "feedback_export", "LOD", format="csv"), "csv")
+    assert len(found) == n
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_customer_export_holds_the_searched_customers(cast, fmt):
+    acme = _customer(cast, "Acme Corp", arr=Decimal("54321"))
+    _feedback(cast, "One", customer=acme)
+    _customer(cast, "Globex")
+    response = _get(cast.client("engineer"), "customer_export", "LOD", format=fmt, q="acme")
+    found = _download(response, fmt, "lod-customers")
+    assert [r["name"] for r in found] == ["Acme Corp"]
+    assert float(found[0]["arr"]) == 54321
+    assert str(found[0]["feedback_count"]) == "1"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_customer_export_neutralises_formulas(cast, fmt):
+    _customer(cast, "=cmd|' /C calc'!A0")
+    found = rows(_get(cast.client("pm"), "customer_export", "LOD", format=fmt), fmt)
+    assert found[0]["name"] == "'=cmd|' /C calc'!A0"
+
+
+def test_customer_export_refuses_stakeholders_even_with_the_feedback_section(cast):
+    cast.share_with_stakeholders("feedback")
+    _customer(cast, "SENTINEL Corp")
+    assert _get(cast.client("stakeholder"), "customer_export", "LOD").status_code == 403
+    assert _get(cast.client("outsider"), "customer_export", "LOD").status_code == 404
+
+
+def test_the_customers_page_offers_the_export_with_its_search(cast):
+    _customer(cast, "Acme Corp")
+    url = reverse("customer_list", args=["LOD"])
+    html = _offers_export(cast.client("pm"), url, {"q": "acme"})
+    assert "customers/export/?format=csv&amp;q=acme" in html
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_customer_export_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    for i in range(n):
+        _feedback(cast, f"Item {i}", customer=_customer(cast, f"C{i}"))
+    client = cast.client("pm")
+    # session, user, product + workspace, membership; the customers (feedback counts as
+    # subqueries) in one chunk = 5
+    with django_assert_max_num_queries(5):
+        found = rows(_get(client, "customer_export", "LOD", format="csv"), "csv")
     assert len(found) == n
