@@ -29,6 +29,13 @@ def _download(response, fmt: str, stem: str) -> list[dict]:
     return rows(response, fmt)
 
 
+def _csv_within(assert_max_num_queries, queries: int, client, name: str, *args) -> list[dict]:
+    """The rows of `name`'s CSV export, read whole within `queries` queries (the download is
+    streamed: its queries run while it is read)."""
+    with assert_max_num_queries(queries):
+        return rows(_get(client, name, "LOD", *args, format="csv"), "csv")
+
+
 def _offers_export(client, url: str, query: dict) -> str:
     """The page at `url` with `query`, which must show the Export menu; its HTML."""
     html = client.get(url, query).content.decode()
@@ -189,9 +196,7 @@ def test_ideas_export_queries_do_not_grow(cast, django_assert_max_num_queries, n
     client = cast.client("pm")
     # session, user, product + workspace, membership; the ideas (submitter, feature and
     # merged_into joined) in one chunk = 5
-    with django_assert_max_num_queries(5):
-        found = rows(_get(client, "ideas_export", "LOD", format="csv"), "csv")
-    assert len(found) == n
+    assert len(_csv_within(django_assert_max_num_queries, 5, client, "ideas_export")) == n
 
 
 # --- the feedback inbox and customers -----------------------------------------------------
@@ -254,7 +259,7 @@ def test_a_stakeholder_exports_feedback_without_the_customer(cast, fmt):
     # JSON keeps the API's shape (`customer: null`); CSV and XLSX leave the column out.
     assert found[0].get("customer") is None
     assert not {"customer_name", "customer_arr"} & set(found[0])
-    assert b"SENTINEL" not in body(response) and b"987654" not in body(response)
+    assert "SENTINEL" not in str(found) and "987654" not in str(found)
 
 
 def test_the_inbox_offers_the_export_with_its_filters(cast):
@@ -272,9 +277,7 @@ def test_feedback_export_queries_do_not_grow(cast, django_assert_max_num_queries
     client = cast.client("pm")
     # session, user, product + workspace, membership; the items (customer and study joined),
     # their insights (feature and idea joined) = 6
-    with django_assert_max_num_queries(6):
-        found = rows(_get(client, "feedback_export", "LOD", format="csv"), "csv")
-    assert len(found) == n
+    assert len(_csv_within(django_assert_max_num_queries, 6, client, "feedback_export")) == n
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -317,6 +320,100 @@ def test_customer_export_queries_do_not_grow(cast, django_assert_max_num_queries
     client = cast.client("pm")
     # session, user, product + workspace, membership; the customers (feedback counts as
     # subqueries) in one chunk = 5
-    with django_assert_max_num_queries(5):
-        found = rows(_get(client, "customer_export", "LOD", format="csv"), "csv")
-    assert len(found) == n
+    assert len(_csv_within(django_assert_max_num_queries, 5, client, "customer_export")) == n
+
+
+# --- the roadmap: initiatives and releases --------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_initiatives_export_holds_the_filtered_initiatives(cast, fmt):
+    from tests.roadmap.factories import InitiativeFactory
+
+    theme = ThemeFactory(product=cast.product, name="Growth")
+    bet = InitiativeFactory(
+        product=cast.product, title="Big bet", status="in_progress", theme=theme
+    )
+    bet.features.add(FeatureFactory(product=cast.product, title="Wizard"))
+    InitiativeFactory(product=cast.product, title="Done one", status="done")
+    response = _get(
+        cast.client("stakeholder"), "initiatives_export", "LOD", format=fmt, status="in_progress"
+    )
+    found = _download(response, fmt, "lod-initiatives")
+    assert [r["title"] for r in found] == ["Big bet"]
+    assert found[0]["theme_name"] == "Growth"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_initiatives_export_neutralises_formulas(cast, fmt):
+    from tests.roadmap.factories import InitiativeFactory
+
+    InitiativeFactory(product=cast.product, title="+cmd|' /C calc'!A0")
+    found = rows(_get(cast.client("pm"), "initiatives_export", "LOD", format=fmt), fmt)
+    assert found[0]["title"] == "'+cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_stakeholder_exports_the_public_roadmap_only(cast, fmt):
+    from tests.roadmap.factories import InitiativeFactory, ReleaseFactory
+
+    shared = InitiativeFactory(product=cast.product, title="Public one", internal_notes="SECRET")
+    shared.features.add(FeatureFactory(product=cast.product, title="SENTINEL draft"))
+    InitiativeFactory(product=cast.product, title="SENTINEL internal", visibility="internal")
+    ReleaseFactory(product=cast.product, name="Public release", internal_notes="SECRET")
+    ReleaseFactory(product=cast.product, name="SENTINEL release", visibility="internal")
+    client = cast.client("stakeholder")
+    initiatives = rows(_get(client, "initiatives_export", "LOD", format=fmt), fmt)
+    releases = rows(_get(client, "releases_export", "LOD", format=fmt), fmt)
+    assert [r["title"] for r in initiatives] == ["Public one"]
+    assert [r["name"] for r in releases] == ["Public release"]
+    for found in (initiatives, releases):
+        assert "SENTINEL" not in str(found) and "SECRET" not in str(found)
+        assert "internal_notes" not in found[0]
+
+
+def test_roadmap_exports_refuse_outsiders(cast):
+    for name in ("initiatives_export", "releases_export"):
+        assert _get(cast.client("outsider"), name, "LOD").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_releases_export_holds_the_releases_with_their_features(cast, fmt):
+    from tests.roadmap.factories import ReleaseFactory
+
+    release = ReleaseFactory(product=cast.product, name="=cmd|' /C calc'!A0")
+    release.features.add(FeatureFactory(product=cast.product, title="Wizard"))
+    response = _get(cast.client("engineer"), "releases_export", "LOD", format=fmt)
+    found = _download(response, fmt, "lod-releases")
+    assert found[0]["name"] == ("=cmd|' /C calc'!A0" if fmt == "json" else "'=cmd|' /C calc'!A0")
+    assert "Wizard" in str(found[0]["feature_titles"])
+
+
+def test_the_roadmap_pages_offer_their_exports(cast):
+    from tests.roadmap.factories import InitiativeFactory, ReleaseFactory
+
+    InitiativeFactory(product=cast.product, status="in_progress")
+    ReleaseFactory(product=cast.product)
+    client = cast.client("stakeholder")
+    url = reverse("roadmap", args=["LOD"])
+    html = _offers_export(client, url, {"status": "in_progress"})
+    assert "initiatives/export/?format=csv&amp;status=in_progress" in html
+    assert "releases/export/?format=csv" in _offers_export(client, url + "releases/", {})
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_roadmap_exports_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    from tests.roadmap.factories import InitiativeFactory, ReleaseFactory
+
+    theme = ThemeFactory(product=cast.product)
+    for _ in range(n):
+        feature = FeatureFactory(product=cast.product)
+        InitiativeFactory(product=cast.product, theme=theme).features.add(feature)
+        ReleaseFactory(product=cast.product).features.add(feature)
+    client = cast.client("pm")
+    # session, user, product + workspace, membership; the filter choices (themes,
+    # objectives); the initiatives (theme joined, health and feature counts annotated),
+    # their objectives, their features = 9
+    assert len(_csv_within(django_assert_max_num_queries, 9, client, "initiatives_export")) == n
+    # session, user, product + workspace, membership; the releases, their features = 6
+    assert len(_csv_within(django_assert_max_num_queries, 6, client, "releases_export")) == n
