@@ -21,6 +21,7 @@ from backlog.models import Feature
 from backlog.selectors import feature_get
 from backlog.views_fields import values_context
 from feedback import csvimport, selectors
+from feedback.api import CustomerOut, FeedbackOut
 from feedback.choices import FeedbackStatus, PostStatus, Source
 from feedback.forms import (
     CustomerForm,
@@ -547,7 +548,6 @@ def feedback_import_run(request: AuthedHttpRequest, key: str, pk: int) -> HttpRe
 def feedback_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The inbox as filtered on the page, with each item's customer (for the team: the
     policy blanks it for everyone else) and what it is linked to, as CSV, JSON or XLSX."""
-    from feedback.api import FeedbackOut
 
     def rows(product: Product):
         viewer = viewer_of(product)
@@ -597,8 +597,6 @@ def customer_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def customer_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The customers as searched on the page, with their feedback count, as CSV, JSON or
     XLSX (engineers and above, as the page: names, contacts and ARR are the team's)."""
-    from feedback.api import CustomerOut
-
     return list_export(
         request,
         key,

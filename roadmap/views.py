@@ -35,6 +35,7 @@ from pm.views_support import (
 )
 from pm.visibility import viewer_of
 from roadmap import public, selectors, services
+from roadmap.api import InitiativeSerializer, ReleaseSerializer
 from roadmap.delivery import delivery_forecast, revenue_forecast
 from roadmap.forms import (
     FilterForm,
@@ -120,7 +121,6 @@ def _feature_titles(item: Initiative | Release) -> list[str]:
 def initiatives_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The initiatives as filtered on the roadmap, as CSV, JSON or XLSX (stakeholders: the
     public roadmap, without internal notes, as the page)."""
-    from roadmap.api import InitiativeSerializer
 
     def rows(product: Product):
         initiatives = selectors.initiative_list(
@@ -388,8 +388,6 @@ def releases(request: AuthedHttpRequest, key: str) -> HttpResponse:
 def releases_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The releases, with their features' titles, as CSV, JSON or XLSX (stakeholders: the
     public ones, without internal notes, as the page)."""
-    from roadmap.api import ReleaseSerializer
-
     return list_export(
         request,
         key,

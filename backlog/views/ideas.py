@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from backlog import selectors, services
+from backlog.api import IdeaSerializer
 from backlog.choices import CustomFieldTarget, IdeaSource, IdeaStatus
 from backlog.forms import DeclineForm, IdeaEditForm, IdeaForm, MergeForm
 from backlog.models import Idea
@@ -79,8 +80,6 @@ def ideas(request: AuthedHttpRequest, key: str) -> HttpResponse:
 @require_GET
 def ideas_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The ideas as filtered on the page, with their votes, as CSV, JSON or XLSX."""
-    from backlog.api import IdeaSerializer
-
     return list_export(
         request,
         key,

@@ -162,13 +162,6 @@ def test_ideas_export_follows_the_pages_default_and_all_filters(cast):
     assert {r["title"] for r in every} == {"Open one", "Declined one"}
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_ideas_export_neutralises_formulas(cast, fmt):
-    IdeaFactory(product=cast.product, title="=cmd|' /C calc'!A0")
-    found = rows(_get(cast.client("pm"), "ideas_export", "LOD", format=fmt), fmt)
-    assert found[0]["title"] == "'=cmd|' /C calc'!A0"
-
-
 def test_ideas_export_refuses_whom_the_page_refuses(cast):
     assert _get(cast.client("stakeholder"), "ideas_export", "LOD").status_code == 403
     assert _get(cast.client("outsider"), "ideas_export", "LOD").status_code == 404
@@ -236,14 +229,6 @@ def test_feedback_export_holds_the_filtered_items_with_customer_and_links(cast, 
     assert "PDF export" in str(found[0]["linked_to"])
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_feedback_export_neutralises_formulas(cast, fmt):
-    _feedback(cast, "=cmd|' /C calc'!A0", customer=_customer(cast, "@SUM(A1)"))
-    found = rows(_get(cast.client("pm"), "feedback_export", "LOD", format=fmt), fmt)
-    assert found[0]["content"] == "'=cmd|' /C calc'!A0"
-    assert found[0]["customer_name"] == "'@SUM(A1)"
-
-
 def test_feedback_export_refuses_whom_the_inbox_refuses(cast):
     assert _get(cast.client("stakeholder"), "feedback_export", "LOD").status_code == 403
     assert _get(cast.client("outsider"), "feedback_export", "LOD").status_code == 404
@@ -292,13 +277,6 @@ def test_customer_export_holds_the_searched_customers(cast, fmt):
     assert str(found[0]["feedback_count"]) == "1"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_customer_export_neutralises_formulas(cast, fmt):
-    _customer(cast, "=cmd|' /C calc'!A0")
-    found = rows(_get(cast.client("pm"), "customer_export", "LOD", format=fmt), fmt)
-    assert found[0]["name"] == "'=cmd|' /C calc'!A0"
-
-
 def test_customer_export_refuses_stakeholders_even_with_the_feedback_section(cast):
     cast.share_with_stakeholders("feedback")
     _customer(cast, "SENTINEL Corp")
@@ -342,15 +320,6 @@ def test_initiatives_export_holds_the_filtered_initiatives(cast, fmt):
     found = _download(response, fmt, "lod-initiatives")
     assert [r["title"] for r in found] == ["Big bet"]
     assert found[0]["theme_name"] == "Growth"
-
-
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_initiatives_export_neutralises_formulas(cast, fmt):
-    from tests.roadmap.factories import InitiativeFactory
-
-    InitiativeFactory(product=cast.product, title="+cmd|' /C calc'!A0")
-    found = rows(_get(cast.client("pm"), "initiatives_export", "LOD", format=fmt), fmt)
-    assert found[0]["title"] == "'+cmd|' /C calc'!A0"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -417,3 +386,101 @@ def test_roadmap_exports_queries_do_not_grow(cast, django_assert_max_num_queries
     assert len(_csv_within(django_assert_max_num_queries, 9, client, "initiatives_export")) == n
     # session, user, product + workspace, membership; the releases, their features = 6
     assert len(_csv_within(django_assert_max_num_queries, 6, client, "releases_export")) == n
+
+
+# --- KPIs -----------------------------------------------------------------------------------
+
+
+def _kpi(cast, name, *values, **kwargs):
+    """A daily KPI whose rollups hold `values`, the last one two days ago (a complete day)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from metrics.models import Rollup
+    from tests.metrics.factories import KPIFactory
+
+    kpi = KPIFactory(product=cast.product, name=name, **kwargs)
+    today = timezone.localdate()
+    for age, value in enumerate(reversed(values), start=2):
+        Rollup.objects.create(
+            workspace_id=cast.workspace.pk,
+            kpi=kpi,
+            granularity="day",
+            bucket_start=today - timedelta(days=age),
+            value=value,
+            count=1,
+        )
+    return kpi
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_kpi_export_holds_the_kpis_with_latest_value_and_target(cast, fmt):
+    _kpi(cast, "Signups", 10, 25, target_value=Decimal("100"))
+    response = _get(cast.client("stakeholder"), "kpi_export", "LOD", format=fmt)
+    found = _download(response, fmt, "lod-kpis")
+    assert [r["name"] for r in found] == ["Signups"]
+    assert float(found[0]["latest_value"]) == 25
+    assert float(found[0]["target_value"]) == 100
+
+
+def test_kpi_export_refuses_outsiders(cast):
+    assert _get(cast.client("outsider"), "kpi_export", "LOD").status_code == 404
+
+
+def test_the_kpi_page_offers_the_export(cast):
+    _kpi(cast, "Signups")
+    html = _offers_export(cast.client("stakeholder"), reverse("kpi_list", args=["LOD"]), {})
+    assert "kpis/export/?format=xlsx" in html
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_kpi_export_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    for i in range(n):
+        _kpi(cast, f"KPI {i}", i, i + 1)
+    client = cast.client("pm")
+    # session, user, product + workspace, membership; the KPIs (owner, numerator and
+    # denominator joined), their latest rollups (one window query) = 6
+    assert len(_csv_within(django_assert_max_num_queries, 6, client, "kpi_export")) == n
+
+
+# --- formula injection, in every page export --------------------------------------------
+
+HOSTILE = "=cmd|' /C calc'!A0"
+
+
+def _hostile_initiative(cast):
+    from tests.roadmap.factories import InitiativeFactory
+
+    InitiativeFactory(product=cast.product, title=HOSTILE)
+
+
+def _hostile_release(cast):
+    from tests.roadmap.factories import ReleaseFactory
+
+    ReleaseFactory(product=cast.product, name=HOSTILE)
+
+
+# (export, a row with a hostile text, the columns that hold it)
+HOSTILE_ROWS = [
+    ("ideas_export", lambda cast: IdeaFactory(product=cast.product, title=HOSTILE), ["title"]),
+    (
+        "feedback_export",
+        lambda cast: _feedback(cast, HOSTILE, customer=_customer(cast, HOSTILE)),
+        ["content", "customer_name"],
+    ),
+    ("customer_export", lambda cast: _customer(cast, HOSTILE), ["name"]),
+    ("initiatives_export", _hostile_initiative, ["title"]),
+    ("releases_export", _hostile_release, ["name"]),
+    ("kpi_export", lambda cast: _kpi(cast, HOSTILE), ["name"]),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("name", "make", "columns"), HOSTILE_ROWS, ids=[c[0] for c in HOSTILE_ROWS]
+)
+def test_page_exports_neutralise_formulas(cast, name, make, columns, fmt):
+    make(cast)
+    (found,) = rows(_get(cast.client("pm"), name, "LOD", format=fmt), fmt)
+    assert [found[c] for c in columns] == ["'" + HOSTILE] * len(columns)
