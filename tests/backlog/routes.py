@@ -103,6 +103,7 @@ ROUTES: dict[str, Route] = {
     "sprints": Route(Role.ENGINEER, kwargs=_key),
     "sprint_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
     "sprint_board": Route(Role.ENGINEER, kwargs=_sprint),
+    "sprint_stories_export": Route(Role.ENGINEER, kwargs=_sprint),
     "sprint_edit": Route(Role.PM, kwargs=_sprint, methods=GET_POST),
     "sprint_plan": Route(Role.PM, kwargs=_sprint),
     "sprint_plan_story": Route(Role.PM, kwargs=_sprint, methods=POST),

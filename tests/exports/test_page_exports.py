@@ -444,6 +444,70 @@ def test_kpi_export_queries_do_not_grow(cast, django_assert_max_num_queries, n):
     assert len(_csv_within(django_assert_max_num_queries, 6, client, "kpi_export")) == n
 
 
+# --- a sprint's stories -----------------------------------------------------------------
+
+
+def _sprint(cast, **kwargs):
+    from tests.backlog.factories import SprintFactory
+
+    return SprintFactory(product=cast.product, **kwargs)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sprint_export_holds_the_sprints_stories_of_a_status(cast, fmt):
+    sprint = _sprint(cast)
+    feature = FeatureFactory(product=cast.product, title="Onboarding")
+    StoryFactory(feature=feature, sprint=sprint, title="Doing one", status="in_progress")
+    StoryFactory(feature=feature, sprint=sprint, title="Done one", status="done")
+    StoryFactory(feature=feature, title="Not in the sprint", status="in_progress")
+    client = cast.client("engineer")
+    response = _get(client, "sprint_stories_export", "LOD", sprint.pk, format=fmt)
+    assert {r["title"] for r in _download(response, fmt, "lod-stories")} == {
+        "Doing one",
+        "Done one",
+    }
+    response = _get(
+        client, "sprint_stories_export", "LOD", sprint.pk, format=fmt, status="in_progress"
+    )
+    found = _download(response, fmt, "lod-stories")
+    assert [r["title"] for r in found] == ["Doing one"]
+    assert found[0]["feature_title"] == "Onboarding"
+
+
+def test_sprint_export_refuses_whom_the_board_refuses(cast):
+    sprint = _sprint(cast)
+    assert (
+        _get(cast.client("stakeholder"), "sprint_stories_export", "LOD", sprint.pk).status_code
+        == 403
+    )
+    assert (
+        _get(cast.client("outsider"), "sprint_stories_export", "LOD", sprint.pk).status_code == 404
+    )
+    assert _get(cast.client("pm"), "sprint_stories_export", "LOD", 10**9).status_code == 404
+
+
+def test_the_sprint_board_offers_the_export(cast):
+    sprint = _sprint(cast)
+    StoryFactory(feature=FeatureFactory(product=cast.product), sprint=sprint)
+    url = reverse("sprint_board", args=["LOD", sprint.pk])
+    html = _offers_export(cast.client("engineer"), url, {})
+    assert f"sprints/{sprint.pk}/export/?format=csv" in html
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_sprint_export_queries_do_not_grow(cast, django_assert_max_num_queries, n):
+    sprint = _sprint(cast)
+    for _ in range(n):
+        StoryFactory(feature=FeatureFactory(product=cast.product), sprint=sprint)
+    client = cast.client("pm")
+    # session, user, product + workspace, membership; the sprint (with its points); the
+    # stories (feature, assignee, sprint, persona joined) = 7
+    found = _csv_within(
+        django_assert_max_num_queries, 7, client, "sprint_stories_export", sprint.pk
+    )
+    assert len(found) == n
+
+
 # --- formula injection, in every page export --------------------------------------------
 
 HOSTILE = "=cmd|' /C calc'!A0"
@@ -474,6 +538,12 @@ HOSTILE_ROWS = [
     ("releases_export", _hostile_release, ["name"]),
     ("kpi_export", lambda cast: _kpi(cast, HOSTILE), ["name"]),
 ]
+
+
+def _hostile_story(cast):
+    sprint = _sprint(cast)
+    StoryFactory(feature=FeatureFactory(product=cast.product), sprint=sprint, title=HOSTILE)
+    return (sprint.pk,)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
