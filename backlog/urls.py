@@ -10,6 +10,7 @@ urlpatterns = [
     # ideas
     path(P + "ideas/", ideas.ideas, name="ideas"),
     path(P + "ideas/new/", ideas.idea_new, name="idea_new"),
+    path(P + "ideas/export/", ideas.ideas_export, name="ideas_export"),
     path(P + "ideas/<int:pk>/", ideas.idea_detail, name="idea_detail"),
     path(P + "ideas/<int:pk>/edit/", ideas.idea_edit, name="idea_edit"),
     path(P + "ideas/<int:pk>/vote/", ideas.idea_vote, name="idea_vote"),
@@ -47,6 +48,11 @@ urlpatterns = [
     path(P + "sprints/new/", sprints.sprint_new, name="sprint_new"),
     path(P + "sprints/<int:pk>/", sprints.sprint_board, name="sprint_board"),
     path(P + "sprints/<int:pk>/edit/", sprints.sprint_edit, name="sprint_edit"),
+    path(
+        P + "sprints/<int:pk>/export/",
+        sprints.sprint_stories_export,
+        name="sprint_stories_export",
+    ),
     path(P + "sprints/<int:pk>/plan/", sprints.sprint_plan, name="sprint_plan"),
     path(P + "sprints/<int:pk>/review/", sprint_review.sprint_review, name="sprint_review"),
     path(P + "sprints/<int:pk>/retro/", sprint_review.sprint_retro, name="sprint_retro"),

@@ -25,6 +25,7 @@ urlpatterns = [
     # triage
     path(P, views.inbox, name="feedback_inbox"),
     path(P + "new/", views.feedback_new, name="feedback_new"),
+    path(P + "export/", views.feedback_export, name="feedback_export"),
     path(P + "<int:pk>/", views.feedback_detail, name="feedback_detail"),
     path(P + "<int:pk>/edit/", views.feedback_edit, name="feedback_edit"),
     path(
@@ -67,6 +68,7 @@ urlpatterns = [
     # customers
     path(P + "customers/", views.customer_list, name="customer_list"),
     path(P + "customers/new/", views.customer_new, name="customer_new"),
+    path(P + "customers/export/", views.customer_export, name="customer_export"),
     path(P + "customers/<int:pk>/", views.customer_detail, name="customer_detail"),
     path(P + "customers/<int:pk>/edit/", views.customer_edit, name="customer_edit"),
     # demand on a feature

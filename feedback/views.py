@@ -10,8 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backlog.choices import CustomFieldTarget
@@ -19,6 +21,7 @@ from backlog.models import Feature
 from backlog.selectors import feature_get
 from backlog.views_fields import values_context
 from feedback import csvimport, selectors
+from feedback.api import CustomerOut, FeedbackOut
 from feedback.choices import FeedbackStatus, PostStatus, Source
 from feedback.forms import (
     CustomerForm,
@@ -60,6 +63,7 @@ from feedback.services.suggestions import suggestion_decide
 from pm import visibility
 from pm.background import progress_get
 from pm.choices import Role
+from pm.exports import list_export
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
@@ -136,6 +140,18 @@ def _panel_context(product, item, *, can_edit: bool, link_form=None) -> dict:
     return context
 
 
+def _inbox_items(product: Product, filters: dict, *, with_customers: bool):
+    status = filters["status"]
+    return selectors.inbox_items(
+        product=product,
+        status=None if status in ("", "all") else status,
+        include_archived=status == "all",
+        source=filters["source"] or None,
+        q=filters["q"],
+        with_customers=with_customers,
+    )
+
+
 @login_required
 @require_GET
 def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
@@ -143,14 +159,7 @@ def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
     context = _context(request, product, "inbox")
     filters = _inbox_filters(request)
     status = filters["status"]
-    items = selectors.inbox_items(
-        product=product,
-        status=None if status in ("", "all") else status,
-        include_archived=status == "all",
-        source=filters["source"] or None,
-        q=filters["q"],
-        with_customers=context["sees_internal"],
-    )
+    items = _inbox_items(product, filters, with_customers=context["sees_internal"])
     counts = selectors.status_counts(product)
     paginator = Paginator(items, INBOX_PAGE)
     if not (filters["source"] or filters["q"]):
@@ -164,6 +173,7 @@ def inbox(request: AuthedHttpRequest, key: str) -> HttpResponse:
         sources=Source.choices,
         status_tabs=_status_tabs(counts),
         in_inbox=True,
+        filter_query=urlencode({k: v for k, v in filters.items() if v}),
     )
     if is_partial(request):
         return render_page(request, "feedback/inbox.html", context, partial="inbox-list")
@@ -533,20 +543,76 @@ def feedback_import_run(request: AuthedHttpRequest, key: str, pk: int) -> HttpRe
     )
 
 
+@login_required
+@require_GET
+def feedback_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
+    """The inbox as filtered on the page, with each item's customer (for the team: the
+    policy blanks it for everyone else) and what it is linked to, as CSV, JSON or XLSX."""
+
+    def rows(product: Product):
+        viewer = viewer_of(product)
+        team = viewer is not None and viewer.is_team
+        items = _inbox_items(product, _inbox_filters(request), with_customers=team)
+        return visibility.apply(items, viewer, product)
+
+    return list_export(
+        request,
+        key,
+        section=Section.FEEDBACK,
+        rows=rows,
+        serializer_class=FeedbackOut,
+        name="feedback",
+        extra={
+            "customer_name": lambda item: item.customer.name if item.customer_id else "",
+            "customer_arr": lambda item: item.customer.arr if item.customer_id else "",
+            "linked_to": lambda item: [
+                (i.feature or i.idea).title for i in item.insights.all() if i.feature or i.idea
+            ],
+        },
+    )
+
+
 # --- customers ----------------------------------------------------------------------------
+
+
+def _customer_query(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()[:100]
 
 
 @login_required
 @require_GET
 def customer_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, need=Role.ENGINEER)
+    q = _customer_query(request)
     context = _context(request, product, "customers")
-    q = request.GET.get("q", "").strip()[:100]
     page = Paginator(
         selectors.customers_for_workspace(product.workspace, q), CUSTOMER_PAGE
     ).get_page(request.GET.get("page"))
-    context.update(page=page, q=q)
+    context.update(page=page, q=q, filter_query=urlencode({"q": q}) if q else "")
     return render_page(request, "feedback/customers.html", context, partial="customer-table")
+
+
+@login_required
+@require_GET
+def customer_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
+    """The customers as searched on the page, with their feedback count, as CSV, JSON or
+    XLSX (engineers and above, as the page: names, contacts and ARR are the team's)."""
+    return list_export(
+        request,
+        key,
+        need=Role.ENGINEER,
+        rows=lambda product: visibility.apply(
+            selectors.customers_for_workspace(product.workspace, _customer_query(request)),
+            viewer_of(product),
+            product,
+        ),
+        serializer_class=CustomerOut,
+        name="customers",
+        extra={
+            "feedback_count": lambda c: c.feedback_count,
+            "last_feedback_at": lambda c: c.last_feedback_at,
+        },
+    )
 
 
 def _customer_segments(product) -> list[str]:

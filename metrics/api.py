@@ -28,7 +28,7 @@ from metrics import services
 from metrics.models import KPI
 from metrics.points import LATEST, MAX_POINTS, PointsError, parse_points, parse_timestamp
 from metrics.rollups import kpi_time_zone
-from metrics.selectors import kpi_summaries
+from metrics.selectors import with_latest
 from pm.api.exports import ExportMixin
 from pm.api.permissions import parse_id
 from pm.api.serializers import ProductRefField, UpdatedSinceField
@@ -269,15 +269,6 @@ class KPICreateSerializer(serializers.ModelSerializer):
         ]
 
 
-def _with_latest(kpis: list[KPI]) -> list[KPI]:
-    """Attach each KPI's latest value and period (one query for all of them)."""
-    for summary in kpi_summaries(kpis):
-        # Read by KPISerializer; not model fields, so set the way Django sets annotations.
-        setattr(summary.kpi, "latest_value", summary.latest)  # noqa: B010
-        setattr(summary.kpi, "latest_period", summary.latest_bucket)  # noqa: B010
-    return kpis
-
-
 class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
     """KPIs of the caller's products, by name; pm and admin define new ones."""
 
@@ -305,7 +296,7 @@ class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        return None if page is None else _with_latest(list(page))
+        return None if page is None else with_latest(list(page))
 
     def get_object(self) -> KPI:
         pk = parse_id(self.kwargs["pk"])
@@ -316,7 +307,7 @@ class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
             get_product_for_user(self.request.user, kpi.product, need=self.need)
         except Http404:
             raise Http404("No such KPI.") from None
-        return _with_latest([kpi])[0]
+        return with_latest([kpi])[0]
 
     def create(self, request: Request) -> Response:
         self.check_write_role()
@@ -341,4 +332,4 @@ class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
         return self.detail_response(self.get_object_for(kpi), status.HTTP_201_CREATED)
 
     def get_object_for(self, kpi: KPI) -> KPI:
-        return _with_latest([self.get_queryset().get(pk=kpi.pk)])[0]
+        return with_latest([self.get_queryset().get(pk=kpi.pk)])[0]

@@ -177,6 +177,16 @@ def kpi_summaries(kpis: list[KPI]) -> list[Summary]:
     return list(summaries.values())
 
 
+def with_latest(kpis: list[KPI]) -> list[KPI]:
+    """Attach each KPI's latest value and period (one query for all of them), as the API's
+    KPISerializer reads them."""
+    for summary in kpi_summaries(kpis):
+        # Not model fields, so set the way Django sets annotations.
+        setattr(summary.kpi, "latest_value", summary.latest)  # noqa: B010
+        setattr(summary.kpi, "latest_period", summary.latest_bucket)  # noqa: B010
+    return kpis
+
+
 def latest_values(kpis: list[KPI]) -> dict[int, Decimal]:
     """{kpi id: value of its latest bucket at its granularity}."""
     return {

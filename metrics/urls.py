@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_PRICING + "surveys/<int:pk>/delete/", views_pricing.survey_delete, name="survey_delete"),
     path(_KPIS, views.kpi_list, name="kpi_list"),
     path(_KPIS + "new/", views.kpi_new, name="kpi_new"),
+    path(_KPIS + "export/", views.kpi_export, name="kpi_export"),
     path(_KPIS + "<int:pk>/", views.kpi_detail, name="kpi_detail"),
     path(_KPIS + "<int:pk>/edit/", views.kpi_edit, name="kpi_edit"),
     path(_KPIS + "<int:pk>/delete/", views.kpi_delete, name="kpi_delete"),

@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrics import price_plans, selectors, services
+from metrics.api import KPISerializer
 from metrics.choices import DataSource, Granularity
 from metrics.forms import (
     ExperimentForm,
@@ -35,6 +37,7 @@ from metrics.rollups import kpi_time_zone
 from metrics.stats import sample_size_per_variant
 from pm.background import progress_get
 from pm.choices import ImportStatus, Role
+from pm.exports import list_export
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
@@ -58,6 +61,20 @@ def kpi_list(request: AuthedHttpRequest, key: str) -> HttpResponse:
     context["summaries"] = selectors.kpi_summaries(list(selectors.kpi_list(product=product)))
     context["objectives"] = selectors.objectives_with_progress(product)
     return render_page(request, "metrics/kpi_list.html", context)
+
+
+@login_required
+@require_GET
+def kpi_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
+    """The KPIs with their latest value and target, as CSV, JSON or XLSX."""
+    return list_export(
+        request,
+        key,
+        rows=lambda product: selectors.kpi_list(product=product).order_by("name", "id"),
+        serializer_class=KPISerializer,
+        name="kpis",
+        prepare=selectors.with_latest,
+    )
 
 
 def _granularity(request: HttpRequest, kpi: KPI) -> str:

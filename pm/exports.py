@@ -30,6 +30,8 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.text import slugify
 
+from pm.choices import Role
+
 FORMATS = ("csv", "json", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -215,7 +217,8 @@ def page_export(
     """A list page's export: `queryset` is what the page shows (its selector, with the page's
     filters and the reader's visibility applied), rendered by the API's `serializer_class`
     plus `extra` columns ({column: instance → value}). The reader's internal fields are left
-    out as columns. 400 for a format we do not write."""
+    out as columns, and so are extra columns named after one (`customer_name`). 400 for a
+    format we do not write."""
     from pm import visibility
 
     fmt = export_format(request.GET.get("format") or "csv")
@@ -225,7 +228,13 @@ def page_export(
         )
     viewer = visibility.viewer_of(product)
     hidden = visibility.hidden_fields(queryset.model, viewer, product)
-    extra = extra or {}
+    # An extra column derived from an internal field ("customer_name" from "customer") goes
+    # with it: no empty column hinting at it.
+    extra = {
+        column: value
+        for column, value in (extra or {}).items()
+        if not any(column == h or column.startswith(f"{h}_") for h in hidden)
+    }
     columns = columns_of(serializer_class, hidden) + list(extra)
     context = {
         "roles": {product.workspace_id: product.membership.role},
@@ -257,6 +266,35 @@ def page_export(
         columns=columns,
         name=filename(product.key, name, fmt=fmt),
         title=name,
+    )
+
+
+def list_export(
+    request: Any,
+    key: str,
+    *,
+    rows: Callable[[Any], QuerySet],
+    serializer_class: Any,
+    name: str,
+    section: str | None = None,
+    need: str = Role.STAKEHOLDER,
+    extra: dict[str, Callable[[Any], Any]] | None = None,
+    prepare: Callable[[list[Any]], Any] | None = None,
+) -> HttpResponseBase:
+    """An export view's whole body: the product as its page fetches it (the same `section` or
+    `need`: 404 for outsiders, 403 for a role or section the page refuses), then `page_export`
+    of `rows(product)` — the page's own selector with the page's filters."""
+    from pm.permissions import get_product_for_user
+
+    product = get_product_for_user(request.user, key, need=need, section=section)
+    return page_export(
+        request,
+        product=product,
+        queryset=rows(product),
+        serializer_class=serializer_class,
+        name=name,
+        extra=extra,
+        prepare=prepare,
     )
 
 

@@ -14,6 +14,11 @@ router.register(
 urlpatterns = [
     path("p/<str:key>/roadmap/", views.roadmap, name="roadmap"),
     path("p/<str:key>/roadmap/board/", views.roadmap_board, name="roadmap_board"),
+    path(
+        "p/<str:key>/roadmap/initiatives/export/",
+        views.initiatives_export,
+        name="initiatives_export",
+    ),
     path("p/<str:key>/roadmap/changes/", views.roadmap_changes, name="roadmap_changes"),
     path("p/<str:key>/roadmap/initiatives/new/", views.initiative_new, name="initiative_new"),
     path(
@@ -44,6 +49,7 @@ urlpatterns = [
     path("p/<str:key>/roadmap/forecast/", views.forecast, name="roadmap_forecast"),
     path("p/<str:key>/roadmap/releases/", views.releases, name="releases"),
     path("p/<str:key>/roadmap/releases/new/", views.release_new, name="release_new"),
+    path("p/<str:key>/roadmap/releases/export/", views.releases_export, name="releases_export"),
     path("p/<str:key>/roadmap/releases/<int:pk>/edit/", views.release_edit, name="release_edit"),
     path("p/<str:key>/roadmap/releases/<int:pk>/ship/", views.release_ship, name="release_ship"),
     path(

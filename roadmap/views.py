@@ -8,16 +8,20 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pm.choices import Role
+from pm.exports import list_export
 from pm.htmx import is_partial, render_fragment, render_page, toast
 from pm.http import AuthedHttpRequest
-from pm.models import Product
+from pm.models import Objective, Product
 from pm.permissions import get_product_for_user
 from pm.registry import registry
 from pm.selectors import activity_for_object
@@ -31,6 +35,7 @@ from pm.views_support import (
 )
 from pm.visibility import viewer_of
 from roadmap import public, selectors, services
+from roadmap.api import InitiativeSerializer, ReleaseSerializer
 from roadmap.delivery import delivery_forecast, revenue_forecast
 from roadmap.forms import (
     FilterForm,
@@ -102,8 +107,43 @@ def roadmap(request: AuthedHttpRequest, key: str) -> HttpResponse:
             items, _release_markers(releases, release_forecasts), timezone.localdate()
         ),
         scale=scale,
+        filter_query=urlencode(form.filters()),
     )
     return render_page(request, "roadmap/timeline.html", context, partial="view")
+
+
+def _feature_titles(item: Initiative | Release) -> list[str]:
+    return [f.title for f in item.features.all()]
+
+
+@login_required
+@require_GET
+def initiatives_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
+    """The initiatives as filtered on the roadmap, as CSV, JSON or XLSX (stakeholders: the
+    public roadmap, without internal notes, as the page)."""
+
+    def rows(product: Product):
+        initiatives = selectors.initiative_list(
+            product=product,
+            visibility=selectors.visibility_for(product.membership),
+            filters=_filters(request, product).filters(),
+        )
+        return initiatives.prefetch_related(
+            Prefetch("objectives", queryset=Objective.objects.only("id")),
+            selectors.features_prefetch(viewer_of(product)),
+        )
+
+    return list_export(
+        request,
+        key,
+        rows=rows,
+        serializer_class=InitiativeSerializer,
+        name="initiatives",
+        extra={
+            "theme_name": lambda i: i.theme.name if i.theme_id else "",
+            "feature_titles": _feature_titles,
+        },
+    )
 
 
 @login_required
@@ -340,6 +380,23 @@ def releases(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key)
     return render_page(
         request, "roadmap/releases.html", _releases_context(request, product), partial="releases"
+    )
+
+
+@login_required
+@require_GET
+def releases_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
+    """The releases, with their features' titles, as CSV, JSON or XLSX (stakeholders: the
+    public ones, without internal notes, as the page)."""
+    return list_export(
+        request,
+        key,
+        rows=lambda product: selectors.release_list(
+            product=product, visibility=selectors.visibility_for(product.membership)
+        ).prefetch_related(selectors.features_prefetch(viewer_of(product))),
+        serializer_class=ReleaseSerializer,
+        name="releases",
+        extra={"feature_titles": _feature_titles},
     )
 
 

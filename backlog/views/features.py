@@ -51,7 +51,7 @@ from backlog.views.common import (
 from backlog.views_fields import values_context
 from pm import visibility
 from pm.choices import Role
-from pm.exports import page_export
+from pm.exports import list_export
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest, signed_in
 from pm.models import Product
@@ -173,12 +173,14 @@ def backlog_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
     """The backlog as filtered on the page, with scores, as CSV, JSON or XLSX."""
     from backlog.api import FeatureSerializer
 
-    product = get_product_for_user(request.user, key, section=Section.BACKLOG)
     filters = _backlog_filters(request)
-    return page_export(
+    return list_export(
         request,
-        product=product,
-        queryset=selectors.feature_list(product=product, user=request.user, filters=filters),
+        key,
+        section=Section.BACKLOG,
+        rows=lambda product: selectors.feature_list(
+            product=product, user=request.user, filters=filters
+        ),
         serializer_class=FeatureSerializer,
         name="backlog",
         extra={

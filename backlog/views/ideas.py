@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -17,12 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from backlog import selectors, services
+from backlog.api import IdeaSerializer
 from backlog.choices import CustomFieldTarget, IdeaSource, IdeaStatus
 from backlog.forms import DeclineForm, IdeaEditForm, IdeaForm, MergeForm
 from backlog.models import Idea
 from backlog.views.common import _context, _history, _idea_or_404
 from backlog.views_fields import values_context
 from pm.choices import Role
+from pm.exports import list_export
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest
 from pm.models import Product
@@ -55,8 +58,9 @@ def _ideas_context(request, product, **extra) -> dict[str, Any]:
         ideas=list(page.object_list),
         page=page,
         filters=filters,
-        # The filters as a query string, for the page links.
-        filter_query=urlencode({k: v for k, v in filters.items() if v}),
+        # The filters as a query string, for the page links and the export (an empty status
+        # is kept: "all", not the default "open").
+        filter_query=urlencode({k: v for k, v in filters.items() if v or k == "status"}),
         status_choices=[("open", "Open"), *IdeaStatus.choices],
         source_choices=IdeaSource.choices,
         **extra,
@@ -69,6 +73,22 @@ def ideas(request: AuthedHttpRequest, key: str) -> HttpResponse:
     product = get_product_for_user(request.user, key, section=Section.IDEAS)
     return render_page(
         request, "backlog/ideas.html", _ideas_context(request, product), partial="idea-list"
+    )
+
+
+@login_required
+@require_GET
+def ideas_export(request: AuthedHttpRequest, key: str) -> HttpResponseBase:
+    """The ideas as filtered on the page, with their votes, as CSV, JSON or XLSX."""
+    return list_export(
+        request,
+        key,
+        section=Section.IDEAS,
+        rows=lambda product: selectors.idea_list(
+            product=product, user=request.user, filters=_idea_filters(request)
+        ),
+        serializer_class=IdeaSerializer,
+        name="ideas",
     )
 
 

@@ -8,17 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from backlog import retro, selectors, services
+from backlog.api import StorySerializer
 from backlog.choices import StoryStatus
 from backlog.forms import SprintForm
 from backlog.models import Sprint
 from backlog.views.common import _context, _int_or_none, _sprint_or_404, _story_or_404
 from pm.choices import Role
+from pm.exports import list_export
 from pm.htmx import is_partial, render_fragment, render_page, replace, toast
 from pm.http import AuthedHttpRequest
 from pm.permissions import get_product_for_user
@@ -118,6 +121,30 @@ def sprint_board(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponse:
     sprint = _sprint_or_404(product, pk)
     return render_page(
         request, "backlog/board.html", board_context(request, product, sprint), partial="board"
+    )
+
+
+@login_required
+@require_GET
+def sprint_stories_export(request: AuthedHttpRequest, key: str, pk: int) -> HttpResponseBase:
+    """A sprint's stories (optionally of one `status` or `assignee`, as the stories API
+    filters them), in rank order, as CSV, JSON or XLSX."""
+
+    def rows(product):
+        sprint = _sprint_or_404(product, pk)
+        filters = {k: request.GET.get(k, "") for k in ("status", "assignee")}
+        return selectors.story_list(
+            product=product, user=request.user, filters={**filters, "sprint": sprint.pk}
+        )
+
+    return list_export(
+        request,
+        key,
+        section=Section.SPRINTS,
+        rows=rows,
+        serializer_class=StorySerializer,
+        name="stories",
+        extra={"feature_title": lambda story: story.feature.title},
     )
 
 

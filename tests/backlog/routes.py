@@ -71,6 +71,7 @@ ROUTES: dict[str, Route] = {
     # Ideas, the backlog, stories and sprints are sections stakeholders do not browse unless
     # the workspace shares them (pm.visibility; tests/test_visibility_sections.py): 403.
     "ideas": Route(Role.ENGINEER, kwargs=_key),
+    "ideas_export": Route(Role.ENGINEER, kwargs=_key),
     "idea_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
     "idea_detail": Route(Role.ENGINEER, kwargs=_idea),
     "idea_edit": Route(Role.PM, kwargs=_idea, methods=GET_POST),
@@ -102,6 +103,7 @@ ROUTES: dict[str, Route] = {
     "sprints": Route(Role.ENGINEER, kwargs=_key),
     "sprint_new": Route(Role.PM, kwargs=_key, methods=GET_POST),
     "sprint_board": Route(Role.ENGINEER, kwargs=_sprint),
+    "sprint_stories_export": Route(Role.ENGINEER, kwargs=_sprint),
     "sprint_edit": Route(Role.PM, kwargs=_sprint, methods=GET_POST),
     "sprint_plan": Route(Role.PM, kwargs=_sprint),
     "sprint_plan_story": Route(Role.PM, kwargs=_sprint, methods=POST),

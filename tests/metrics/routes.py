@@ -96,6 +96,7 @@ ROUTES: dict[str, Route] = {
     "api-price-survey-list": Route(SIGNED_IN, kwargs=lambda c: {}, htmx=False),
     "api-price-survey-detail": Route(Role.ENGINEER, kwargs=_api(_survey), htmx=False),
     "kpi_list": Route(Role.STAKEHOLDER),
+    "kpi_export": Route(Role.STAKEHOLDER),
     "kpi_new": Route(Role.PM, methods=("get", "post")),
     "kpi_detail": Route(Role.STAKEHOLDER, kwargs=_kpi),
     "kpi_edit": Route(Role.PM, kwargs=_kpi, methods=("get", "post")),

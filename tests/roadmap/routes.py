@@ -31,6 +31,7 @@ def _link(cast):
 
 ROUTES: dict[str, Route] = {
     "roadmap": Route(Role.STAKEHOLDER),
+    "initiatives_export": Route(Role.STAKEHOLDER),
     "roadmap_board": Route(Role.STAKEHOLDER),
     "roadmap_changes": Route(Role.STAKEHOLDER),
     "initiative_new": Route(Role.PM, methods=("get", "post")),
@@ -41,6 +42,7 @@ ROUTES: dict[str, Route] = {
     "roadmap_forecast": Route(Role.ENGINEER),
     "initiative_delete": Route(Role.PM, kwargs=_initiative, methods=("post",)),
     "releases": Route(Role.STAKEHOLDER),
+    "releases_export": Route(Role.STAKEHOLDER),
     "release_new": Route(Role.PM, methods=("get", "post")),
     "release_edit": Route(Role.PM, kwargs=_release, methods=("get", "post")),
     "release_ship": Route(Role.PM, kwargs=_release, methods=("post",)),
