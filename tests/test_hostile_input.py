@@ -225,7 +225,7 @@ def _known_ids(cast) -> dict[str, object]:
     feature = data.feature(cast.product, cast.pm)
     story = data.story(feature, cast.pm)
     return {
-        "/kpis/": KPIFactory(product=cast.product).pk,
+        "/kpis/": KPIFactory.create(product=cast.product).pk,
         "/features/": feature.pk,
         "/ideas/": data.idea(cast.product, cast.pm).pk,
         "/initiatives/": roadmap.initiative_create(
