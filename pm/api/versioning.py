@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from django.utils.http import http_date
 
-API_VERSION = "1.1.0"
+API_VERSION = "1.2.0"
 CHANGELOG_URL = "/static/docs/api-changelog.md"
 # The least time between a deprecation and its sunset (the policy in docs/api-changelog.md).
 NOTICE_DAYS = 180
