@@ -23,6 +23,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -52,7 +53,7 @@ from pm.api.viewsets import ListMixin, ProductScopedViewSet, RetrieveMixin, Upda
 from pm.choices import Role
 from pm.http import signed_in
 from pm.models import StrategicTheme
-from pm.permissions import get_product_for_user
+from pm.permissions import get_product_for_user, role_allows
 from pm.visibility import Section
 
 _STORY_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
@@ -280,6 +281,39 @@ STORY_COLUMNS = (
 )
 
 
+class StoryCreateSerializer(serializers.Serializer):
+    """A new story under a feature (pm, admin), keyed next (`LOD-43`) and ranked at the bottom.
+    Criteria are texts (open) or `{"text", "done"}`."""
+
+    feature = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="Feature id.")
+    title = serializers.CharField(max_length=200)
+    as_a = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    i_want = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    so_that = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    acceptance_criteria = serializers.ListField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        max_length=200,
+        help_text="The criteria, each open.",
+    )
+    points = serializers.ChoiceField(choices=STORY_POINTS, required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=StoryStatus.choices, required=False)
+    assignee = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="User id."
+    )
+    sprint = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="Sprint id."
+    )
+
+    def validate_assignee(self, value: int | None) -> User | None:
+        if value is None:
+            return None
+        user = User.objects.filter(pk=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError("No such user in this workspace.")
+        return user
+
+
 class MoveSerializer(serializers.Serializer):
     """Where an item goes in rank order: below `above`, or (when `above` is null) above
     `below`; both null puts it at the end."""
@@ -324,9 +358,11 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, UpdateMixin, ProductSc
     schema_summaries = {
         "list": "Stories in rank order (cursor-paginated)",
         "retrieve": "One story by key",
+        "create": "Add a story under a feature (pm, admin)",
         "partial_update": "Update a story (engineers: status, points, assignee, check-offs)",
         "move": "Move a story in rank order (engineers and up)",
     }
+    input_serializer_class = StoryCreateSerializer
     update_serializer_class = StoryUpdateSerializer
     filter_serializer_class = StoryFilterSerializer
     pagination_class = RankCursorPagination
@@ -391,6 +427,28 @@ class StoryViewSet(ExportMixin, ListMixin, RetrieveMixin, UpdateMixin, ProductSc
         return services.story_update(
             story=instance, data=data, expected_version=expected_version, actor=actor
         )
+
+    @extend_schema(responses={201: StorySerializer})
+    def create(self, request: Request) -> Response:
+        """Add a story under a feature (pm, admin). The feature names the product."""
+        if not any(role_allows(role, Role.PM) for role in self.roles().values()):
+            raise PermissionDenied("Your role does not allow this.")  # before reading the body
+        data = self.validated_input(self.input_serializer_class)
+        feature = Feature.objects.select_related("product").filter(pk=data.pop("feature")).first()
+        if feature is None:
+            raise serializers.ValidationError({"feature": ["No such feature."]})
+        try:
+            get_product_for_user(request.user, feature.product, need=Role.PM)
+        except Http404:
+            raise serializers.ValidationError({"feature": ["No such feature."]}) from None
+        if data.get("sprint") is not None:
+            data["sprint"] = Sprint.objects.filter(
+                pk=data["sprint"], product=feature.product
+            ).first()
+            if data["sprint"] is None:
+                raise serializers.ValidationError({"sprint": ["Choose a sprint of this product."]})
+        story = services.story_create(feature=feature, data=data, actor=signed_in(request))
+        return self.detail_response(self.get_queryset().get(pk=story.pk), status.HTTP_201_CREATED)
 
     @extend_schema(request=MoveSerializer, responses={200: StorySerializer})
     @action(detail=True, methods=["post"])

@@ -8,6 +8,7 @@ one bulk upsert (a point is identified by its timestamp and dimensions: sent aga
 the stored value) and queues the recalculation of the buckets they touch. PM or admin role."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -33,9 +34,11 @@ from pm.api.exports import ExportMixin
 from pm.api.permissions import parse_id
 from pm.api.serializers import ProductRefField, UpdatedSinceField
 from pm.api.viewsets import (
+    DestroyMixin,
     ListMixin,
     ProductScopedViewSet,
     RetrieveMixin,
+    UpdateMixin,
     reject_unknown_parameters,
 )
 from pm.choices import Role
@@ -268,13 +271,53 @@ class KPICreateSerializer(serializers.ModelSerializer):
             "owner",
         ]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Ids become rows: the numerator and denominator KPIs of the same product, the owner
+        a member of its workspace (400 naming the field otherwise)."""
+        product = self.context["product"]
+        errors = {}
+        for name in ("numerator", "denominator"):
+            if attrs.get(name) is not None:
+                attrs[name] = KPI.objects.filter(product=product, pk=attrs[name]).first()
+                if attrs[name] is None:
+                    errors[name] = ["No such KPI in this product."]
+        if attrs.get("owner") is not None:
+            attrs["owner"] = User.objects.filter(
+                pk=attrs["owner"], memberships__workspace_id=product.workspace_id
+            ).first()
+            if attrs["owner"] is None:
+                errors["owner"] = ["No such member of this workspace."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
-class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
-    """KPIs of the caller's products, by name; pm and admin define new ones."""
+
+class KPIUpdateSerializer(KPICreateSerializer):
+    """What a PATCH may change (pm, admin): the fields of a new KPI but its product. A change
+    to how it is computed recalculates its history."""
+
+    product = None  # type: ignore[assignment]  # DRF: a declared field set to None is removed
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version the change is based on: 409 when stale, and nothing changes.",
+    )
+
+    class Meta(KPICreateSerializer.Meta):
+        fields = [f for f in KPICreateSerializer.Meta.fields if f != "product"] + ["version"]
+        extra_kwargs = {f: {"required": False} for f in fields}
+
+
+class KPIViewSet(
+    ExportMixin, ListMixin, RetrieveMixin, UpdateMixin, DestroyMixin, ProductScopedViewSet
+):
+    """KPIs of the caller's products, by name; pm and admin define, change and delete them."""
 
     resource_name = "KPI"  # "No such KPI." (pm.api.exceptions)
     output_serializer_class = KPISerializer
     input_serializer_class = KPICreateSerializer
+    update_serializer_class = KPIUpdateSerializer
     filter_serializer_class = KPIFilterSerializer
     search_fields = ("name", "description")
     ordering_fields = ("name", "created_at", "updated_at")
@@ -282,6 +325,8 @@ class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
         "list": "KPIs with their latest value",
         "retrieve": "One KPI with its latest value",
         "create": "Define a KPI (pm, admin)",
+        "partial_update": "Change a KPI (pm, admin)",
+        "destroy": "Delete a KPI and its data (pm, admin)",
     }
 
     def get_queryset(self) -> QuerySet[KPI]:
@@ -314,22 +359,18 @@ class KPIViewSet(ExportMixin, ListMixin, RetrieveMixin, ProductScopedViewSet):
         product = self.product_from_body()
         data = self.validated_input(self.input_serializer_class, product=product)
         data.pop("product")
-        errors = {}
-        for name in ("numerator", "denominator"):
-            if data.get(name) is not None:
-                data[name] = KPI.objects.filter(product=product, pk=data[name]).first()
-                if data[name] is None:
-                    errors[name] = ["No such KPI in this product."]
-        if data.get("owner") is not None:
-            data["owner"] = User.objects.filter(
-                pk=data["owner"], memberships__workspace_id=product.workspace_id
-            ).first()
-            if data["owner"] is None:
-                errors["owner"] = ["No such member of this workspace."]
-        if errors:
-            raise ValidationError(errors)
         kpi = services.kpi_create(product=product, data=data, actor=signed_in(request))
         return self.detail_response(self.get_object_for(kpi), status.HTTP_201_CREATED)
+
+    def update_item(
+        self, instance: KPI, data: dict[str, Any], *, expected_version: int, actor: User
+    ) -> KPI:
+        return services.kpi_update(
+            kpi=instance, data=data, expected_version=expected_version, actor=actor
+        )
+
+    def delete_item(self, instance: KPI, *, actor: User) -> None:
+        services.kpi_delete(kpi=instance, actor=actor)
 
     def get_object_for(self, kpi: KPI) -> KPI:
         return with_latest([self.get_queryset().get(pk=kpi.pk)])[0]

@@ -399,15 +399,18 @@ def test_every_api_post_with_a_key_twice_does_its_work_once(cast, api_admin, pat
 
     schema = _schema()
     operation = schema["paths"][path]["post"]
-    url = _with_ids(path, _known_ids(cast))
     body_schema = _resolve(
         schema, operation["requestBody"]["content"]["application/json"]["schema"]
     )
     item = _resolve(schema, body_schema["items"]) if "items" in body_schema else None
     target = item or body_schema
     properties = {k: _resolve(schema, v) for k, v in target.get("properties", {}).items()}
+    known = _known_ids(cast)
+    url = _with_ids(path, known)
     body = _baseline(properties, target.get("required", []), schema)
     body.update(ONE_OF_REQUIRED.get(path, {}))
+    if "feature" in body:  # a row of the caller's product, not id 1
+        body["feature"] = known["/features/"]
     payload = json.dumps([body] if item else body)
     headers = {"Idempotency-Key": f"once:{path}"}
 

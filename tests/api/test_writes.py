@@ -186,3 +186,53 @@ def test_a_pm_deletes_an_initiative_and_a_release(cast, api, backlog):
     assert stale.status_code == 412
     assert api("pm").delete(f"/api/v1/releases/{release.pk}/").status_code == 204
     assert not Release.objects.filter(pk=release.pk).exists()
+
+
+# --- stories and KPIs -------------------------------------------------------------------------
+
+
+def test_a_pm_adds_a_story_under_a_feature(cast, api, backlog):
+    body = {
+        "feature": backlog.feature.pk,
+        "title": "Export a search",
+        "as_a": "PM",
+        "i_want": "to export a search",
+        "acceptance_criteria": ["Given a search, when I export, then I get a CSV"],
+        "points": 3,
+        "sprint": backlog.current.pk,
+    }
+    response = api("pm").post("/api/v1/stories/", body, format="json")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["key"] == f"{cast.product.key}-5"  # after the backlog's four
+    assert created["acceptance_criteria"][0]["done"] is False
+    story = UserStory.objects.get(product=cast.product, number=5)
+    assert (story.feature_id, story.sprint_id, story.points) == (
+        backlog.feature.pk,
+        backlog.current.pk,
+        3,
+    )
+    assert api("engineer").post("/api/v1/stories/", body, format="json").status_code == 403
+    assert api("stakeholder").post("/api/v1/stories/", body, format="json").status_code == 403
+    elsewhere = api("outsider").post("/api/v1/stories/", body, format="json")
+    assert elsewhere.status_code in (400, 403) and "Export a search" not in str(elsewhere.content)
+    unknown = api("pm").post("/api/v1/stories/", {**body, "feature": 2**40}, format="json")
+    assert unknown.status_code == 400 and "feature" in unknown.json()
+    assert UserStory.objects.filter(product=cast.product).count() == 5
+
+
+def test_a_pm_changes_and_deletes_a_kpi(cast, api):
+    from metrics.models import KPI
+    from tests.metrics.factories import KPIFactory
+
+    kpi = KPIFactory.create(product=cast.product, name="Signups")
+    url = f"/api/v1/kpis/{kpi.pk}/"
+    changed = api("pm").patch(url, {"name": "Weekly signups", "target_value": "500"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["name"] == "Weekly signups"
+    assert api("engineer").patch(url, {"name": "x"}, format="json").status_code == 403
+    bad_owner = api("pm").patch(url, {"owner": 2**40}, format="json")
+    assert bad_owner.status_code == 400 and "owner" in bad_owner.json()
+    assert api("stakeholder").delete(url).status_code == 403
+    assert api("pm").delete(url).status_code == 204
+    assert not KPI.objects.filter(pk=kpi.pk).exists()
