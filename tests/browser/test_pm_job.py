@@ -1,0 +1,62 @@
+"""Issue 21, "the PM's whole job", in real headless Chromium: user journeys, pricing, sprint review
+and retrospective, forecast and OKR health, confidence from evidence, and what a stakeholder may
+read. Each test does what a PM would, reloads, and checks what they would see; screenshots go to
+test-results/pm-job-*.png for a human to look at."""
+
+import pytest
+
+from tests.backlog.factories import FeatureFactory
+from tests.browser.conftest import sign_in
+from tests.factories import PASSWORD, PersonaFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _submit(page, form, url_part: str):
+    """Submit a form with its submit button and wait for the POST's answer."""
+    with page.expect_response(lambda r: url_part in r.url and r.request.method == "POST") as resp:
+        form.locator("button[type=submit], button:not([type])").last.click()
+    page.wait_for_load_state("load")
+    return resp.value
+
+
+def test_pm_maps_a_user_journey(page, cast, screenshot_dir):
+    PersonaFactory(product=cast.product, name="Priya")
+    FeatureFactory(product=cast.product, title="Guided setup")
+    sign_in(page, "pm", PASSWORD)
+    page.goto(f"/p/{cast.product.key}/journeys/")
+    form = page.locator('[data-testid="journey-form"]')
+    form.locator("select[name=persona]").select_option(label="Priya")
+    form.locator("input[name=name]").fill("First week")
+    form.locator("textarea[name=goal]").fill("Get value on day one")
+    _submit(page, form, "/journeys/")
+    page.locator('[data-testid="journey"]', has_text="First week").wait_for()
+
+    for name, emotion in [("Sign up", "1"), ("Onboard", "-2")]:
+        stage_form = page.locator('[data-testid="stage-form"]')
+        stage_form.locator("input[name=name]").fill(name)
+        stage_form.locator("select[name=emotion]").select_option(emotion)
+        _submit(page, stage_form, "/stages/")
+        page.locator('[data-testid="stage"]', has_text=name).wait_for()
+
+    onboard = page.locator('[data-testid="opportunity-form"]').nth(1)
+    page.locator("details.opp-add summary").nth(1).click()
+    onboard.locator("input[name=text]").fill("Skip the empty dashboard")
+    onboard.locator("select[name=feature]").select_option(label="Guided setup")
+    _submit(page, onboard, "/opportunities/")
+
+    page.reload()
+    stages = page.locator('[data-testid="stage"]')
+    assert stages.count() == 2
+    assert "1. Sign up" in stages.nth(0).inner_text()
+    assert "2. Onboard" in stages.nth(1).inner_text()
+    emotions = page.locator('[data-testid="emotion"]')
+    assert [emotions.nth(i).get_attribute("data-emotion") for i in range(2)] == ["1", "-2"]
+    assert page.locator('[data-testid="emotion"] svg polyline').count() == 2
+    opp = page.locator('[data-testid="opportunity"]')
+    assert opp.count() == 1
+    assert "Skip the empty dashboard" in opp.inner_text()
+    assert "Feature: Guided setup" in opp.inner_text()
+    assert "lowest point" in page.locator('[data-testid="journey"]').inner_text()
+    page.screenshot(path=screenshot_dir / "pm-job-journeys.png", full_page=True)
+    assert page.console_errors == []
