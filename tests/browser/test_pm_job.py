@@ -3,7 +3,13 @@ and retrospective, forecast and OKR health, confidence from evidence, and what a
 read. Each test does what a PM would, reloads, and checks what they would see; screenshots go to
 test-results/pm-job-*.png for a human to look at."""
 
+import re
+from decimal import Decimal
+
 import pytest
+
+from metrics import services
+from metrics.demo_pricing import _survey_csv
 
 from tests.backlog.factories import FeatureFactory
 from tests.browser.conftest import sign_in
@@ -59,4 +65,50 @@ def test_pm_maps_a_user_journey(page, cast, screenshot_dir):
     assert "Feature: Guided setup" in opp.inner_text()
     assert "lowest point" in page.locator('[data-testid="journey"]').inner_text()
     page.screenshot(path=screenshot_dir / "pm-job-journeys.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_pm_prices_the_product(page, cast, screenshot_dir):
+    services.experiment_create(
+        product=cast.product,
+        data={"name": "Team price test", "hypothesis": "Higher prices pay."},
+        variants=[
+            {"name": "Control", "exposures": 1000, "conversions": 60, "price": Decimal(29)},
+            {"name": "Higher", "exposures": 1000, "conversions": 50, "price": Decimal(39)},
+        ],
+        actor=cast.pm,
+    )
+    sign_in(page, "pm", PASSWORD)
+    page.goto(f"/p/{cast.product.key}/pricing/")
+    page.locator('[data-testid="new-plan"]').click()
+    form = page.locator('[data-testid="plan-form"]')
+    form.locator("input[name=name]").fill("Team")
+    form.locator("[name=currency]").fill("EUR")
+    form.locator("input[name=monthly_price]").fill("29")
+    form.locator("input[name=annual_price]").fill("290")
+    _submit(page, form, "/plans/new/")
+    page.locator('[data-testid="plan"]', has_text="Team").wait_for()
+
+    survey = page.locator('[data-testid="survey-form"]')
+    survey.locator("input[name=name]").fill("Spring survey")
+    survey.locator("input[name=file]").set_input_files(
+        files=[{"name": "survey.csv", "mimeType": "text/csv", "buffer": _survey_csv()}]
+    )
+    _submit(page, survey, "/pricing/surveys/")
+
+    page.reload()
+    assert page.locator('[data-testid="plan"]').count() == 1
+    assert page.locator('[data-testid="plan"]').text_content().startswith("Team")
+    plans = page.locator('[data-testid="plans"]').inner_text()
+    assert "29 EUR" in plans and "290 EUR" in plans
+    result = page.locator('[data-testid="survey"]', has_text="Spring survey")
+    assert re.fullmatch(
+        r"\d+\.\d\d – \d+\.\d\d", result.locator('[data-testid="acceptable-range"]').inner_text()
+    )
+    assert re.fullmatch(r"\d+\.\d\d", result.locator('[data-testid="optimal-price"]').inner_text())
+    chart = result.locator('[data-testid="vw-chart"]')
+    assert chart.is_visible() and chart.locator("polyline").count() == 4
+    experiment = page.locator('[data-testid="pricing-experiment"]')
+    assert experiment.count() == 1 and "Team price test" in experiment.inner_text()
+    page.screenshot(path=screenshot_dir / "pm-job-pricing.png", full_page=True)
     assert page.console_errors == []
