@@ -4,6 +4,7 @@ read. Each test does what a PM would, reloads, and checks what they would see; s
 test-results/pm-job-*.png for a human to look at."""
 
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from metrics import services
 from metrics.demo_pricing import _survey_csv
 
-from tests.backlog.factories import FeatureFactory
+from tests.backlog.factories import FeatureFactory, SprintFactory
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, PersonaFactory
 
@@ -111,4 +112,59 @@ def test_pm_prices_the_product(page, cast, screenshot_dir):
     experiment = page.locator('[data-testid="pricing-experiment"]')
     assert experiment.count() == 1 and "Team price test" in experiment.inner_text()
     page.screenshot(path=screenshot_dir / "pm-job-pricing.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_pm_runs_the_sprint_review_and_retrospective(page, cast, screenshot_dir):
+    today = date.today()
+    sprint = SprintFactory(product=cast.product, name="Sprint 7", start=today - timedelta(days=13))
+    following = SprintFactory(
+        product=cast.product, name="Sprint 8", start=today + timedelta(days=1)
+    )
+    base = f"/p/{cast.product.key}/sprints"
+    sign_in(page, "pm", PASSWORD)
+
+    page.goto(f"{base}/{sprint.pk}/review/")
+    review = page.locator('[data-testid="review-form"]')
+    review.locator("textarea[name=demo_notes]").fill("Demoed the new inbox to sales.")
+    _submit(page, review, "/review/")
+    page.reload()
+    assert review.locator("textarea[name=demo_notes]").input_value() == (
+        "Demoed the new inbox to sales."
+    )
+    page.screenshot(path=screenshot_dir / "pm-job-sprint-review.png", full_page=True)
+
+    page.goto(f"{base}/{sprint.pk}/retro/")
+    add = page.locator('[data-testid="retro-add"]')
+    add.locator("select[name=column]").select_option("went_well")
+    add.locator("input[name=text]").fill("Pairing on the importer")
+    with page.expect_response(lambda r: "/retro/items/" in r.url):
+        add.locator("button[type=submit]").click()
+    card = page.locator('[data-testid="retro-went_well"] [data-testid="retro-card"]')
+    card.filter(has_text="Pairing on the importer").wait_for()
+    with page.expect_response(lambda r: "/vote/" in r.url):
+        card.locator('[data-testid="vote"]').click()
+    page.locator('[data-testid="vote"][aria-pressed="true"]').wait_for()
+
+    actions = page.locator('[data-testid="action-form"]')
+    actions.locator("[name=text]").fill("Write the importer runbook")
+    actions.locator("select[name=owner]").select_option(str(cast.engineer.pk))
+    with page.expect_response(lambda r: "/retro/actions/" in r.url):
+        actions.locator("button[type=submit]").click()
+    page.locator('[data-testid="action-item"]', has_text="Write the importer runbook").wait_for()
+
+    page.reload()
+    went_well = page.locator('[data-testid="retro-went_well"] [data-testid="retro-card"]')
+    assert went_well.count() == 1
+    assert went_well.locator('[data-testid="vote"]').inner_text() == "▲ 1"
+    item = page.locator('[data-testid="action-item"]')
+    assert item.count() == 1 and "Write the importer runbook" in item.inner_text()
+    page.screenshot(path=screenshot_dir / "pm-job-sprint-retro.png", full_page=True)
+
+    page.goto(f"{base}/{following.pk}/plan/")
+    carried = page.locator('[data-testid="plan-action"]')
+    assert carried.count() == 1
+    assert "Write the importer runbook" in carried.inner_text()
+    assert "Sprint 7" in carried.inner_text()
+    page.screenshot(path=screenshot_dir / "pm-job-sprint-plan.png", full_page=True)
     assert page.console_errors == []
