@@ -11,10 +11,12 @@ import pytest
 
 from metrics import services
 from metrics.demo_pricing import _survey_csv
+from roadmap.models import Initiative
 
 from tests.backlog.factories import FeatureFactory, SprintFactory
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, PersonaFactory
+from tests.roadmap.test_forecast_page import _history, _plan, _sprint_end
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -167,4 +169,43 @@ def test_pm_runs_the_sprint_review_and_retrospective(page, cast, screenshot_dir)
     assert "Write the importer runbook" in carried.inner_text()
     assert "Sprint 7" in carried.inner_text()
     page.screenshot(path=screenshot_dir / "pm-job-sprint-plan.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_pm_reads_the_forecast_and_posts_an_at_risk_update(page, cast, screenshot_dir):
+    _history(cast.product)  # three finished sprints of 10 points each
+    _plan(cast)  # "Soon and sure": 15 open points, "Too tight": 35 ahead of its last story
+    sign_in(page, "pm", PASSWORD)
+    page.goto(f"/p/{cast.product.key}/roadmap/forecast/")
+    rows = page.locator('[data-testid="forecast-row"]')
+    assert rows.count() == 2
+    sure = rows.filter(has_text="Soon and sure").locator("td")
+    two = _sprint_end(2).strftime("%-d %b %Y")
+    assert [sure.nth(i).inner_text() for i in (3, 4, 5)] == [two, two, two]  # 50/85/95 %
+    assert sure.nth(6).inner_text() == "100%"
+    tight = rows.filter(has_text="Too tight").locator("td")
+    assert tight.nth(3).inner_text() == _sprint_end(4).strftime("%-d %b %Y")
+    assert tight.nth(6).inner_text() == "0%"
+    page.screenshot(path=screenshot_dir / "pm-job-forecast.png", full_page=True)
+
+    initiative = Initiative.objects.get(product=cast.product, title="Too tight")
+    page.goto(f"/p/{cast.product.key}/roadmap/initiatives/{initiative.pk}/")
+    form = page.locator('[data-testid="status-update-form"]')
+    form.locator("input[name=status][value=at_risk]").check()
+    form.locator("textarea[name=note]").fill("Vendor API slipped two weeks.")
+    _submit(page, form, "/update")
+    page.reload()
+    assert page.locator('[data-testid="initiative-health"]').inner_text() == "At risk"
+    updates = page.locator('[data-testid="status-update"]')
+    assert updates.count() == 1
+    assert "At risk" in updates.inner_text()
+    assert "Vendor API slipped two weeks." in updates.inner_text()
+    page.screenshot(path=screenshot_dir / "pm-job-initiative.png", full_page=True)
+
+    page.goto(f"/p/{cast.product.key}/roadmap/")
+    health = page.locator('[data-testid="timeline-health"]')
+    assert health.count() == 1 and health.inner_text() == "At risk"
+    page.goto(f"/p/{cast.product.key}/roadmap/board/")
+    card = page.locator('[data-testid="card"]', has_text="Too tight")
+    assert card.locator('[data-testid="card-health"]').inner_text() == "At risk"
     assert page.console_errors == []
