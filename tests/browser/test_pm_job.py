@@ -12,7 +12,6 @@ import pytest
 from metrics import services
 from metrics.demo_pricing import _survey_csv
 from roadmap.models import Initiative
-
 from tests.backlog.factories import FeatureFactory, SprintFactory
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, PersonaFactory
