@@ -9,12 +9,14 @@ from decimal import Decimal
 
 import pytest
 
+from feedback.models import Insight
 from metrics import services
 from metrics.demo_pricing import _survey_csv
 from roadmap.models import Initiative
 from tests.backlog.factories import FeatureFactory, SprintFactory
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, PersonaFactory
+from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_feature
 from tests.roadmap.test_forecast_page import _history, _plan, _sprint_end
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -207,4 +209,42 @@ def test_pm_reads_the_forecast_and_posts_an_at_risk_update(page, cast, screensho
     page.goto(f"/p/{cast.product.key}/roadmap/board/")
     card = page.locator('[data-testid="card"]', has_text="Too tight")
     assert card.locator('[data-testid="card-health"]').inner_text() == "At risk"
+    assert page.console_errors == []
+
+
+def test_pm_applies_the_confidence_the_evidence_suggests(page, cast, screenshot_dir):
+    # A big customer who asked for nothing: the three who did hold little of the ARR.
+    CustomerFactory(workspace=cast.workspace, arr=Decimal(1_000_000))
+    feature = make_feature(cast.product, "SSO", actor=cast.pm, confidence=80)
+    for _ in range(3):  # three customers asked: the suggestion is 50 %
+        Insight.objects.create(
+            workspace_id=cast.workspace.pk,
+            feedback_item=FeedbackItemFactory(
+                product=cast.product, customer=CustomerFactory(workspace=cast.workspace)
+            ),
+            feature=feature,
+            importance="important",
+        )
+    sign_in(page, "pm", PASSWORD)
+    page.goto(f"/p/{cast.product.key}/features/{feature.pk}/")
+    panel = page.locator('[data-testid="confidence-panel"]')
+    assert panel.locator('[data-testid="suggested-confidence"]').inner_text() == "50%"
+    assert panel.locator('[data-testid="current-confidence"]').inner_text() == "80%"
+    assert "Several customers asked (3)." in panel.inner_text()
+    with page.expect_response(lambda r: "/confidence/" in r.url):
+        panel.locator('[data-testid="apply-confidence"]').click()
+    page.locator(".toast", has_text="Confidence set to 50%").wait_for()
+
+    page.reload()
+    panel = page.locator('[data-testid="confidence-panel"]')
+    assert panel.locator('[data-testid="current-confidence"]').inner_text() == "50%"
+    assert (
+        page.locator("dt", has_text="Confidence")
+        .locator("xpath=following-sibling::dd[1]")
+        .inner_text()
+        == "50%"
+    )
+    feature.refresh_from_db()
+    assert feature.confidence == 50
+    page.screenshot(path=screenshot_dir / "pm-job-confidence.png", full_page=True)
     assert page.console_errors == []
