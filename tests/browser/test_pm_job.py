@@ -12,6 +12,8 @@ import pytest
 from feedback.models import Insight
 from metrics import services
 from metrics.demo_pricing import _survey_csv
+from pm import journeys
+from roadmap import services as roadmap_services
 from roadmap.models import Initiative
 from tests.backlog.factories import FeatureFactory, SprintFactory
 from tests.browser.conftest import sign_in
@@ -248,3 +250,82 @@ def test_pm_applies_the_confidence_the_evidence_suggests(page, cast, screenshot_
     assert feature.confidence == 50
     page.screenshot(path=screenshot_dir / "pm-job-confidence.png", full_page=True)
     assert page.console_errors == []
+
+
+def _edit_controls(page) -> list[str]:
+    """What on the page would change something: POST forms, edit/new links, inputs to fill."""
+    main = page.locator("main")
+    found = main.locator('form[method="post"]').evaluate_all(
+        "forms => forms.map(f => 'form ' + f.getAttribute('action'))"
+    )
+    found += main.locator('a[href*="/edit/"], a[href*="/new/"]').evaluate_all(
+        "links => links.map(a => 'link ' + a.getAttribute('href'))"
+    )
+    # Fields of GET forms are filters (the roadmap's theme/objective filters), not edits.
+    found += main.locator("textarea, select, input:not([type=hidden])").evaluate_all(
+        "xs => xs.filter(x => !x.closest('form[method=get]')).map(x => 'field ' + x.name)"
+    )
+    return found
+
+
+def test_a_stakeholder_reads_what_product_md_allows_and_edits_nothing(page, cast, screenshot_dir):
+    persona = PersonaFactory(product=cast.product, name="Priya")
+    journey = journeys.journey_create(
+        product=cast.product, persona_id=persona.pk, name="First week", goal="", actor=cast.pm
+    )
+    journeys.stage_add(journey=journey, name="Sign up", emotion=1, actor=cast.pm)
+    journeys.stage_add(journey=journey, name="Onboard", emotion=-1, actor=cast.pm)
+    _history(cast.product)
+    _plan(cast)
+    initiative = Initiative.objects.get(product=cast.product, title="Too tight")
+    roadmap_services.initiative_post_update(
+        initiative=initiative, status="at_risk", note="Vendor API slipped.", actor=cast.pm
+    )
+    sprint = SprintFactory(product=cast.product)
+    key = cast.product.key
+    sign_in(page, "stakeholder", PASSWORD)
+
+    readable = {
+        "journeys": f"/p/{key}/journeys/",
+        "journey": f"/p/{key}/journeys/{journey.pk}/",
+        "roadmap": f"/p/{key}/roadmap/",
+        "board": f"/p/{key}/roadmap/board/",
+        "initiative": f"/p/{key}/roadmap/initiatives/{initiative.pk}/",
+    }
+    for name, path in readable.items():
+        response = page.goto(path)
+        assert response.status == 200, name
+        assert _edit_controls(page) == [], name
+        if name == "journey":
+            assert page.locator('[data-testid="stage"]').count() == 2
+            assert page.locator('[data-testid="emotion"] svg polyline').count() == 2
+            page.screenshot(path=screenshot_dir / "pm-job-stakeholder-journey.png", full_page=True)
+        if name == "initiative":
+            assert (
+                "Vendor API slipped." in page.locator('[data-testid="status-updates"]').inner_text()
+            )
+            assert page.locator('[data-testid="status-update-form"]').count() == 0
+            page.screenshot(
+                path=screenshot_dir / "pm-job-stakeholder-initiative.png", full_page=True
+            )
+        if name == "roadmap":
+            assert page.locator('[data-testid="timeline-health"]').inner_text() == "At risk"
+
+    assert page.console_errors == []
+
+    forbidden = {
+        "forecast": f"/p/{key}/roadmap/forecast/",
+        "pricing": f"/p/{key}/pricing/",
+        "plan-new": f"/p/{key}/pricing/plans/new/",
+        "sprint-review": f"/p/{key}/sprints/{sprint.pk}/review/",
+        "sprint-retro": f"/p/{key}/sprints/{sprint.pk}/retro/",
+        "journey-edit": f"/p/{key}/journeys/{journey.pk}/edit/",
+    }
+    statuses = {name: page.goto(path).status for name, path in forbidden.items()}
+    assert all(status in (403, 404) for status in statuses.values()), statuses
+    # The browser logs each refused document; nothing else went wrong.
+    assert all(
+        e.startswith("Failed to load resource: the server responded with a status of 403")
+        for e in page.console_errors
+    ), page.console_errors
+    page.screenshot(path=screenshot_dir / "pm-job-stakeholder-forbidden.png", full_page=True)
