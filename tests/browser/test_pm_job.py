@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from feedback.models import Insight
+from feedback.services.insights import insight_create
 from metrics import services
 from metrics.demo_pricing import _survey_csv
 from pm import journeys
@@ -22,6 +22,13 @@ from tests.feedback.factories import CustomerFactory, FeedbackItemFactory, make_
 from tests.roadmap.test_forecast_page import _history, _plan, _sprint_end
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _shot(page, path) -> None:
+    """A full-page screenshot from the top (a page scrolled to an anchor would otherwise draw
+    the sticky header in the middle of the picture)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=path, full_page=True)
 
 
 def _submit(page, form, url_part: str):
@@ -70,7 +77,7 @@ def test_pm_maps_a_user_journey(page, cast, screenshot_dir):
     assert "Skip the empty dashboard" in opp.inner_text()
     assert "Feature: Guided setup" in opp.inner_text()
     assert "lowest point" in page.locator('[data-testid="journey"]').inner_text()
-    page.screenshot(path=screenshot_dir / "pm-job-journeys.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-journeys.png")
     assert page.console_errors == []
 
 
@@ -116,7 +123,7 @@ def test_pm_prices_the_product(page, cast, screenshot_dir):
     assert chart.is_visible() and chart.locator("polyline").count() == 4
     experiment = page.locator('[data-testid="pricing-experiment"]')
     assert experiment.count() == 1 and "Team price test" in experiment.inner_text()
-    page.screenshot(path=screenshot_dir / "pm-job-pricing.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-pricing.png")
     assert page.console_errors == []
 
 
@@ -137,7 +144,7 @@ def test_pm_runs_the_sprint_review_and_retrospective(page, cast, screenshot_dir)
     assert review.locator("textarea[name=demo_notes]").input_value() == (
         "Demoed the new inbox to sales."
     )
-    page.screenshot(path=screenshot_dir / "pm-job-sprint-review.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-sprint-review.png")
 
     page.goto(f"{base}/{sprint.pk}/retro/")
     add = page.locator('[data-testid="retro-add"]')
@@ -164,14 +171,14 @@ def test_pm_runs_the_sprint_review_and_retrospective(page, cast, screenshot_dir)
     assert went_well.locator('[data-testid="vote"]').inner_text() == "▲ 1"
     item = page.locator('[data-testid="action-item"]')
     assert item.count() == 1 and "Write the importer runbook" in item.inner_text()
-    page.screenshot(path=screenshot_dir / "pm-job-sprint-retro.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-sprint-retro.png")
 
     page.goto(f"{base}/{following.pk}/plan/")
     carried = page.locator('[data-testid="plan-action"]')
     assert carried.count() == 1
     assert "Write the importer runbook" in carried.inner_text()
     assert "Sprint 7" in carried.inner_text()
-    page.screenshot(path=screenshot_dir / "pm-job-sprint-plan.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-sprint-plan.png")
     assert page.console_errors == []
 
 
@@ -189,7 +196,7 @@ def test_pm_reads_the_forecast_and_posts_an_at_risk_update(page, cast, screensho
     tight = rows.filter(has_text="Too tight").locator("td")
     assert tight.nth(3).inner_text() == _sprint_end(4).strftime("%-d %b %Y")
     assert tight.nth(6).inner_text() == "0%"
-    page.screenshot(path=screenshot_dir / "pm-job-forecast.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-forecast.png")
 
     initiative = Initiative.objects.get(product=cast.product, title="Too tight")
     page.goto(f"/p/{cast.product.key}/roadmap/initiatives/{initiative.pk}/")
@@ -203,7 +210,7 @@ def test_pm_reads_the_forecast_and_posts_an_at_risk_update(page, cast, screensho
     assert updates.count() == 1
     assert "At risk" in updates.inner_text()
     assert "Vendor API slipped two weeks." in updates.inner_text()
-    page.screenshot(path=screenshot_dir / "pm-job-initiative.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-initiative.png")
 
     page.goto(f"/p/{cast.product.key}/roadmap/")
     health = page.locator('[data-testid="timeline-health"]')
@@ -219,13 +226,12 @@ def test_pm_applies_the_confidence_the_evidence_suggests(page, cast, screenshot_
     CustomerFactory(workspace=cast.workspace, arr=Decimal(1_000_000))
     feature = make_feature(cast.product, "SSO", actor=cast.pm, confidence=80)
     for _ in range(3):  # three customers asked: the suggestion is 50 %
-        Insight.objects.create(
-            workspace_id=cast.workspace.pk,
-            feedback_item=FeedbackItemFactory(
+        insight_create(
+            item=FeedbackItemFactory(
                 product=cast.product, customer=CustomerFactory(workspace=cast.workspace)
             ),
             feature=feature,
-            importance="important",
+            actor=cast.pm,
         )
     sign_in(page, "pm", PASSWORD)
     page.goto(f"/p/{cast.product.key}/features/{feature.pk}/")
@@ -233,6 +239,7 @@ def test_pm_applies_the_confidence_the_evidence_suggests(page, cast, screenshot_
     assert panel.locator('[data-testid="suggested-confidence"]').inner_text() == "50%"
     assert panel.locator('[data-testid="current-confidence"]').inner_text() == "80%"
     assert "Several customers asked (3)." in panel.inner_text()
+    assert "Customers asking\n3" in page.locator('[data-testid="demand-card"]').inner_text()
     with page.expect_response(lambda r: "/confidence/" in r.url):
         panel.locator('[data-testid="apply-confidence"]').click()
     page.locator(".toast", has_text="Confidence set to 50%").wait_for()
@@ -248,7 +255,7 @@ def test_pm_applies_the_confidence_the_evidence_suggests(page, cast, screenshot_
     )
     feature.refresh_from_db()
     assert feature.confidence == 50
-    page.screenshot(path=screenshot_dir / "pm-job-confidence.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-confidence.png")
     assert page.console_errors == []
 
 
@@ -299,15 +306,13 @@ def test_a_stakeholder_reads_what_product_md_allows_and_edits_nothing(page, cast
         if name == "journey":
             assert page.locator('[data-testid="stage"]').count() == 2
             assert page.locator('[data-testid="emotion"] svg polyline').count() == 2
-            page.screenshot(path=screenshot_dir / "pm-job-stakeholder-journey.png", full_page=True)
+            _shot(page, screenshot_dir / "pm-job-stakeholder-journey.png")
         if name == "initiative":
             assert (
                 "Vendor API slipped." in page.locator('[data-testid="status-updates"]').inner_text()
             )
             assert page.locator('[data-testid="status-update-form"]').count() == 0
-            page.screenshot(
-                path=screenshot_dir / "pm-job-stakeholder-initiative.png", full_page=True
-            )
+            _shot(page, screenshot_dir / "pm-job-stakeholder-initiative.png")
         if name == "roadmap":
             assert page.locator('[data-testid="timeline-health"]').inner_text() == "At risk"
 
@@ -328,4 +333,4 @@ def test_a_stakeholder_reads_what_product_md_allows_and_edits_nothing(page, cast
         e.startswith("Failed to load resource: the server responded with a status of 403")
         for e in page.console_errors
     ), page.console_errors
-    page.screenshot(path=screenshot_dir / "pm-job-stakeholder-forbidden.png", full_page=True)
+    _shot(page, screenshot_dir / "pm-job-stakeholder-forbidden.png")
