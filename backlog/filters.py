@@ -53,7 +53,7 @@ class FeatureFilter(django_filters.FilterSet):
         value = str(value)
         if value == "none":
             return queryset.filter(theme=None)
-        return _by_id(queryset, "theme_id", value)
+        return by_id(queryset, "theme_id", value)
 
     def by_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "open":
@@ -107,7 +107,7 @@ class StoryFilter(django_filters.FilterSet):
             return queryset.filter(sprint_id__in=current_sprint_ids(products))
         if value == "none":
             return queryset.filter(sprint=None)
-        return _by_id(queryset, "sprint_id", value)
+        return by_id(queryset, "sprint_id", value)
 
     def by_assignee(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         value = str(value)
@@ -115,10 +115,10 @@ class StoryFilter(django_filters.FilterSet):
             return queryset.filter(assignee=self.user) if self.user else queryset.none()
         if value == "none":
             return queryset.filter(assignee=None)
-        return _by_id(queryset, "assignee_id", value)
+        return by_id(queryset, "assignee_id", value)
 
 
-def _by_id(queryset: QuerySet, field: str, value: str) -> QuerySet:
+def by_id(queryset: QuerySet, field: str, value: str) -> QuerySet:
     """Rows whose `field` is the id `value`; a value that is no id filters nothing (pages)."""
     if value.isdecimal() and 0 < int(value) <= MAX_ID:
         return queryset.filter(**{field: int(value)})

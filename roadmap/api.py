@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backlog.api import ProductRefField, ProductScopedViewSet
+from backlog.filters import filtered
 from backlog.models import Feature
 from pm.api.exports import ExportMixin
 from pm.api.permissions import MAX_ID, parse_id
@@ -35,6 +36,7 @@ from pm.models import Objective, StrategicTheme
 from pm.permissions import get_product_for_user
 from roadmap import public, services
 from roadmap.choices import Confidence, Horizon, InitiativeStatus, Precision, Visibility
+from roadmap.filters import InitiativeFilter
 from roadmap.models import Initiative, Release, ShareLink
 from roadmap.periods import Period
 
@@ -269,14 +271,9 @@ class InitiativeViewSet(
             return queryset
         filters = self.filters()
         queryset = self.visible(self.scope(queryset, filters))
-        for name in ("horizon", "status"):
-            if name in filters:
-                queryset = queryset.filter(**{name: filters[name]})
-        if "theme" in filters:
-            queryset = queryset.filter(theme_id=filters["theme"])
-        if "updated_since" in filters:
-            queryset = queryset.filter(updated_at__gte=filters["updated_since"])
-        return queryset.order_by("product_id", "horizon", "rank", "id")
+        return filtered(InitiativeFilter, queryset, filters).order_by(
+            "product_id", "horizon", "rank", "id"
+        )
 
     def get_object(self) -> Initiative:
         return self.scoped_object(self.get_queryset(), "initiative")

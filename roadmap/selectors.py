@@ -13,12 +13,14 @@ from django.db import connection
 from django.db.models import Count, Field, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from backlog.filters import filtered
 from backlog.models import Feature
 from pm import visibility as policy
 from pm.choices import ActivityAction
 from pm.models import ActivityLog, Membership, Objective, Product, StrategicTheme
 from pm.selectors import objectives_for_product
 from roadmap.choices import HEALTH_ORDER, Health, Horizon, InitiativeStatus, Precision, Visibility
+from roadmap.filters import InitiativeFilter
 from roadmap.models import Initiative, InitiativeUpdate, Release, ShareLink
 from roadmap.periods import span_label
 from roadmap.timeline import TimelineItem
@@ -57,15 +59,7 @@ def initiative_list(
         qs = _public(qs)
     else:
         qs = qs.annotate(feature_count=Count("features", distinct=True))
-    filters = filters or {}
-    if filters.get("theme") == "none":
-        qs = qs.filter(theme__isnull=True)
-    elif filters.get("theme"):
-        qs = qs.filter(theme=filters["theme"])
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("objective"):
-        qs = qs.filter(objectives=filters["objective"])
+    qs = filtered(InitiativeFilter, qs, filters or {})
     return with_health(qs).order_by("rank", "id")
 
 
