@@ -106,6 +106,8 @@ def _chart(analysis: Analysis, width: int = 640, height: int = 240) -> dict[str,
         "band": band,
         "low": low,
         "high": high,
+        # Evenly spaced, so a row of labels spread edge to edge sits under its prices.
+        "ticks": [low + span * i / 4 for i in range(5)],
     }
 
 
